@@ -1,0 +1,45 @@
+# copr-harness: `make sanity` (the pre-release gate) and `make test` (the harness's own tests).
+# Each target installs what it needs (Debian packages, a virtualenv) and is safe to run again.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: all sanity test unit integration deps system-deps images clean
+
+all: test
+
+system-deps:
+	@scripts/install-system-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(STAMP)
+
+deps: system-deps $(STAMP)
+
+## The pre-release gate: bring the stack up, run the sanity suite, tear down.
+sanity: deps
+	$(BIN)/copr-harness sanity
+
+## The harness's own tests: unit (no Podman) and integration (real Podman).
+test: deps
+	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)
+
+unit: deps
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: deps
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+images: deps
+	$(BIN)/copr-harness images
+
+## Remove the harness's runs, the virtualenv and build output (images stay cached).
+clean:
+	-[ -x $(BIN)/copr-harness ] && $(BIN)/copr-harness gc --all
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,239 @@
+"""The `copr-harness` command line."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from . import __version__, images, stack, suites
+from .components import services
+from .engine import Engine
+from .errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, HarnessError, InputError
+from .naming import new_run_id
+from .quirks import detect, probe_host
+from .scenario import load_scenario
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise stack.Interrupted(f"stopped by signal {signal.Signals(signum).name}")
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Report Podman, the host's quirks and what the harness configures for them."""
+    host = detect(probe_host())
+    print(f"copr-harness {__version__}")
+    cli = shutil.which("podman")
+    if cli is None:
+        print("podman:        NOT INSTALLED")
+        print("fix:           apt-get update && apt-get install -y podman runc mmdebstrap rpm")
+        return EXIT_INFRA
+    version = subprocess.run([cli, "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"podman:        {version} ({cli})")
+    print(f"cgroups:       {host.cgroup_mode}")
+    print(f"runtime:       {host.runtime or 'none usable'}")
+    print("rlimits:       " + (", ".join(f"{k}={v}" for k, v in sorted(host.ulimits.items()))
+                              or "Podman's defaults"))
+    for tool in ("mmdebstrap", "rpmbuild"):
+        print(f"{tool + ':':14} {shutil.which(tool) or 'NOT INSTALLED (apt-get install -y ' + ('rpm' if tool == 'rpmbuild' else tool) + ')'}")
+    for reason in host.reasons:
+        print(f"configured:    {reason}")
+    for problem in host.problems:
+        print(f"PROBLEM:       {problem}")
+    if host.problems:
+        return EXIT_INFRA
+    with Engine.connect() as engine:
+        info = engine.version()
+        print(f"API:           {engine.url}" + (" (started by the harness for this command)"
+                                                 if engine.service else ""))
+        print(f"API version:   {info.get('ApiVersion', '?')} (server {info.get('Version', '?')})")
+        if engine.service is not None:
+            print("service config:")
+            print("    " + engine.service.host.containers_conf().rstrip().replace("\n", "\n    "))
+        tag = images.rootfs_tag()
+        if engine.image_id(tag):
+            result = engine.run_once(tag, ["true"])
+            print(f"trial container: {'ok' if result.ok else 'FAILED: ' + result.output.strip()}")
+            if not result.ok:
+                return EXIT_INFRA
+        else:
+            print("trial container: skipped (no image yet: run 'copr-harness images')")
+    missing = [t for t in ("mmdebstrap", "rpmbuild") if shutil.which(t) is None]
+    return EXIT_INFRA if missing else EXIT_OK
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    """Build (or confirm cached) the rootfs, base and component images."""
+    with Engine.connect() as engine:
+        results = images.ensure(engine, sorted(services()), rebuild=args.rebuild)
+    for name, result in results.items():
+        print(f"{name:10} {result.tag}  {'cached' if result.cached else 'built'}")
+    return EXIT_OK
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Bring a stack up and leave it running."""
+    path, scenario = load_scenario(args.scenario)
+    run_id = args.run_id or new_run_id()
+    with Engine.connect() as engine:
+        info = stack.up(engine, path, scenario, run_id, package_set=args.versions,
+                        keep_on_failure=args.keep_on_failure)
+        print(f"run {info.run_id} is up: {', '.join(info.components)}")
+        for line in stack.env_lines(engine, info):
+            print(f"  {line}")
+        print(f"take it down with: copr-harness down --run-id {info.run_id}")
+    return EXIT_OK
+
+
+def cmd_sanity(args: argparse.Namespace) -> int:
+    """The pre-release gate: up, run the sanity suite, save reports and logs, tear down."""
+    path, scenario = load_scenario(args.scenario)
+    run_id = args.run_id or new_run_id()
+    pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
+    with Engine.connect() as engine:
+        code = suites.gate(engine, path, scenario, run_id, "sanity", pytest_args, keep=args.keep)
+    print(f"sanity gate {'PASSED' if code == 0 else 'FAILED'}; reports in build/reports/{run_id}/")
+    return EXIT_OK if code == 0 else EXIT_FAILED
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    """Remove a run."""
+    with Engine.connect() as engine:
+        info = stack.resolve_run(engine, args.run_id)
+        stack.down(engine, info.run_id)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Show each component of a run: state, readiness, URL, installed packages."""
+    with Engine.connect() as engine:
+        info = stack.resolve_run(engine, args.run_id)
+        rows = stack.status(engine, info)
+    kept = "kept" if info.kept else ("owned by a running process" if info.live else "orphaned")
+    print(f"run {info.run_id} ({info.package_set or '?'} versions of {info.scenario or '?'}; {kept})")
+    print(f"{'COMPONENT':10} {'STATE':9} {'READY':6} {'URL':24} PACKAGES")
+    for row in rows:
+        print(f"{row.component:10} {row.state:9} {'yes' if row.ready else 'NO':6} {row.url or '-':24} "
+              f"{', '.join(row.packages) or '-'}")
+        if row.detail:
+            print(f"{'':10} {row.detail}")
+    return EXIT_OK if all(r.ready for r in rows) else 1
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    """Print the logs of one component, or of all."""
+    with Engine.connect() as engine:
+        info = stack.resolve_run(engine, args.run_id)
+        names = [args.component] if args.component else info.components
+        for component in names:
+            _check_component(info, component)
+            text = engine.logs(f"{info.run_id}-{component}", tail=args.tail)
+            if len(names) == 1:
+                sys.stdout.write(text)
+            else:
+                for line in text.splitlines():
+                    print(f"{component:9}| {line}")
+    return EXIT_OK
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    """Run a command inside a component's container; exit with its exit code."""
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        raise InputError("exec needs a command: copr-harness exec COMPONENT -- CMD ...")
+    with Engine.connect() as engine:
+        info = stack.resolve_run(engine, args.run_id)
+        _check_component(info, args.component)
+        result = engine.exec(f"{info.run_id}-{args.component}", command)
+    sys.stdout.write(result.output)
+    return result.exit_code
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    """Remove the leftovers of dead runs (or of all runs with --all)."""
+    with Engine.connect() as engine:
+        removed = stack.gc(engine, everything=args.all)
+    print("removed runs: " + (", ".join(removed) if removed else "none"))
+    return EXIT_OK
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    """Print export lines for the run's URLs."""
+    with Engine.connect() as engine:
+        info = stack.resolve_run(engine, args.run_id)
+        for line in stack.env_lines(engine, info):
+            print(line)
+    return EXIT_OK
+
+
+def _check_component(info: stack.RunInfo, component: str) -> None:
+    if component not in info.components:
+        raise InputError(f"run {info.run_id} has no component '{component}' "
+                           f"(it has: {', '.join(info.components)})")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    top = argparse.ArgumentParser(prog="copr-harness", description=__doc__)
+    top.add_argument("--version", action="version", version=f"copr-harness {__version__}")
+    sub = top.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], run_id: bool = True) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=(func.__doc__ or "").strip().splitlines()[0],
+                             description=func.__doc__)
+        cmd.set_defaults(func=func)
+        if run_id:
+            cmd.add_argument("--run-id", help="the run to act on (default: the only run on this host)")
+        return cmd
+
+    command("doctor", cmd_doctor, run_id=False)
+    images_cmd = command("images", cmd_images, run_id=False)
+    images_cmd.add_argument("--rebuild", action="store_true", help="rebuild every image without cache")
+    up_cmd = command("up", cmd_up)
+    up_cmd.add_argument("--scenario", type=Path, help="scenario file (default: scenarios/default.yaml)")
+    up_cmd.add_argument("--versions", choices=["candidate", "production"], default="candidate",
+                        help="which package set of the scenario to install (default: candidate)")
+    up_cmd.add_argument("--keep-on-failure", action="store_true",
+                        help="leave the containers of a failed bring-up for inspection")
+    sanity_cmd = command("sanity", cmd_sanity)
+    sanity_cmd.add_argument("--scenario", type=Path, help="scenario file (default: scenarios/default.yaml)")
+    sanity_cmd.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
+    sanity_cmd.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
+    sanity_cmd.add_argument("-n", metavar="N", help="parallel workers (pytest-xdist -n)")
+    command("down", cmd_down)
+    command("status", cmd_status)
+    logs_cmd = command("logs", cmd_logs)
+    logs_cmd.add_argument("component", nargs="?", help="one component (default: all)")
+    logs_cmd.add_argument("--tail", type=int, help="only the last N lines")
+    exec_cmd = command("exec", cmd_exec)
+    exec_cmd.add_argument("component")
+    exec_cmd.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARG ...]")
+    gc_cmd = command("gc", cmd_gc, run_id=False)
+    gc_cmd.add_argument("--all", action="store_true", help="remove every run, live ones too")
+    command("env", cmd_env)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run one subcommand and turn errors into exit codes."""
+    args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("copr-harness: interrupted", file=sys.stderr)
+        return 130
+    except HarnessError as error:
+        print(f"copr-harness: {error}", file=sys.stderr)
+        return error.exit_code
+    except ValueError as error:  # a run id or version given on the command line
+        print(f"copr-harness: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,493 @@
+"""The one Podman wrapper: finds or starts the API service, and does every container operation.
+
+Nothing else in the project (tests included) talks to Podman; everything goes through `Engine`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from podman import PodmanClient
+from podman.errors import APIError, NotFound
+
+from . import wait
+from .errors import InfraError
+from .naming import LABEL_RUN
+from .quirks import HostConfig, detect, probe_host
+
+ROOTFUL_SOCKET = "/run/podman/podman.sock"
+INSTALL_HINT = "install Podman and runc: 'apt-get update && apt-get install -y podman runc'"
+
+
+@dataclass
+class ExecResult:
+    """What a command run inside a container returned."""
+
+    exit_code: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+@dataclass
+class ContainerSpec:
+    """What the harness asks of a container; the engine turns it into Podman's terms."""
+
+    name: str
+    image: str
+    labels: dict[str, str]
+    network: str
+    aliases: list[str]
+    environment: dict[str, str] = field(default_factory=dict)
+    volumes: dict[str, str] = field(default_factory=dict)  # volume name -> mount point
+    ports: list[int] = field(default_factory=list)  # container ports published on 127.0.0.1
+    command: list[str] | None = None
+    memory_mb: int | None = None
+
+
+@dataclass
+class Resources:
+    """The containers, networks and volumes that carry one label filter."""
+
+    containers: list[str]
+    networks: list[str]
+    volumes: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.containers or self.networks or self.volumes)
+
+
+def candidate_sockets(environ: dict[str, str], uid: int) -> list[str]:
+    """API URLs to try, in order: CONTAINER_HOST, the rootful socket, the rootless one."""
+    if environ.get("CONTAINER_HOST"):
+        return [environ["CONTAINER_HOST"]]
+    urls = []
+    if uid == 0:
+        urls.append(f"unix://{ROOTFUL_SOCKET}")
+    runtime_dir = environ.get("XDG_RUNTIME_DIR")
+    if runtime_dir:
+        urls.append(f"unix://{runtime_dir}/podman/podman.sock")
+    return urls
+
+
+def _answers(url: str) -> bool:
+    try:
+        with PodmanClient(base_url=url, timeout=5) as client:
+            return bool(client.ping())
+    except Exception:  # noqa: BLE001 - any failure means "does not answer"
+        return False
+
+
+class OwnService:
+    """A `podman system service` the harness starts for one command, with its own config."""
+
+    def __init__(self, host: HostConfig) -> None:
+        self.host = host
+        base = Path(os.environ.get("XDG_RUNTIME_DIR") or "/run") / "copr-harness"
+        base.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix=f"service-{os.getpid()}-", dir=base))
+        self.socket = self.dir / "podman.sock"
+        self.conf = self.dir / "containers.conf"
+        self.log = self.dir / "service.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def start(self) -> None:
+        """Start the service and wait until its socket answers."""
+        self.conf.write_text(self.host.containers_conf())
+        env = dict(os.environ, CONTAINERS_CONF=str(self.conf))
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                ["podman", "system", "service", "--time=0", self.url],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # a Ctrl-C in the terminal must not kill it mid-teardown
+            )
+
+        def ready() -> None:
+            if self.process is not None and self.process.poll() is not None:
+                raise InfraError(
+                    f"'podman system service' exited with code {self.process.returncode}:\n"
+                    + self.log.read_text(errors="replace")[-2000:]
+                )
+            if not _answers(self.url):
+                raise wait.NotYet(f"no answer on {self.socket}")
+
+        wait.until(
+            ready,
+            what="the harness's own 'podman system service' to answer",
+            timeout=30,
+            context=lambda: self.log.read_text(errors="replace")[-2000:],
+        )
+
+    def stop(self) -> None:
+        """Stop the service (containers keep running under conmon) and remove its files."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Engine:
+    """A connection to Podman's API, and every operation the harness does with containers."""
+
+    def __init__(self, url: str, host: HostConfig, service: OwnService | None = None) -> None:
+        self.url = url
+        self.host = host
+        self.service = service
+        self.client = PodmanClient(base_url=url, timeout=600)
+
+    # -- connection -------------------------------------------------------------------------
+
+    @classmethod
+    def connect(cls, start_service: bool = True) -> "Engine":
+        """Connect to the first API socket that answers, or start an own service."""
+        if shutil.which("podman") is None:
+            raise InfraError("Podman is not installed", hint=INSTALL_HINT)
+        host = detect(probe_host())
+        if host.problems:
+            raise InfraError("Podman cannot run containers here: " + "; ".join(host.problems))
+        urls = candidate_sockets(dict(os.environ), os.getuid())
+        for url in urls:
+            if _answers(url):
+                return cls(url, host)
+        if os.environ.get("CONTAINER_HOST"):
+            raise InfraError(
+                f"the Podman API at CONTAINER_HOST={os.environ['CONTAINER_HOST']} does not answer",
+                hint="start it ('podman system service --time=0 <url> &') or unset CONTAINER_HOST",
+            )
+        if not start_service:
+            raise InfraError("no Podman API socket answers: tried " + ", ".join(urls))
+        service = OwnService(host)
+        try:
+            service.start()
+        except BaseException:
+            service.stop()
+            raise
+        return cls(service.url, host, service)
+
+    def close(self) -> None:
+        """Close the connection and stop the service this engine started, if any."""
+        self.client.close()
+        if self.service is not None:
+            self.service.stop()
+            self.service = None
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def version(self) -> dict:
+        """Podman's and the API's versions as the service reports them."""
+        return self.client.version()
+
+    def info(self) -> dict:
+        """`podman info` as the service reports it."""
+        return self.client.info()
+
+    # -- images -----------------------------------------------------------------------------
+
+    def image_id(self, tag: str) -> str | None:
+        """The id of the image with this tag, or None."""
+        try:
+            return self.client.images.get(tag).id
+        except (NotFound, APIError):
+            return None
+
+    def import_image(self, tarball: Path, tag: str, changes: list[str]) -> str:
+        """`podman import` a root file system tarball as `tag`; return the image id."""
+        with tarball.open("rb") as body:
+            response = self.client.api.post(
+                "/images/import",
+                params={"reference": tag, "changes": changes},
+                data=body,
+                headers={"Content-Type": "application/x-tar"},
+            )
+        if response.status_code >= 400:
+            raise InfraError(f"podman import of {tarball.name} failed: {response.text.strip()}")
+        image = self.image_id(tag)
+        if image is None:
+            raise InfraError(f"podman import of {tarball.name} did not produce {tag}")
+        return image
+
+    def build_image(
+        self,
+        context: bytes,
+        tag: str,
+        buildargs: dict[str, str],
+        labels: dict[str, str],
+        on_line: Callable[[str], None],
+        nocache: bool = False,
+    ) -> str:
+        """Build the Containerfile in a tar'ed `context` as `tag`, with layer caching, offline."""
+        params = {
+            "dockerfile": "Containerfile",
+            "t": tag,
+            "layers": True,
+            "nocache": nocache,
+            "rm": True,
+            "networkmode": "none",  # builds are hermetic: nothing inside may reach a network
+            "buildargs": json.dumps(buildargs),
+            "labels": json.dumps(labels),
+            "outputformat": "application/vnd.oci.image.manifest.v1+json",
+        }
+        response = self.client.api.post(
+            "/build",
+            params=params,
+            data=context,
+            headers={"Content-Type": "application/x-tar"},
+            stream=True,
+        )
+        error = None
+        for raw in response.iter_lines():
+            if not raw:
+                continue
+            item = json.loads(raw)
+            if "stream" in item:
+                for line in item["stream"].splitlines():
+                    if line.strip():
+                        on_line(line.rstrip())
+            if "error" in item:
+                error = item["error"]
+        if error or response.status_code >= 400:
+            raise InfraError(f"building image {tag} failed: {error or response.text}")
+        image = self.image_id(tag)
+        if image is None:
+            raise InfraError(f"building image {tag} produced no image")
+        return image
+
+    def remove_image(self, tag: str) -> None:
+        """Remove an image if it exists."""
+        try:
+            self.client.images.remove(tag, force=True)
+        except NotFound:
+            pass
+
+    # -- networks and volumes ---------------------------------------------------------------
+
+    def create_network(self, name: str, labels: dict[str, str]) -> None:
+        """Create a bridge network with DNS, so containers reach each other by alias."""
+        self.client.networks.create(name, labels=labels, dns_enabled=True)
+
+    def create_volume(self, name: str, labels: dict[str, str]) -> None:
+        """Create a named volume."""
+        self.client.volumes.create(name, labels=labels)
+
+    def remove_volume(self, name: str) -> None:
+        """Remove a volume if it exists."""
+        try:
+            self.client.volumes.get(name).remove(force=True)
+        except NotFound:
+            pass
+
+    def volume_labels(self, name: str) -> dict[str, str] | None:
+        """A volume's labels, or None when it does not exist."""
+        try:
+            return self.client.volumes.get(name).attrs.get("Labels") or {}
+        except NotFound:
+            return None
+
+    # -- containers -------------------------------------------------------------------------
+
+    def run_container(self, spec: ContainerSpec) -> None:
+        """Create and start a container as `spec` describes."""
+        kwargs: dict = dict(
+            name=spec.name,
+            labels=spec.labels,
+            environment=spec.environment,
+            network=spec.network,
+            networks={spec.network: {"aliases": spec.aliases}},
+            ports={f"{port}/tcp": {"ip": "127.0.0.1"} for port in spec.ports},
+            volumes={vol: {"bind": dest, "mode": "rw"} for vol, dest in spec.volumes.items()},
+            ulimits=[
+                {"Name": name, "Soft": value, "Hard": value}
+                for name, value in self.host.ulimits.items()
+            ],
+            detach=True,
+        )
+        kwargs.pop("network")  # the 'networks' mapping carries the aliases
+        if self.host.runtime:
+            kwargs["runtime"] = self.host.runtime
+        if spec.command:
+            kwargs["command"] = spec.command
+        if spec.memory_mb:
+            kwargs["mem_limit"] = f"{spec.memory_mb}m"
+        container = self.client.containers.create(spec.image, **kwargs)
+        container.start()
+
+    def run_once(self, image: str, command: list[str], timeout: int = 60) -> ExecResult:
+        """Run a throw-away container to completion (doctor's trial run); return its result."""
+        kwargs: dict = dict(
+            command=command, detach=True, network_mode="none",
+            ulimits=[{"Name": k, "Soft": v, "Hard": v} for k, v in self.host.ulimits.items()],
+        )
+        if self.host.runtime:
+            kwargs["runtime"] = self.host.runtime
+        try:
+            container = self.client.containers.create(image, **kwargs)
+        except APIError as error:
+            return ExecResult(-1, str(error))
+        try:
+            container.start()
+            code = container.wait(timeout=timeout)
+            output = b"".join(container.logs(stdout=True, stderr=True))
+            return ExecResult(int(code), output.decode(errors="replace"))
+        except APIError as error:
+            return ExecResult(-1, str(error))
+        finally:
+            container.remove(force=True)
+
+    def exists(self, name: str) -> bool:
+        """Whether a container of this name exists."""
+        return self.client.containers.exists(name)
+
+    def state(self, name: str) -> str:
+        """A container's status ('running', 'exited', ...), or 'missing'."""
+        try:
+            container = self.client.containers.get(name)
+        except NotFound:
+            return "missing"
+        return container.status
+
+    def exec(
+        self, name: str, command: list[str], user: str | None = None, env: dict[str, str] | None = None
+    ) -> ExecResult:
+        """Run a command in a running container; return its exit code and combined output."""
+        container = self.client.containers.get(name)
+        code, output = container.exec_run(command, user=user, environment=env)
+        return ExecResult(int(code if code is not None else -1), _unframe(output))
+
+    def put_files(self, name: str, directory: str, files: dict[str, bytes]) -> None:
+        """Copy files (name -> content) into `directory` of a container."""
+        archive = io.BytesIO()
+        with tarfile.open(fileobj=archive, mode="w") as tar:
+            for filename, content in files.items():
+                info = tarfile.TarInfo(filename)
+                info.size = len(content)
+                info.mode = 0o644
+                tar.addfile(info, io.BytesIO(content))
+        container = self.client.containers.get(name)
+        if not container.put_archive(directory, archive.getvalue()):
+            raise InfraError(f"copying files into {name}:{directory} failed")
+
+    def logs(self, name: str, tail: int | None = None) -> str:
+        """A container's output (stdout and stderr), the last `tail` lines if given."""
+        try:
+            container = self.client.containers.get(name)
+            chunks = container.logs(stdout=True, stderr=True, tail=tail if tail else "all")
+        except (NotFound, APIError) as error:
+            return f"(no logs: {error})"
+        data = b"".join(chunks) if not isinstance(chunks, bytes) else chunks
+        return data.decode(errors="replace")
+
+    def published_port(self, name: str, port: int) -> int:
+        """The 127.0.0.1 port Podman chose for a container's `port`."""
+        container = self.client.containers.get(name)
+        bindings = container.attrs.get("NetworkSettings", {}).get("Ports", {}).get(f"{port}/tcp")
+        if not bindings:
+            raise InfraError(f"container {name} publishes no port for {port}/tcp")
+        return int(bindings[0]["HostPort"])
+
+    def stop(self, name: str, timeout: int = 10) -> None:
+        """Stop a container (SIGTERM, then SIGKILL after `timeout` seconds)."""
+        self.client.containers.get(name).stop(timeout=timeout)
+
+    def start(self, name: str) -> None:
+        """Start a stopped container."""
+        self.client.containers.get(name).start()
+
+    def kill(self, name: str, signal_name: str = "KILL") -> None:
+        """Send a signal to a container's main process."""
+        self.client.containers.get(name).kill(signal=signal_name)
+
+    def memory_bytes(self, name: str) -> int:
+        """A running container's current memory use."""
+        stats = self.client.containers.get(name).stats(stream=False, decode=True)
+        if isinstance(stats, Iterator):
+            stats = next(stats)
+        entry = stats["Stats"][0] if "Stats" in stats else stats
+        return int(entry.get("MemUsage") or entry.get("memory_stats", {}).get("usage", 0))
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def find(self, label: str) -> Resources:
+        """Every container, network and volume carrying `label` (key or key=value)."""
+        filters = {"label": label}
+        return Resources(
+            containers=[c.name for c in self.client.containers.list(all=True, filters=filters)],
+            networks=[n.name for n in self.client.networks.list(filters=filters)],
+            volumes=[v.name for v in self.client.volumes.list(filters=filters)],
+        )
+
+    def container_labels(self, label: str) -> list[dict[str, str]]:
+        """The labels of every container carrying `label`."""
+        filters = {"label": label}
+        return [c.labels for c in self.client.containers.list(all=True, filters=filters)]
+
+    def run_ids(self) -> dict[str, dict[str, str]]:
+        """Every run id that has resources on this host, with the labels of its marker volume."""
+        runs: dict[str, dict[str, str]] = {}
+        for volume in self.client.volumes.list(filters={"label": LABEL_RUN}):
+            labels = volume.attrs.get("Labels") or {}
+            runs.setdefault(labels[LABEL_RUN], {}).update(labels)
+        for container in self.client.containers.list(all=True, filters={"label": LABEL_RUN}):
+            runs.setdefault(container.labels[LABEL_RUN], {})
+        for network in self.client.networks.list(filters={"label": LABEL_RUN}):
+            runs.setdefault((network.attrs.get("labels") or {})[LABEL_RUN], {})
+        return runs
+
+    def remove_run(self, run_id: str) -> Resources:
+        """Remove every container, then network and volume labelled with `run_id`."""
+        found = self.find(f"{LABEL_RUN}={run_id}")
+        for name in found.containers:
+            # timeout=0: no graceful stop, the run is being destroyed (podman-py does not pass it).
+            response = self.client.api.delete(
+                f"/containers/{name}", params={"force": True, "v": True, "timeout": 0}
+            )
+            if response.status_code not in (200, 204, 404):
+                raise InfraError(f"removing container {name} failed: {response.text.strip()}")
+        for name in found.networks:
+            try:
+                self.client.networks.get(name).remove(force=True)
+            except NotFound:
+                pass
+        for name in found.volumes:
+            try:
+                self.client.volumes.get(name).remove(force=True)
+            except NotFound:
+                pass
+        return found
+
+
+def _unframe(data: bytes) -> str:
+    """Join the payloads of Podman's multiplexed stream (8-byte header per frame) as text."""
+    out = bytearray()
+    while len(data) >= 8 and data[0] in (0, 1, 2) and data[1:4] == b"\0\0\0":
+        size = int.from_bytes(data[4:8], "big")
+        out += data[8 : 8 + size]
+        data = data[8 + size :]
+    out += data  # a stream that was not framed (a TTY) comes through as it is
+    return out.decode(errors="replace")

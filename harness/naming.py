@@ -1,0 +1,54 @@
+"""Run ids, resource names and labels shared by every resource of a run."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+LABEL_RUN = "copr-harness.run"
+LABEL_COMPONENT = "copr-harness.component"
+LABEL_OWNER = "copr-harness.owner"  # "<pid>:<start ticks>" of the process that owns the run
+LABEL_KEPT = "copr-harness.kept"  # on the run's marker volume once `up` finished and keeps it
+LABEL_SCENARIO = "copr-harness.scenario"
+
+# Podman names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*; keep run ids short and lower case.
+_RUN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,30}$")
+
+
+def new_run_id() -> str:
+    """A fresh run id: `ch-` plus a time stamp and a random tail (unique across parallel runs)."""
+    return f"ch-{time.strftime('%m%d%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def check_run_id(run_id: str) -> str:
+    """Return `run_id` if it is a usable run id, else raise ValueError saying why."""
+    if not _RUN_ID_RE.match(run_id):
+        raise ValueError(
+            f"run id '{run_id}' is not valid: use 2 to 31 lower-case letters, digits or '-', "
+            "starting with a letter or digit"
+        )
+    return run_id
+
+
+def resource_name(run_id: str, component: str) -> str:
+    """The name of a container, volume or network of one run: `<run-id>-<component>`."""
+    return f"{run_id}-{component}"
+
+
+def marker_name(run_id: str) -> str:
+    """The volume whose labels record a run's metadata (kept or owned, scenario)."""
+    return resource_name(run_id, "run")
+
+
+def network_name(run_id: str) -> str:
+    """The single network of a run."""
+    return resource_name(run_id, "net")
+
+
+def labels(run_id: str, component: str | None = None) -> dict[str, str]:
+    """The labels every resource of a run carries."""
+    result = {LABEL_RUN: run_id}
+    if component:
+        result[LABEL_COMPONENT] = component
+    return result

@@ -1,0 +1,119 @@
+"""The components' RPM packages: built on the host with rpmbuild, installed with `rpm -Uvh`."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+from .components import spec_path
+from .engine import Engine
+from .errors import InfraError, InputError, PackageError
+from .scenario import PackageVersion
+
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "copr-harness"
+RPM_DIR_IN_CONTAINER = "/var/lib/copr-harness/rpms"
+
+
+def _source_tar(src: Path) -> bytes:
+    """A reproducible tar of a spec's `src/` folder (sorted, no owners or times)."""
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        if src.is_dir():
+            for path in sorted(src.rglob("*")):
+                if "__pycache__" in path.parts:
+                    continue
+                info = tar.gettarinfo(str(path), arcname=str(path.relative_to(src)))
+                info.uid = info.gid = 0
+                info.uname = info.gname = "root"
+                info.mtime = 0
+                if path.is_file():
+                    with path.open("rb") as handle:
+                        tar.addfile(info, handle)
+                else:
+                    tar.addfile(info)
+    return archive.getvalue()
+
+
+def _defines(package: PackageVersion) -> dict[str, str]:
+    macros = {"pkg_version": package.version, "pkg_release": package.release}
+    macros.update({key: str(value) for key, value in package.macros.items()})
+    return macros
+
+
+def build_rpm(name: str, package: PackageVersion) -> Path:
+    """Build (or take from the cache) the RPM of `name` at `package`'s version; return its path."""
+    if shutil.which("rpmbuild") is None:
+        raise InfraError("rpmbuild is not installed", hint="run 'apt-get install -y rpm'")
+    spec = spec_path(name)
+    source = _source_tar(spec.parent / "src")
+    defines = _defines(package)
+    key = hashlib.sha256(
+        spec.read_bytes() + source + repr(sorted(defines.items())).encode()
+    ).hexdigest()[:16]
+    target = CACHE / "rpms" / f"{name}-{package.evr}-{key}"
+    if target.is_dir() and list(target.glob("*.rpm")):
+        return next(target.glob("*.rpm"))
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"rpmbuild-{name}-") as top:
+        (Path(top) / "SOURCES").mkdir()
+        (Path(top) / "SOURCES" / f"{name}-src.tar").write_bytes(source)
+        command = ["rpmbuild", "-bb", "--quiet", "--define", f"_topdir {top}",
+                   "--define", "__os_install_post %{nil}", "--define", "_build_id_links none"]
+        for macro, value in defines.items():
+            command += ["--define", f"{macro} {value}"]
+        result = subprocess.run(command + [str(spec)], capture_output=True, text=True)
+        if result.returncode != 0:
+            lines = [ln for ln in (result.stderr + result.stdout).splitlines() if ln.strip()]
+            errors = [ln for ln in lines if "error" in ln.lower()] or lines[-5:]
+            raise InputError(f"building {name}-{package.evr} from {spec} failed: " + "; ".join(errors))
+        built = list((Path(top) / "RPMS").rglob("*.rpm"))
+        if len(built) != 1:
+            raise InfraError(f"building {name} from {spec} gave {len(built)} RPMs, expected 1")
+        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+        shutil.move(str(built[0]), staging / built[0].name)
+        try:
+            staging.rename(target)
+        except OSError:  # another process cached the same build first
+            shutil.rmtree(staging, ignore_errors=True)
+    return next(target.glob("*.rpm"))
+
+
+def build_set(names: list[str], packages: dict[str, PackageVersion]) -> dict[str, Path]:
+    """Build the RPMs of `names` from a package set."""
+    return {name: build_rpm(name, packages[name]) for name in names}
+
+
+def install(engine: Engine, container: str, rpms: list[Path]) -> None:
+    """Install or upgrade RPMs in one `rpm -Uvh` transaction; rpm enforces their Requires."""
+    engine.put_files(container, RPM_DIR_IN_CONTAINER, {p.name: p.read_bytes() for p in rpms})
+    paths = [f"{RPM_DIR_IN_CONTAINER}/{p.name}" for p in rpms]
+    result = engine.exec(container, ["rpm", "-Uvh", "--quiet", *paths])
+    engine.exec(container, ["rm", "-f", *paths])
+    if not result.ok:
+        raise PackageError(f"{container}: rpm -Uvh {' '.join(p.name for p in rpms)} failed: "
+                           + rpm_failure(result.output))
+
+
+def rpm_failure(output: str) -> str:
+    """The part of rpm's output that says why a transaction failed (unmet Requires first)."""
+    lines = [ln.strip() for ln in output.splitlines()
+             if ln.strip() and not ln.startswith("rpm: ")]  # Debian's 'use alien' notice
+    needed = [ln for ln in lines if " is needed by " in ln]
+    if needed:
+        return "Failed dependencies: " + "; ".join(needed)
+    return "; ".join(lines[-5:]) or "(rpm printed nothing)"
+
+
+def installed(engine: Engine, container: str) -> list[str]:
+    """The NVRs of the RPM packages installed in a container, sorted."""
+    result = engine.exec(container, ["rpm", "-qa", "--qf", "%{NAME}-%{VERSION}-%{RELEASE}\\n"])
+    if not result.ok:
+        raise InfraError(f"{container}: rpm -qa failed: {result.output.strip()}")
+    return sorted(ln.strip() for ln in result.output.splitlines() if ln.strip() and not ln.startswith("rpm: "))

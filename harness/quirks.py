@@ -1,0 +1,124 @@
+"""Host quirks of Podman on this kind of machine, detected from plain inputs.
+
+Detection is pure (inputs in, settings out) so it can be unit-tested; `probe_host()` gathers the
+inputs from the running machine.
+"""
+
+from __future__ import annotations
+
+import resource
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# What Podman asks for when nothing is configured (it raises both limits to this).
+PODMAN_DEFAULT_RLIMIT = 1048576
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What the detection needs to know about the host."""
+
+    mounts: str  # contents of /proc/mounts
+    runtimes: dict[str, str]  # runtime name -> path, for those installed
+    nofile_hard: int
+    nproc_hard: int
+    pid_max: int
+    has_systemd: bool
+
+
+@dataclass
+class HostConfig:
+    """Settings the harness gives its own Podman service, with the reason for each."""
+
+    cgroup_mode: str
+    runtime: str | None
+    ulimits: dict[str, int] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def containers_conf(self) -> str:
+        """The containers.conf text for the harness's own service."""
+        lines = ["# Written by copr-harness for its own Podman service; not the user's config.", ""]
+        lines.append("[containers]")
+        if self.ulimits:
+            values = ", ".join(f'"{name}={n}:{n}"' for name, n in sorted(self.ulimits.items()))
+            lines.append(f"default_ulimits = [{values}]")
+        lines += ["", "[engine]"]
+        if self.runtime:
+            lines.append(f'runtime = "{self.runtime}"')
+        lines.append('events_logger = "file"')
+        return "\n".join(lines) + "\n"
+
+
+def cgroup_mode(mounts: str) -> str:
+    """'v2', 'v1' or 'hybrid' (v1 controllers plus a cgroup2 mount), from /proc/mounts."""
+    kinds = {line.split()[2] for line in mounts.splitlines() if len(line.split()) > 2}
+    has_v1, has_v2 = "cgroup" in kinds, "cgroup2" in kinds
+    if has_v1 and has_v2:
+        return "hybrid"
+    return "v1" if has_v1 else "v2"
+
+
+def detect(facts: HostFacts) -> HostConfig:
+    """Decide the runtime and ulimits the harness's Podman service must use on this host."""
+    mode = cgroup_mode(facts.mounts)
+    config = HostConfig(cgroup_mode=mode, runtime=None)
+
+    if mode == "hybrid" and "crun" in facts.runtimes:
+        if "runc" in facts.runtimes:
+            config.runtime = "runc"
+            config.reasons.append(
+                "cgroups are in hybrid mode (v1 controllers plus a cgroup2 mount), which crun "
+                "refuses ('cgroups in hybrid mode not supported'): using runc"
+            )
+        else:
+            config.problems.append(
+                "cgroups are in hybrid mode, which crun refuses, and runc is not installed: "
+                "run 'apt-get install -y runc'"
+            )
+    elif "runc" in facts.runtimes:
+        config.runtime = "runc"
+        if mode == "hybrid":
+            config.reasons.append("cgroups are in hybrid mode, which crun refuses: using runc")
+    elif "crun" in facts.runtimes:
+        config.runtime = "crun"
+    else:
+        config.problems.append("no OCI runtime found: run 'apt-get install -y runc'")
+
+    # Podman asks for 1048576 of both; a host whose hard limits are lower refuses with
+    # "setrlimit ...: Operation not permitted". conmon's children get at most pid_max processes.
+    nofile = min(facts.nofile_hard, PODMAN_DEFAULT_RLIMIT)
+    nproc = min(facts.nproc_hard, facts.pid_max, PODMAN_DEFAULT_RLIMIT)
+    if nofile < PODMAN_DEFAULT_RLIMIT or nproc < PODMAN_DEFAULT_RLIMIT:
+        config.ulimits = {"nofile": nofile, "nproc": nproc}
+        config.reasons.append(
+            f"the host's hard limits are below Podman's default {PODMAN_DEFAULT_RLIMIT} "
+            f"(nofile {facts.nofile_hard}, nproc {facts.nproc_hard}, pid_max {facts.pid_max}): "
+            f"containers get nofile={nofile}, nproc={nproc}"
+        )
+    if not facts.has_systemd:
+        config.reasons.append(
+            "no systemd (no podman.socket unit): the harness starts 'podman system service' "
+            "itself when no API socket answers"
+        )
+    return config
+
+
+def _hard_limit(kind: int) -> int:
+    hard = resource.getrlimit(kind)[1]
+    return PODMAN_DEFAULT_RLIMIT if hard == resource.RLIM_INFINITY else hard
+
+
+def probe_host() -> HostFacts:
+    """Read the facts `detect` needs from this machine."""
+    runtimes = {name: path for name in ("crun", "runc") if (path := shutil.which(name))}
+    pid_max_file = Path("/proc/sys/kernel/pid_max")
+    return HostFacts(
+        mounts=Path("/proc/mounts").read_text(),
+        runtimes=runtimes,
+        nofile_hard=_hard_limit(resource.RLIMIT_NOFILE),
+        nproc_hard=_hard_limit(resource.RLIMIT_NPROC),
+        pid_max=int(pid_max_file.read_text()) if pid_max_file.exists() else PODMAN_DEFAULT_RLIMIT,
+        has_systemd=Path("/run/systemd/system").is_dir(),
+    )

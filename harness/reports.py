@@ -1,0 +1,26 @@
+"""Artefacts of a run under build/reports/<run-id>/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .engine import Engine
+
+REPORTS = Path(os.environ.get("COPR_HARNESS_REPORTS", "build/reports"))
+
+
+def run_dir(run_id: str) -> Path:
+    """The report folder of a run (created when needed)."""
+    path = REPORTS / run_id
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_logs(engine: Engine, run_id: str, containers: dict[str, str]) -> Path:
+    """Write each container's whole log (component -> container name) to logs/<component>.log."""
+    folder = run_dir(run_id) / "logs"
+    folder.mkdir(exist_ok=True)
+    for component, container in containers.items():
+        (folder / f"{component}.log").write_text(engine.logs(container))
+    return folder

@@ -1,0 +1,116 @@
+"""Scenario files (`scenarios/*.yaml`): which package versions a stack runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from .components import ROOT, all_components, services, spec_path
+from .config import load_model
+from .errors import InputError
+from .versions import check_version
+
+DEFAULT_SCENARIO = ROOT / "scenarios" / "default.yaml"
+
+
+def _no_float(value: object, what: str) -> object:
+    if isinstance(value, float):
+        raise ValueError(
+            f"{what} {value!r} was read by YAML as a number: write it in quotes (e.g. '2.10')"
+        )
+    return value
+
+
+class PackageVersion(BaseModel):
+    """One package of a set: its version, release, and the build-time macros of its spec."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: str
+    release: str = "1"
+    macros: dict[str, str | int] = {}
+
+    @field_validator("version", "release", mode="before")
+    @classmethod
+    def _version_text(cls, value: object) -> object:
+        return _no_float(value, "version")
+
+    @field_validator("version", "release")
+    @classmethod
+    def _rpm_version(cls, value: str) -> str:
+        return check_version(value)
+
+    @field_validator("macros", mode="before")
+    @classmethod
+    def _macro_values(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _no_float(item, f"macro {key}")
+        return value
+
+    @field_validator("macros")
+    @classmethod
+    def _macro_names(cls, value: dict[str, str | int]) -> dict[str, str | int]:
+        for key in value:
+            if not key.replace("_", "").isalnum() or key[0].isdigit():
+                raise ValueError(f"'{key}' is not a valid RPM macro name")
+        return value
+
+    @property
+    def evr(self) -> str:
+        return f"{self.version}-{self.release}"
+
+
+class Scenario(BaseModel):
+    """A scenario: the stack's components and the package sets it runs."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: str = ""
+    components: list[str] = []
+    candidate: dict[str, PackageVersion]
+    production: dict[str, PackageVersion] | None = None
+
+    @field_validator("components")
+    @classmethod
+    def _known_components(cls, value: list[str]) -> list[str]:
+        known = services()
+        for name in value:
+            if name not in known:
+                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+        return value
+
+    @model_validator(mode="after")
+    def _packages_complete(self) -> "Scenario":
+        if not self.components:
+            self.components = list(services())
+        defined = all_components()
+        for set_name in ("candidate", "production"):
+            packages = getattr(self, set_name)
+            if packages is None:
+                continue
+            for package in packages:
+                try:
+                    spec_path(package)
+                except InputError as error:
+                    raise ValueError(f"{set_name}: {error.message}") from None
+            for name in self.components:
+                for package in defined[name].packages:
+                    if package not in packages:
+                        raise ValueError(
+                            f"{set_name}: component '{name}' installs '{package}', "
+                            "which this set does not list"
+                        )
+        return self
+
+    def package_set(self, which: str) -> dict[str, PackageVersion]:
+        """The 'candidate' or 'production' package set."""
+        packages = getattr(self, which, None)
+        if packages is None:
+            raise InputError(f"this scenario has no '{which}' package set")
+        return packages
+
+
+def load_scenario(path: Path | None) -> tuple[Path, Scenario]:
+    """Load and validate a scenario file (the default one when `path` is None)."""
+    path = (path or DEFAULT_SCENARIO).resolve()
+    return path, load_model(path, Scenario)

@@ -1,0 +1,335 @@
+"""Stack lifecycle: bring a run's components up, describe them, and take them down."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from . import images, owner, packages, progress, reports, wait
+from .components import Component, all_components, start_order
+from .engine import ContainerSpec, Engine
+from .errors import HarnessError, InfraError, InputError
+from .naming import (
+    LABEL_COMPONENT, LABEL_KEPT, LABEL_OWNER, LABEL_RUN, LABEL_SCENARIO, check_run_id, labels,
+    marker_name, network_name, resource_name,
+)
+from .scenario import Scenario
+
+LABEL_COMPONENTS = "copr-harness.components"
+LABEL_PACKAGE_SET = "copr-harness.package-set"
+
+
+@dataclass
+class RunInfo:
+    """What the labels of a run's resources say about it."""
+
+    run_id: str
+    components: list[str]
+    scenario: str = ""
+    package_set: str = ""
+    owner: str = ""
+    kept: bool = False
+
+    @property
+    def live(self) -> bool:
+        """A kept run, or one whose owning process still runs (gc must not touch it)."""
+        return self.kept or (bool(self.owner) and owner.alive(self.owner))
+
+
+@dataclass
+class ComponentStatus:
+    """One row of `status`."""
+
+    component: str
+    container: str
+    state: str
+    ready: bool
+    url: str = ""
+    packages: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+class Interrupted(HarnessError):
+    """The user (or CI) asked the command to stop."""
+
+    exit_code = 130
+
+
+# -- finding runs --------------------------------------------------------------------------------
+
+
+def runs(engine: Engine) -> dict[str, RunInfo]:
+    """Every run with resources on this host."""
+    found = {}
+    for run_id, marks in engine.run_ids().items():
+        found[run_id] = RunInfo(
+            run_id=run_id,
+            components=[c for c in marks.get(LABEL_COMPONENTS, "").split(",") if c],
+            scenario=marks.get(LABEL_SCENARIO, ""),
+            package_set=marks.get(LABEL_PACKAGE_SET, ""),
+            owner=marks.get(LABEL_OWNER, ""),
+            kept=marks.get(LABEL_KEPT) == "yes",
+        )
+        if not found[run_id].components:  # no marker volume: take the containers' labels
+            rows = engine.container_labels(f"{LABEL_RUN}={run_id}")
+            found[run_id].components = sorted(r[LABEL_COMPONENT] for r in rows if LABEL_COMPONENT in r)
+            found[run_id].owner = next((r[LABEL_OWNER] for r in rows if LABEL_OWNER in r), "")
+    return found
+
+
+def resolve_run(engine: Engine, run_id: str | None) -> RunInfo:
+    """The run `run_id` names, or the only run on this host when none is named."""
+    known = runs(engine)
+    if run_id:
+        if run_id not in known:
+            raise InputError(f"no run '{run_id}' on this host"
+                             + (f" (runs: {', '.join(sorted(known))})" if known else ""))
+        return known[run_id]
+    if len(known) == 1:
+        return next(iter(known.values()))
+    if not known:
+        raise InputError("no harness run on this host: start one with 'copr-harness up'")
+    raise InputError(f"{len(known)} runs on this host; name one with --run-id: {', '.join(sorted(known))}")
+
+
+# -- bringing a stack up -------------------------------------------------------------------------
+
+
+class _Up:
+    """One `up`: the state shared by the threads that bring components up."""
+
+    def __init__(self, engine: Engine, run_id: str, components: list[str]) -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self.components = components
+        self.defined = all_components()
+        self.abort = threading.Event()
+        self.secrets = {"db_password": secrets.token_urlsafe(18)}
+
+    def container(self, component: str) -> str:
+        return resource_name(self.run_id, component)
+
+    def last_log(self, component: str) -> str:
+        text = self.engine.logs(self.container(component), tail=30).rstrip()
+        return f"last log lines of {component}:\n{text}" if text else f"{component} logged nothing"
+
+    def start_container(self, component: str, image: str, owner_token: str) -> None:
+        spec = self.defined[component]
+        run_labels = labels(self.run_id, component) | {LABEL_OWNER: owner_token}
+        volumes = {}
+        for volume, mount in spec.volumes.items():
+            name = resource_name(self.run_id, f"{component}-{volume}")
+            self.engine.create_volume(name, run_labels)
+            volumes[name] = mount
+        self.engine.run_container(ContainerSpec(
+            name=self.container(component),
+            image=image,
+            labels=run_labels,
+            network=network_name(self.run_id),
+            aliases=spec.aliases or [component],
+            environment={k: v.format(secrets=self.secrets) for k, v in spec.environment.items()},
+            volumes=volumes,
+            ports=spec.ports,
+            memory_mb=spec.memory_mb,
+        ))
+
+    def check_ready(self, component: str) -> None:
+        """One readiness poll; NotYet while starting, InfraError when it can never get ready."""
+        if self.abort.is_set():
+            raise InfraError(f"{component}: bring-up aborted")
+        spec, name = self.defined[component], self.container(component)
+        state = self.engine.state(name)
+        if state != "running":
+            raise InfraError(f"{component}: container {name} is {state}\n{self.last_log(component)}")
+        probe = spec.probe
+        assert probe is not None
+        if probe.exec:
+            result = self.engine.exec(name, probe.exec)
+            if result.ok:
+                return
+            reason = f"'{' '.join(probe.exec)}' exited {result.exit_code}"
+        else:
+            assert probe.http is not None
+            port = self.engine.published_port(name, probe.http.port)
+            url = f"http://127.0.0.1:{port}{probe.http.path}"
+            try:
+                response = requests.get(url, timeout=5)
+            except requests.RequestException as error:
+                reason = f"GET {url}: {type(error).__name__}"
+            else:
+                if response.ok:
+                    return
+                reason = f"GET {url} answered {response.status_code}"
+        # Not ready: fail at once if a service already died instead of waiting out the timeout.
+        services = self.engine.exec(name, ["svc", "status"])
+        if not services.ok:
+            raise InfraError(f"{component}: a service stopped ({services.output.strip()})\n"
+                             + self.last_log(component))
+        raise wait.NotYet(reason)
+
+    def wait_ready(self, component: str) -> None:
+        probe = self.defined[component].probe
+        assert probe is not None
+        wait.until(lambda: self.check_ready(component), what=f"{component} to be ready",
+                   timeout=probe.timeout, context=lambda: self.last_log(component))
+
+    def bring_up(self, component: str, rpms: list[Path], deps: list[Future]) -> None:
+        """Install a component's packages, wait for its dependencies, start it, wait ready."""
+        name = self.container(component)
+        if rpms:
+            packages.install(self.engine, name, rpms)
+        for dep in deps:
+            dep.result()  # a failed dependency fails this component too
+        if self.abort.is_set():
+            return
+        if rpms:
+            result = self.engine.exec(name, ["svc", "start"])
+            if not result.ok:
+                raise InfraError(f"{component}: 'svc start' failed: {result.output.strip()}")
+        self.wait_ready(component)
+        progress.say(f"{component} ready")
+
+
+def up(
+    engine: Engine,
+    scenario_path: Path,
+    scenario: Scenario,
+    run_id: str,
+    package_set: str = "candidate",
+    keep: bool = True,
+    keep_on_failure: bool = False,
+) -> RunInfo:
+    """Bring every component of `scenario` up at `package_set`'s versions.
+
+    With `keep` the run outlives this process (plain `copr-harness up`); without it the run
+    belongs to this process and `gc` removes it once the process is gone. On any failure or
+    interruption, logs go to build/reports/<run-id>/logs and everything started is removed.
+    """
+    check_run_id(run_id)
+    if run_id in engine.run_ids():
+        raise InputError(f"run id '{run_id}' is already in use: choose another, "
+                         f"or remove it with 'copr-harness down --run-id {run_id}'")
+    components = scenario.components
+    package_versions = scenario.package_set(package_set)
+    state = _Up(engine, run_id, components)
+    defined = state.defined
+
+    image_tags = {name: result.tag for name, result in images.ensure(engine, components).items()}
+    with progress.step(f"building packages ({package_set} set)"):
+        rpms = {c: list(packages.build_set(defined[c].packages, package_versions).values())
+                for c in components}
+
+    owner_token = owner.token()
+    marker = labels(run_id) | {
+        LABEL_OWNER: owner_token, LABEL_SCENARIO: str(scenario_path),
+        LABEL_COMPONENTS: ",".join(components), LABEL_PACKAGE_SET: package_set,
+    }
+    progress.say(f"run {run_id}: bringing up {', '.join(components)}")
+    try:
+        engine.create_volume(marker_name(run_id), marker)
+        engine.create_network(network_name(run_id), labels(run_id) | {LABEL_OWNER: owner_token})
+        with progress.step("starting containers"):
+            for component in components:
+                state.start_container(component, image_tags[component], owner_token)
+        futures: dict[str, Future] = {}
+        with ThreadPoolExecutor(max_workers=len(components)) as pool:
+            for wave in start_order(components):
+                for component in wave:
+                    deps = [futures[d] for d in defined[component].depends_on if d in futures]
+                    futures[component] = pool.submit(state.bring_up, component, rpms[component], deps)
+            try:
+                for component, future in futures.items():
+                    future.result()
+            except BaseException:
+                state.abort.set()
+                raise
+        if keep:
+            # Mark the run as kept: gc leaves it alone after this process ends.
+            engine.remove_volume(marker_name(run_id))
+            engine.create_volume(marker_name(run_id), marker | {LABEL_KEPT: "yes"})
+    except BaseException as error:
+        _fail(engine, state, error, keep_on_failure)
+        raise
+    return RunInfo(run_id, components, str(scenario_path), package_set, owner_token, keep)
+
+
+def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
+    """Save logs, then remove the run unless asked to keep it for inspection."""
+    why = "interrupted" if isinstance(error, (KeyboardInterrupt, Interrupted)) else "failed"
+    try:
+        containers = {c: state.container(c) for c in state.components if engine.exists(state.container(c))}
+        folder = reports.save_logs(engine, state.run_id, containers)
+        progress.say(f"run {state.run_id} {why}: container logs saved in {folder}")
+    except Exception as log_error:  # noqa: BLE001 - teardown must go on
+        progress.say(f"could not save logs: {log_error}")
+    if keep:
+        progress.say(f"keeping run {state.run_id} for inspection; remove it with "
+                     f"'copr-harness down --run-id {state.run_id}'")
+        return
+    down(engine, state.run_id)
+
+
+# -- describing and removing a stack -------------------------------------------------------------
+
+
+def down(engine: Engine, run_id: str) -> None:
+    """Remove every container, network and volume of a run."""
+    with progress.step(f"removing run {run_id}"):
+        removed = engine.remove_run(run_id)
+    progress.say(f"removed {len(removed.containers)} containers, {len(removed.networks)} networks, "
+                 f"{len(removed.volumes)} volumes")
+
+
+def gc(engine: Engine, everything: bool = False) -> list[str]:
+    """Remove the runs whose owner is gone and that were not kept (all runs with `everything`)."""
+    removed = []
+    for info in runs(engine).values():
+        if everything or not info.live:
+            engine.remove_run(info.run_id)
+            removed.append(info.run_id)
+    return removed
+
+
+def url(engine: Engine, run_id: str, component: Component) -> str:
+    """The URL a client on this host uses for a component (its first published port)."""
+    if not component.ports:
+        return ""
+    port = engine.published_port(resource_name(run_id, component.name), component.ports[0])
+    return f"http://127.0.0.1:{port}"
+
+
+def status(engine: Engine, info: RunInfo) -> list[ComponentStatus]:
+    """The state, readiness, URL and installed packages of each component of a run."""
+    defined = all_components()
+    rows = []
+    for component in info.components:
+        name = resource_name(info.run_id, component)
+        state = engine.state(name)
+        row = ComponentStatus(component, name, state, ready=False)
+        if state == "running":
+            checker = _Up(engine, info.run_id, info.components)
+            try:
+                checker.check_ready(component)
+                row.ready = True
+            except (wait.NotYet, InfraError) as error:
+                row.detail = str(error).splitlines()[0]
+            row.url = url(engine, info.run_id, defined[component])
+            row.packages = packages.installed(engine, name)
+        rows.append(row)
+    return rows
+
+
+def env_lines(engine: Engine, info: RunInfo) -> list[str]:
+    """`export` lines that point clients (the suites, copr-cli) at a run."""
+    defined = all_components()
+    lines = [f"export COPR_HARNESS_RUN_ID={info.run_id}"]
+    for component in info.components:
+        spec = defined[component]
+        if spec.url_variable:
+            lines.append(f"export {spec.url_variable}={url(engine, info.run_id, spec)}")
+    return lines

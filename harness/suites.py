@@ -1,0 +1,47 @@
+"""Running a test suite (pytest) against a live stack, with its reports under build/reports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import progress, reports, stack
+from .components import ROOT
+from .engine import Engine
+
+SUITES = ROOT / "tests"
+
+
+def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str]) -> int:
+    """Run tests/<suite> against a run; write JUnit XML there; return pytest's exit code."""
+    folder = reports.run_dir(info.run_id)
+    env = dict(os.environ)
+    for line in stack.env_lines(engine, info):
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value
+    junit = folder / f"{suite}.junit.xml"
+    command = [sys.executable, "-m", "pytest", str(SUITES / suite), f"--junitxml={junit}",
+               "-p", "no:cacheprovider", "--rootdir", str(ROOT), *pytest_args]
+    with progress.step(f"running the {suite} suite against run {info.run_id}"):
+        code = subprocess.run(command, env=env).returncode
+    progress.say(f"{suite} suite exit code {code}; JUnit XML: {junit}")
+    return code
+
+
+def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, suite: str,
+         pytest_args: list[str], keep: bool) -> int:
+    """Up (owned by this process), run a suite, save logs, tear down unless `keep`."""
+    info = stack.up(engine, scenario_path, scenario, run_id, keep=keep)  # type: ignore[arg-type]
+    try:
+        code = run(engine, info, suite, pytest_args)
+    finally:
+        containers = {c: f"{info.run_id}-{c}" for c in info.components}
+        folder = reports.save_logs(engine, info.run_id, containers)
+        progress.say(f"container logs saved in {folder}")
+        if keep:
+            progress.say(f"keeping run {info.run_id}: 'copr-harness down --run-id {info.run_id}'")
+        else:
+            stack.down(engine, info.run_id)
+    return code
