@@ -1,0 +1,102 @@
+"""`up`, `status`, `env`, `exec`, `down`, two runs at once, and a run id already in use."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import textwrap
+
+import pytest
+import requests
+
+from harness import naming
+
+from .conftest import leftovers
+
+pytestmark = pytest.mark.integration
+
+
+def frontend_url(cli, rid: str) -> str:
+    env = cli("env", "--run-id", rid)
+    assert env.returncode == 0, env.stderr
+    lines = dict(line.removeprefix("export ").split("=", 1) for line in env.stdout.splitlines())
+    assert lines["COPR_HARNESS_RUN_ID"] == rid
+    return lines["FRONTEND_URL"]
+
+
+def test_up_status_exec_down_leaves_nothing(engine, cli, run_id):
+    up = cli("up", "--run-id", run_id)
+    assert up.returncode == 0, up.stderr
+    assert "frontend ready" in up.stderr and "database ready" in up.stderr
+
+    status = cli("status", "--run-id", run_id)
+    assert status.returncode == 0, status.stdout + status.stderr
+    rows = {line.split()[0]: line for line in status.stdout.splitlines()[2:]}
+    assert "running   yes" in rows["database"]
+    assert "copr-frontend-2.7-1" in rows["frontend"]
+    assert "python3-copr-common-1.7.2-1" in rows["frontend"]
+
+    url = frontend_url(cli, run_id)
+    assert url.startswith("http://127.0.0.1:")
+    assert requests.get(f"{url}/api_3/", timeout=10).json() == {"version": 3}
+
+    rpm = cli("exec", "--run-id", run_id, "frontend", "--", "rpm", "-q", "copr-frontend")
+    assert rpm.returncode == 0 and rpm.stdout.strip() == "copr-frontend-2.7-1.noarch"
+    assert cli("exec", "--run-id", run_id, "frontend", "--", "false").returncode == 1
+
+    resources = leftovers(engine, run_id)
+    assert sorted(resources.containers) == [f"{run_id}-database", f"{run_id}-frontend"]
+    assert resources.networks == [f"{run_id}-net"]
+
+    down = cli("down", "--run-id", run_id)
+    assert down.returncode == 0, down.stderr
+    assert not leftovers(engine, run_id)
+
+
+def test_ports_are_published_on_loopback_only(engine, cli, run_id):
+    assert cli("up", "--run-id", run_id).returncode == 0
+    info = engine.client.containers.get(f"{run_id}-frontend").attrs
+    bindings = [b for port in info["NetworkSettings"]["Ports"].values() if port for b in port]
+    assert bindings and all(b["HostIp"] == "127.0.0.1" for b in bindings)
+    assert engine.client.containers.get(f"{run_id}-database").attrs["NetworkSettings"]["Ports"] in ({}, None)
+
+
+def test_two_runs_at_once_both_come_up(engine, cli):
+    rids = [naming.new_run_id(), naming.new_run_id()]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda rid: cli("up", "--run-id", rid), rids))
+        for rid, result in zip(rids, results):
+            assert result.returncode == 0, f"{rid}: {result.stderr}"
+            assert requests.get(f"{frontend_url(cli, rid)}/api_3/", timeout=10).ok
+        assert frontend_url(cli, rids[0]) != frontend_url(cli, rids[1])
+    finally:
+        for rid in rids:
+            cli("down", "--run-id", rid)
+    for rid in rids:
+        assert not leftovers(engine, rid)
+
+
+def test_run_id_in_use_is_refused_and_changes_nothing(engine, cli, run_id):
+    assert cli("up", "--run-id", run_id).returncode == 0
+    before = leftovers(engine, run_id)
+    again = cli("up", "--run-id", run_id)
+    assert again.returncode == 2
+    assert f"run id '{run_id}' is already in use" in again.stderr
+    assert leftovers(engine, run_id) == before
+
+
+def test_unmet_requires_is_refused_naming_it(engine, cli, run_id, tmp_path, reports_dir):
+    scenario = tmp_path / "bad-requires.yaml"
+    scenario.write_text(textwrap.dedent("""\
+        components: [database, frontend]
+        candidate:
+          python3-copr-common: {version: "1.7.2"}
+          copr-frontend:
+            version: "2.7"
+            macros: {copr_common_version: "1.8", fe_be_api_version: 9}
+        """))
+    up = cli("up", "--run-id", run_id, "--scenario", str(scenario))
+    assert up.returncode == 1, up.stderr
+    assert "Failed dependencies: python3-copr-common >= 1.8 is needed by copr-frontend-2.7-1" in up.stderr
+    assert not leftovers(engine, run_id)
+    assert (reports_dir / run_id / "logs" / "frontend.log").exists()

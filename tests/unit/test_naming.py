@@ -1,0 +1,23 @@
+"""Run ids, resource names, labels."""
+
+import pytest
+
+from harness.naming import LABEL_RUN, check_run_id, labels, new_run_id, resource_name
+
+
+def test_new_run_ids_are_valid_and_unique():
+    ids = {new_run_id() for _ in range(50)}
+    assert len(ids) == 50
+    for run_id in ids:
+        assert check_run_id(run_id) == run_id
+
+
+@pytest.mark.parametrize("bad", ["", "A", "UPPER", "-lead", "has space", "x" * 40, "a_b"])
+def test_bad_run_ids_are_refused_with_the_rule(bad):
+    with pytest.raises(ValueError, match="run id"):
+        check_run_id(bad)
+
+
+def test_names_and_labels():
+    assert resource_name("ch-1", "frontend") == "ch-1-frontend"
+    assert labels("ch-1", "frontend") == {LABEL_RUN: "ch-1", "copr-harness.component": "frontend"}
