@@ -14,9 +14,13 @@ from . import __version__, images, stack, suites
 from .components import services
 from .engine import Engine
 from .errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, HarnessError, InputError
-from .naming import new_run_id
+from .naming import new_run_id, resource_name
 from .quirks import detect, probe_host
 from .scenario import load_scenario
+
+
+# Host tools the harness runs, with the Debian package that has each.
+TOOLS = {"mmdebstrap": "mmdebstrap", "rpmbuild": "rpm"}
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -38,8 +42,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     print(f"runtime:       {host.runtime or 'none usable'}")
     print("rlimits:       " + (", ".join(f"{k}={v}" for k, v in sorted(host.ulimits.items()))
                               or "Podman's defaults"))
-    for tool in ("mmdebstrap", "rpmbuild"):
-        print(f"{tool + ':':14} {shutil.which(tool) or 'NOT INSTALLED (apt-get install -y ' + ('rpm' if tool == 'rpmbuild' else tool) + ')'}")
+    for tool, package in TOOLS.items():
+        print(f"{tool + ':':14} {shutil.which(tool) or f'NOT INSTALLED (apt-get install -y {package})'}")
     for reason in host.reasons:
         print(f"configured:    {reason}")
     for problem in host.problems:
@@ -62,7 +66,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 return EXIT_INFRA
         else:
             print("trial container: skipped (no image yet: run 'copr-harness images')")
-    missing = [t for t in ("mmdebstrap", "rpmbuild") if shutil.which(t) is None]
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     return EXIT_INFRA if missing else EXIT_OK
 
 
@@ -131,7 +135,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         names = [args.component] if args.component else info.components
         for component in names:
             _check_component(info, component)
-            text = engine.logs(f"{info.run_id}-{component}", tail=args.tail)
+            text = engine.logs(resource_name(info.run_id, component), tail=args.tail)
             if len(names) == 1:
                 sys.stdout.write(text)
             else:
@@ -148,7 +152,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
     with Engine.connect() as engine:
         info = stack.resolve_run(engine, args.run_id)
         _check_component(info, args.component)
-        result = engine.exec(f"{info.run_id}-{args.component}", command)
+        result = engine.exec(resource_name(info.run_id, args.component), command)
     sys.stdout.write(result.output)
     return result.exit_code
 

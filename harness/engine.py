@@ -5,6 +5,7 @@ Nothing else in the project (tests included) talks to Podman; everything goes th
 
 from __future__ import annotations
 
+import ctypes
 import io
 import json
 import os
@@ -90,12 +91,34 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """In the child: ask the kernel to send SIGTERM when the parent process dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+def service_root() -> Path:
+    """Where self-started services keep their socket, config and log (one folder each)."""
+    return Path(os.environ.get("XDG_RUNTIME_DIR") or "/run") / "copr-harness"
+
+
+def sweep_services() -> list[Path]:
+    """Remove the folders of self-started services whose harness process is gone."""
+    removed = []
+    for folder in service_root().glob("service-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 class OwnService:
     """A `podman system service` the harness starts for one command, with its own config."""
 
     def __init__(self, host: HostConfig) -> None:
         self.host = host
-        base = Path(os.environ.get("XDG_RUNTIME_DIR") or "/run") / "copr-harness"
+        base = service_root()
         base.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix=f"service-{os.getpid()}-", dir=base))
         self.socket = self.dir / "podman.sock"
@@ -119,6 +142,7 @@ class OwnService:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # a Ctrl-C in the terminal must not kill it mid-teardown
+                preexec_fn=_die_with_parent,  # ...but a SIGKILLed harness must not leave it running
             )
 
         def ready() -> None:

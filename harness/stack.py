@@ -12,7 +12,7 @@ import requests
 
 from . import images, owner, packages, progress, reports, wait
 from .components import Component, all_components, start_order
-from .engine import ContainerSpec, Engine
+from .engine import ContainerSpec, Engine, sweep_services
 from .errors import HarnessError, InfraError, InputError
 from .naming import (
     LABEL_COMPONENT, LABEL_KEPT, LABEL_OWNER, LABEL_RUN, LABEL_SCENARIO, check_run_id, labels,
@@ -97,6 +97,46 @@ def resolve_run(engine: Engine, run_id: str | None) -> RunInfo:
     raise InputError(f"{len(known)} runs on this host; name one with --run-id: {', '.join(sorted(known))}")
 
 
+def check_ready(engine: Engine, run_id: str, spec: Component) -> None:
+    """One readiness poll; NotYet while starting, InfraError when it can never get ready."""
+    component, name = spec.name, resource_name(run_id, spec.name)
+    state = engine.state(name)
+    if state != "running":
+        raise InfraError(f"{component}: container {name} is {state}\n{last_log(engine, run_id, component)}")
+    probe = spec.probe
+    assert probe is not None
+    if probe.exec:
+        result = engine.exec(name, probe.exec)
+        if result.ok:
+            return
+        reason = f"'{' '.join(probe.exec)}' exited {result.exit_code}"
+    else:
+        assert probe.http is not None
+        port = engine.published_port(name, probe.http.port)
+        url = f"http://127.0.0.1:{port}{probe.http.path}"
+        try:
+            response = requests.get(url, timeout=5)
+        except requests.RequestException as error:
+            reason = f"GET {url}: {type(error).__name__}"
+        else:
+            if response.ok:
+                return
+            reason = f"GET {url} answered {response.status_code}"
+    # Not ready: fail at once if a service already died instead of waiting out the timeout.
+    services = engine.exec(name, ["svc", "status"])
+    if not services.ok:
+        raise InfraError(f"{component}: a service stopped ({services.output.strip()})\n"
+                         + last_log(engine, run_id, component))
+    raise wait.NotYet(reason)
+
+
+
+def last_log(engine: Engine, run_id: str, component: str) -> str:
+    """A component's last log lines, for error messages."""
+    text = engine.logs(resource_name(run_id, component), tail=30).rstrip()
+    return f"last log lines of {component}:\n{text}" if text else f"{component} logged nothing"
+
+
 # -- bringing a stack up -------------------------------------------------------------------------
 
 
@@ -115,8 +155,7 @@ class _Up:
         return resource_name(self.run_id, component)
 
     def last_log(self, component: str) -> str:
-        text = self.engine.logs(self.container(component), tail=30).rstrip()
-        return f"last log lines of {component}:\n{text}" if text else f"{component} logged nothing"
+        return last_log(self.engine, self.run_id, component)
 
     def start_container(self, component: str, image: str, owner_token: str) -> None:
         spec = self.defined[component]
@@ -139,38 +178,9 @@ class _Up:
         ))
 
     def check_ready(self, component: str) -> None:
-        """One readiness poll; NotYet while starting, InfraError when it can never get ready."""
         if self.abort.is_set():
             raise InfraError(f"{component}: bring-up aborted")
-        spec, name = self.defined[component], self.container(component)
-        state = self.engine.state(name)
-        if state != "running":
-            raise InfraError(f"{component}: container {name} is {state}\n{self.last_log(component)}")
-        probe = spec.probe
-        assert probe is not None
-        if probe.exec:
-            result = self.engine.exec(name, probe.exec)
-            if result.ok:
-                return
-            reason = f"'{' '.join(probe.exec)}' exited {result.exit_code}"
-        else:
-            assert probe.http is not None
-            port = self.engine.published_port(name, probe.http.port)
-            url = f"http://127.0.0.1:{port}{probe.http.path}"
-            try:
-                response = requests.get(url, timeout=5)
-            except requests.RequestException as error:
-                reason = f"GET {url}: {type(error).__name__}"
-            else:
-                if response.ok:
-                    return
-                reason = f"GET {url} answered {response.status_code}"
-        # Not ready: fail at once if a service already died instead of waiting out the timeout.
-        services = self.engine.exec(name, ["svc", "status"])
-        if not services.ok:
-            raise InfraError(f"{component}: a service stopped ({services.output.strip()})\n"
-                             + self.last_log(component))
-        raise wait.NotYet(reason)
+        check_ready(self.engine, self.run_id, self.defined[component])
 
     def wait_ready(self, component: str) -> None:
         probe = self.defined[component].probe
@@ -287,6 +297,7 @@ def down(engine: Engine, run_id: str) -> None:
 
 def gc(engine: Engine, everything: bool = False) -> list[str]:
     """Remove the runs whose owner is gone and that were not kept (all runs with `everything`)."""
+    sweep_services()
     removed = []
     for info in runs(engine).values():
         if everything or not info.live:
@@ -312,9 +323,8 @@ def status(engine: Engine, info: RunInfo) -> list[ComponentStatus]:
         state = engine.state(name)
         row = ComponentStatus(component, name, state, ready=False)
         if state == "running":
-            checker = _Up(engine, info.run_id, info.components)
             try:
-                checker.check_ready(component)
+                check_ready(engine, info.run_id, defined[component])
                 row.ready = True
             except (wait.NotYet, InfraError) as error:
                 row.detail = str(error).splitlines()[0]
