@@ -14,7 +14,7 @@ from . import __version__, images, stack, suites
 from .components import services
 from .engine import Engine
 from .errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, HarnessError, InputError
-from .naming import new_run_id, resource_name
+from .naming import new_run_id
 from .quirks import detect, probe_host
 from .scenario import load_scenario
 
@@ -132,15 +132,19 @@ def cmd_logs(args: argparse.Namespace) -> int:
     """Print the logs of one component, or of all."""
     with Engine.connect() as engine:
         info = stack.resolve_run(engine, args.run_id)
-        names = [args.component] if args.component else info.components
-        for component in names:
-            _check_component(info, component)
-            text = engine.logs(resource_name(info.run_id, component), tail=args.tail)
+        names = stack.containers_of(info)
+        if args.component:
+            names = [n for n in names if n.removeprefix(f"{info.run_id}-") == args.component]
+            if not names:
+                _check_component(info, args.component)
+        for name in names:
+            text = engine.logs(name, tail=args.tail)
             if len(names) == 1:
                 sys.stdout.write(text)
             else:
+                short = name.removeprefix(f"{info.run_id}-")
                 for line in text.splitlines():
-                    print(f"{component:9}| {line}")
+                    print(f"{short:10}| {line}")
     return EXIT_OK
 
 
@@ -151,8 +155,11 @@ def cmd_exec(args: argparse.Namespace) -> int:
         raise InputError("exec needs a command: copr-harness exec COMPONENT -- CMD ...")
     with Engine.connect() as engine:
         info = stack.resolve_run(engine, args.run_id)
-        _check_component(info, args.component)
-        result = engine.exec(resource_name(info.run_id, args.component), command)
+        names = {n.removeprefix(f"{info.run_id}-"): n for n in stack.containers_of(info)}
+        if args.component not in names:
+            raise InputError(f"run {info.run_id} has no container '{args.component}' "
+                             f"(it has: {', '.join(names)})")
+        result = engine.exec(names[args.component], command)
     sys.stdout.write(result.output)
     return result.exit_code
 

@@ -51,9 +51,19 @@ class Component(BaseModel):
     ports: list[int] = []
     url_variable: str | None = None
     volumes: dict[str, str] = {}
+    # Rendered per run into /etc/copr-harness/stack.env (mode 0600), which `svc` exports to the
+    # services: placeholders {secrets[...]}, {internal[component]}, {public[component]} and
+    # {hosts[component]} (the aliases of a component's instances, space-separated).
     environment: dict[str, str] = {}
     probe: Probe | None = None
     memory_mb: int | None = None
+    replicas: int = Field(1, ge=1, le=8)
+
+    def instances(self, run_id: str) -> list[tuple[str, list[str]]]:
+        """(container name, aliases) of each instance: one, or `replicas` numbered ones."""
+        if self.replicas == 1:
+            return [(f"{run_id}-{self.name}", self.aliases or [self.name])]
+        return [(f"{run_id}-{self.name}-{i}", [f"{self.name}-{i}"]) for i in range(1, self.replicas + 1)]
 
     @property
     def folder(self) -> Path:

@@ -336,13 +336,12 @@ class Engine:
 
     # -- containers -------------------------------------------------------------------------
 
-    def run_container(self, spec: ContainerSpec) -> None:
-        """Create and start a container as `spec` describes."""
+    def create_container(self, spec: ContainerSpec) -> None:
+        """Create (not start) a container as `spec` describes; its ports are chosen now."""
         kwargs: dict = dict(
             name=spec.name,
             labels=spec.labels,
             environment=spec.environment,
-            network=spec.network,
             networks={spec.network: {"aliases": spec.aliases}},
             ports={f"{port}/tcp": {"ip": "127.0.0.1"} for port in spec.ports},
             volumes={vol: {"bind": dest, "mode": "rw"} for vol, dest in spec.volumes.items()},
@@ -352,15 +351,13 @@ class Engine:
             ],
             detach=True,
         )
-        kwargs.pop("network")  # the 'networks' mapping carries the aliases
         if self.host.runtime:
             kwargs["runtime"] = self.host.runtime
         if spec.command:
             kwargs["command"] = spec.command
         if spec.memory_mb:
             kwargs["mem_limit"] = f"{spec.memory_mb}m"
-        container = self.client.containers.create(spec.image, **kwargs)
-        container.start()
+        self.client.containers.create(spec.image, **kwargs)
 
     def run_once(self, image: str, command: list[str], timeout: int = 60) -> ExecResult:
         """Run a throw-away container to completion (doctor's trial run); return its result."""
@@ -404,14 +401,14 @@ class Engine:
         code, output = container.exec_run(command, user=user, environment=env)
         return ExecResult(int(code if code is not None else -1), _unframe(output))
 
-    def put_files(self, name: str, directory: str, files: dict[str, bytes]) -> None:
-        """Copy files (name -> content) into `directory` of a container."""
+    def put_files(self, name: str, directory: str, files: dict[str, bytes], mode: int = 0o644) -> None:
+        """Copy files (name -> content) into `directory` of a container (created or running)."""
         archive = io.BytesIO()
         with tarfile.open(fileobj=archive, mode="w") as tar:
             for filename, content in files.items():
                 info = tarfile.TarInfo(filename)
                 info.size = len(content)
-                info.mode = 0o644
+                info.mode = mode
                 tar.addfile(info, io.BytesIO(content))
         container = self.client.containers.get(name)
         if not container.put_archive(directory, archive.getvalue()):

@@ -17,10 +17,11 @@ def run_dir(run_id: str) -> Path:
     return path
 
 
-def save_logs(engine: Engine, run_id: str, containers: dict[str, str]) -> Path:
-    """Write each container's whole log (component -> container name) to logs/<component>.log."""
+def save_logs(engine: Engine, run_id: str, containers: list[str]) -> Path:
+    """Write each container's whole log to logs/<component>.log (name without the run id)."""
     folder = run_dir(run_id) / "logs"
     folder.mkdir(exist_ok=True)
-    for component, container in containers.items():
-        (folder / f"{component}.log").write_text(engine.logs(container))
+    for container in containers:
+        short = container.removeprefix(f"{run_id}-")
+        (folder / f"{short}.log").write_text(engine.logs(container))
     return folder

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
+import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from .engine import ContainerSpec, Engine, sweep_services
 from .errors import HarnessError, InfraError, InputError
 from .naming import (
     LABEL_COMPONENT, LABEL_KEPT, LABEL_OWNER, LABEL_RUN, LABEL_SCENARIO, check_run_id, labels,
-    marker_name, network_name, resource_name,
+    marker_name, network_name,
 )
 from .scenario import Scenario
 
@@ -97,12 +99,11 @@ def resolve_run(engine: Engine, run_id: str | None) -> RunInfo:
     raise InputError(f"{len(known)} runs on this host; name one with --run-id: {', '.join(sorted(known))}")
 
 
-def check_ready(engine: Engine, run_id: str, spec: Component) -> None:
-    """One readiness poll; NotYet while starting, InfraError when it can never get ready."""
-    component, name = spec.name, resource_name(run_id, spec.name)
+def check_ready(engine: Engine, spec: Component, name: str) -> None:
+    """One readiness poll of one container; NotYet while starting, InfraError when it died."""
     state = engine.state(name)
     if state != "running":
-        raise InfraError(f"{component}: container {name} is {state}\n{last_log(engine, run_id, component)}")
+        raise InfraError(f"{spec.name}: container {name} is {state}\n{last_log(engine, name)}")
     probe = spec.probe
     assert probe is not None
     if probe.exec:
@@ -125,16 +126,48 @@ def check_ready(engine: Engine, run_id: str, spec: Component) -> None:
     # Not ready: fail at once if a service already died instead of waiting out the timeout.
     services = engine.exec(name, ["svc", "status"])
     if not services.ok:
-        raise InfraError(f"{component}: a service stopped ({services.output.strip()})\n"
-                         + last_log(engine, run_id, component))
+        raise InfraError(f"{spec.name}: a service stopped ({services.output.strip()})\n"
+                         + last_log(engine, name))
     raise wait.NotYet(reason)
 
 
+def last_log(engine: Engine, container: str) -> str:
+    """A container's last log lines, for error messages."""
+    text = engine.logs(container, tail=30).rstrip()
+    return f"last log lines of {container}:\n{text}" if text else f"{container} logged nothing"
 
-def last_log(engine: Engine, run_id: str, component: str) -> str:
-    """A component's last log lines, for error messages."""
-    text = engine.logs(resource_name(run_id, component), tail=30).rstrip()
-    return f"last log lines of {component}:\n{text}" if text else f"{component} logged nothing"
+
+def new_secrets() -> dict[str, str]:
+    """Passwords and keys made for one run only (never written into the project)."""
+    made = {"db_password": secrets.token_urlsafe(18), "backend_password": secrets.token_urlsafe(18)}
+    with tempfile.TemporaryDirectory() as tmp:
+        key = Path(tmp) / "id"
+        result = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "copr-harness",
+                                 "-f", str(key)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise InfraError(f"ssh-keygen failed: {result.stderr.strip()}",
+                             hint="run 'apt-get install -y openssh-client'")
+        made["builder_ssh_key"] = key.read_text()
+        made["builder_ssh_pubkey"] = (key.with_suffix(".pub")).read_text().strip()
+    return made
+
+
+class _Absent(dict):
+    """A URL table where a defined component that is not in this stack renders as ''."""
+
+    def __missing__(self, key: str) -> str:
+        if key in all_components():
+            return ""
+        raise KeyError(key)
+
+
+def _env_file(values: dict[str, str]) -> bytes:
+    """KEY='value' lines that bash can source (values single-quoted)."""
+    lines = []
+    for key, value in values.items():
+        quoted = value.replace("'", "'\\''")
+        lines.append(f"{key}='{quoted}'")
+    return ("\n".join(lines) + "\n").encode()
 
 
 # -- bringing a stack up -------------------------------------------------------------------------
@@ -149,60 +182,85 @@ class _Up:
         self.components = components
         self.defined = all_components()
         self.abort = threading.Event()
-        self.secrets = {"db_password": secrets.token_urlsafe(18)}
+        self.secrets = new_secrets()
 
-    def container(self, component: str) -> str:
-        return resource_name(self.run_id, component)
+    def containers(self, component: str) -> list[str]:
+        return [name for name, _ in self.defined[component].instances(self.run_id)]
 
-    def last_log(self, component: str) -> str:
-        return last_log(self.engine, self.run_id, component)
+    def all_containers(self) -> dict[str, str]:
+        """Container name -> component, for every instance of every component."""
+        return {name: c for c in self.components for name in self.containers(c)}
 
-    def start_container(self, component: str, image: str, owner_token: str) -> None:
+    def create(self, component: str, image: str, owner_token: str) -> None:
         spec = self.defined[component]
         run_labels = labels(self.run_id, component) | {LABEL_OWNER: owner_token}
-        volumes = {}
-        for volume, mount in spec.volumes.items():
-            name = resource_name(self.run_id, f"{component}-{volume}")
-            self.engine.create_volume(name, run_labels)
-            volumes[name] = mount
-        self.engine.run_container(ContainerSpec(
-            name=self.container(component),
-            image=image,
-            labels=run_labels,
-            network=network_name(self.run_id),
-            aliases=spec.aliases or [component],
-            environment={k: v.format(secrets=self.secrets) for k, v in spec.environment.items()},
-            volumes=volumes,
-            ports=spec.ports,
-            memory_mb=spec.memory_mb,
-        ))
+        for name, aliases in spec.instances(self.run_id):
+            volumes = {}
+            for volume, mount in spec.volumes.items():
+                volume_name = f"{name}-{volume}"
+                self.engine.create_volume(volume_name, run_labels)
+                volumes[volume_name] = mount
+            self.engine.create_container(ContainerSpec(
+                name=name, image=image, labels=run_labels, network=network_name(self.run_id),
+                aliases=aliases, volumes=volumes, ports=spec.ports, memory_mb=spec.memory_mb,
+            ))
 
-    def check_ready(self, component: str) -> None:
-        if self.abort.is_set():
-            raise InfraError(f"{component}: bring-up aborted")
-        check_ready(self.engine, self.run_id, self.defined[component])
+    def write_env(self) -> None:
+        """Render each component's environment into its containers' stack.env (before start)."""
+        internal, public, hosts = {}, {}, {}
+        for component in self.components:
+            spec = self.defined[component]
+            instances = spec.instances(self.run_id)
+            hosts[component] = " ".join(aliases[0] for _, aliases in instances)
+            if spec.ports:
+                internal[component] = f"http://{instances[0][1][0]}:{spec.ports[0]}"
+                port = self.engine.published_port(instances[0][0], spec.ports[0])
+                public[component] = f"http://127.0.0.1:{port}"
+        for component in self.components:
+            spec = self.defined[component]
+            values = {"COPR_HARNESS_RUN_ID": self.run_id, "COPR_HARNESS_COMPONENT": component}
+            context = {name: _Absent(table) for name, table in
+                       (("internal", internal), ("public", public), ("hosts", hosts))}
+            for key, template in spec.environment.items():
+                try:
+                    values[key] = template.format(secrets=self.secrets, **context)
+                except (KeyError, IndexError) as error:
+                    raise InputError(f"{spec.folder / 'component.yaml'}: environment.{key}: "
+                                     f"unknown placeholder {error} (is that component in the stack?)")
+            for name in self.containers(component):
+                self.engine.put_files(name, "/etc/copr-harness", {"stack.env": _env_file(values)},
+                                      mode=0o600)
 
-    def wait_ready(self, component: str) -> None:
-        probe = self.defined[component].probe
-        assert probe is not None
-        wait.until(lambda: self.check_ready(component), what=f"{component} to be ready",
-                   timeout=probe.timeout, context=lambda: self.last_log(component))
+    def wait_ready(self, component: str, name: str) -> None:
+        spec = self.defined[component]
+        assert spec.probe is not None
+
+        def poll() -> None:
+            if self.abort.is_set():
+                raise InfraError(f"{component}: bring-up aborted")
+            check_ready(self.engine, spec, name)
+
+        wait.until(poll, what=f"{name} to be ready", timeout=spec.probe.timeout,
+                   context=lambda: last_log(self.engine, name))
 
     def bring_up(self, component: str, rpms: list[Path], deps: list[Future]) -> None:
         """Install a component's packages, wait for its dependencies, start it, wait ready."""
-        name = self.container(component)
+        names = self.containers(component)
         if rpms:
-            packages.install(self.engine, name, rpms)
+            for name in names:
+                packages.install(self.engine, name, rpms)
         for dep in deps:
             dep.result()  # a failed dependency fails this component too
         if self.abort.is_set():
             return
-        if rpms:
-            result = self.engine.exec(name, ["svc", "start"])
-            if not result.ok:
-                raise InfraError(f"{component}: 'svc start' failed: {result.output.strip()}")
-        self.wait_ready(component)
-        progress.say(f"{component} ready")
+        for name in names:
+            if rpms:
+                result = self.engine.exec(name, ["svc", "start"])
+                if not result.ok:
+                    raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
+        for name in names:
+            self.wait_ready(component, name)
+        progress.say(f"{component} ready" + (f" ({len(names)} instances)" if len(names) > 1 else ""))
 
 
 def up(
@@ -245,7 +303,10 @@ def up(
         engine.create_network(network_name(run_id), labels(run_id) | {LABEL_OWNER: owner_token})
         with progress.step("starting containers"):
             for component in components:
-                state.start_container(component, image_tags[component], owner_token)
+                state.create(component, image_tags[component], owner_token)
+            state.write_env()
+            for name in state.all_containers():
+                engine.start(name)
         futures: dict[str, Future] = {}
         with ThreadPoolExecutor(max_workers=len(components)) as pool:
             for wave in start_order(components):
@@ -272,7 +333,7 @@ def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
     """Save logs, then remove the run unless asked to keep it for inspection."""
     why = "interrupted" if isinstance(error, (KeyboardInterrupt, Interrupted)) else "failed"
     try:
-        containers = {c: state.container(c) for c in state.components if engine.exists(state.container(c))}
+        containers = [name for name in state.all_containers() if engine.exists(name)]
         folder = reports.save_logs(engine, state.run_id, containers)
         progress.say(f"run {state.run_id} {why}: container logs saved in {folder}")
     except Exception as log_error:  # noqa: BLE001 - teardown must go on
@@ -310,8 +371,8 @@ def url(engine: Engine, run_id: str, component: Component) -> str:
     """The URL a client on this host uses for a component (its first published port)."""
     if not component.ports:
         return ""
-    port = engine.published_port(resource_name(run_id, component.name), component.ports[0])
-    return f"http://127.0.0.1:{port}"
+    first = component.instances(run_id)[0][0]
+    return f"http://127.0.0.1:{engine.published_port(first, component.ports[0])}"
 
 
 def status(engine: Engine, info: RunInfo) -> list[ComponentStatus]:
@@ -319,19 +380,26 @@ def status(engine: Engine, info: RunInfo) -> list[ComponentStatus]:
     defined = all_components()
     rows = []
     for component in info.components:
-        name = resource_name(info.run_id, component)
-        state = engine.state(name)
-        row = ComponentStatus(component, name, state, ready=False)
-        if state == "running":
-            try:
-                check_ready(engine, info.run_id, defined[component])
-                row.ready = True
-            except (wait.NotYet, InfraError) as error:
-                row.detail = str(error).splitlines()[0]
-            row.url = url(engine, info.run_id, defined[component])
-            row.packages = packages.installed(engine, name)
-        rows.append(row)
+        spec = defined[component]
+        for name, _ in spec.instances(info.run_id):
+            state = engine.state(name)
+            row = ComponentStatus(component, name, state, ready=False)
+            if state == "running":
+                try:
+                    check_ready(engine, spec, name)
+                    row.ready = True
+                except (wait.NotYet, InfraError) as error:
+                    row.detail = str(error).splitlines()[0]
+                row.url = url(engine, info.run_id, spec)
+                row.packages = packages.installed(engine, name)
+            rows.append(row)
     return rows
+
+
+def containers_of(info: RunInfo) -> list[str]:
+    """The container names of every instance of every component of a run."""
+    defined = all_components()
+    return [name for c in info.components for name, _ in defined[c].instances(info.run_id)]
 
 
 def env_lines(engine: Engine, info: RunInfo) -> list[str]:

@@ -10,7 +10,6 @@ from pathlib import Path
 from . import progress, reports, stack
 from .components import ROOT
 from .engine import Engine
-from .naming import resource_name
 
 SUITES = ROOT / "tests"
 
@@ -38,7 +37,7 @@ def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, sui
     try:
         code = run(engine, info, suite, pytest_args)
     finally:
-        containers = {c: resource_name(info.run_id, c) for c in info.components}
+        containers = stack.containers_of(info)
         folder = reports.save_logs(engine, info.run_id, containers)
         progress.say(f"container logs saved in {folder}")
         if keep:
