@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from . import images, owner, packages, progress, reports, wait
+from . import images, owner, packages, progress, reports, users, wait
 from .components import Component, all_components, start_order
 from .engine import ContainerSpec, Engine, sweep_services
 from .errors import HarnessError, InfraError, InputError
@@ -153,12 +153,10 @@ def new_secrets() -> dict[str, str]:
 
 
 class _Absent(dict):
-    """A URL table where a defined component that is not in this stack renders as ''."""
+    """A URL table where a component that is not in this stack renders as ''."""
 
     def __missing__(self, key: str) -> str:
-        if key in all_components():
-            return ""
-        raise KeyError(key)
+        return ""
 
 
 def _env_file(values: dict[str, str]) -> bytes:
@@ -319,6 +317,9 @@ def up(
             except BaseException:
                 state.abort.set()
                 raise
+        if "frontend" in components:
+            with progress.step("creating users and their copr-cli configs"):
+                users.create(engine, run_id, state.containers("frontend")[0])
         if keep:
             # Mark the run as kept: gc leaves it alone after this process ends.
             engine.remove_volume(marker_name(run_id))
@@ -352,6 +353,7 @@ def down(engine: Engine, run_id: str) -> None:
     """Remove every container, network and volume of a run."""
     with progress.step(f"removing run {run_id}"):
         removed = engine.remove_run(run_id)
+        users.forget(run_id)
     progress.say(f"removed {len(removed.containers)} containers, {len(removed.networks)} networks, "
                  f"{len(removed.volumes)} volumes")
 
@@ -363,6 +365,7 @@ def gc(engine: Engine, everything: bool = False) -> list[str]:
     for info in runs(engine).values():
         if everything or not info.live:
             engine.remove_run(info.run_id)
+            users.forget(info.run_id)
             removed.append(info.run_id)
     return removed
 
@@ -410,4 +413,9 @@ def env_lines(engine: Engine, info: RunInfo) -> list[str]:
         spec = defined[component]
         if spec.url_variable:
             lines.append(f"export {spec.url_variable}={url(engine, info.run_id, spec)}")
+    found = users.configs(info.run_id)
+    if users.DEFAULT_USER in found:
+        lines.append(f"export COPR_CONFIG={found[users.DEFAULT_USER]}")
+    for name, path in found.items():
+        lines.append(f"export COPR_CONFIG_{name.upper()}={path}")
     return lines

@@ -1,34 +1,26 @@
-"""The mock Copr frontend's Flask application."""
+"""The mock Copr frontend: APIv3 for copr-cli/python-copr, /backend/ routes for the services."""
 
+import logging
 import os
 
-import copr_common
 import flask
-import sqlalchemy
 
 from . import build_constants
 
 app = flask.Flask(__name__)
-engine = sqlalchemy.create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True, future=True)
+app.config.update(
+    PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://localhost:5000").rstrip("/"),
+    INTERNAL_URL=os.environ.get("INTERNAL_URL", "http://frontend:5000").rstrip("/"),
+    BACKEND_PUBLIC_URL=os.environ.get("BACKEND_PUBLIC_URL", "").rstrip("/"),
+    BACKEND_INTERNAL_URL=os.environ.get("BACKEND_INTERNAL_URL", "").rstrip("/"),
+    DIST_GIT_CLONE_URL=os.environ.get("DIST_GIT_CLONE_URL", "").rstrip("/"),
+    BACKEND_PASSWORD=os.environ.get("BACKEND_PASSWORD", ""),
+    STORAGE_DIR=os.environ.get("SRPM_STORAGE_DIR", "/var/lib/copr/data/srpm_storage"),
+    FE_BE_API_VERSION=build_constants.FE_BE_API_VERSION,
+    MAX_CONTENT_LENGTH=200 * 2**20,
+)
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
+from . import api3, backend_api, db, errors  # noqa: E402  (routes register on import)
 
-@app.get("/api_3/")
-@app.get("/api_3")
-def api_root():
-    """The APIv3 root: python-copr checks it answers {"version": 3}."""
-    return flask.jsonify({"version": 3})
-
-
-@app.get("/health")
-def health():
-    """Readiness: the database answers and the schema is at a revision."""
-    with engine.connect() as connection:
-        revision = connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar()
-    return flask.jsonify(
-        {
-            "version": build_constants.VERSION,
-            "copr_common": copr_common.__version__,
-            "fe_be_api": build_constants.FE_BE_API_VERSION,
-            "schema": revision,
-        }
-    )
+__all__ = ["app", "api3", "backend_api", "db", "errors"]
