@@ -424,6 +424,11 @@ class Engine:
         data = b"".join(chunks) if not isinstance(chunks, bytes) else chunks
         return data.decode(errors="replace")
 
+    def port_bindings(self, name: str) -> list[tuple[str, int]]:
+        """Every (host address, host port) a container publishes."""
+        ports = self.client.containers.get(name).attrs.get("NetworkSettings", {}).get("Ports") or {}
+        return [(b["HostIp"], int(b["HostPort"])) for found in ports.values() if found for b in found]
+
     def published_port(self, name: str, port: int) -> int:
         """The 127.0.0.1 port Podman chose for a container's `port`."""
         container = self.client.containers.get(name)

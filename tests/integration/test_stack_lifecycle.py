@@ -53,11 +53,11 @@ def test_up_status_exec_down_leaves_nothing(engine, cli, run_id):
 
 
 def test_ports_are_published_on_loopback_only(engine, cli, run_id):
-    assert cli("up", "--run-id", run_id).returncode == 0
-    info = engine.client.containers.get(f"{run_id}-frontend").attrs
-    bindings = [b for port in info["NetworkSettings"]["Ports"].values() if port for b in port]
-    assert bindings and all(b["HostIp"] == "127.0.0.1" for b in bindings)
-    assert engine.client.containers.get(f"{run_id}-database").attrs["NetworkSettings"]["Ports"] in ({}, None)
+    up = cli("up", "--run-id", run_id)
+    assert up.returncode == 0, up.stderr
+    bindings = engine.port_bindings(f"{run_id}-frontend")
+    assert bindings and all(address == "127.0.0.1" for address, _ in bindings)
+    assert engine.port_bindings(f"{run_id}-database") == []
 
 
 def test_two_runs_at_once_both_come_up(engine, cli):
@@ -77,7 +77,8 @@ def test_two_runs_at_once_both_come_up(engine, cli):
 
 
 def test_run_id_in_use_is_refused_and_changes_nothing(engine, cli, run_id):
-    assert cli("up", "--run-id", run_id).returncode == 0
+    up = cli("up", "--run-id", run_id)
+    assert up.returncode == 0, up.stderr
     before = leftovers(engine, run_id)
     again = cli("up", "--run-id", run_id)
     assert again.returncode == 2

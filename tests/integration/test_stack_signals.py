@@ -46,7 +46,8 @@ def test_signal_during_up_leaves_nothing(engine, built_images, run_id, reports_d
 def test_gc_removes_a_killed_run_and_spares_a_kept_one(engine, built_images, cli, reports_dir):
     dead, kept = naming.new_run_id(), naming.new_run_id()
     try:
-        assert cli("up", "--run-id", kept).returncode == 0
+        up = cli("up", "--run-id", kept)
+        assert up.returncode == 0, up.stderr
         process = start_up(dead, reports_dir)
         wait_for_containers(engine, dead, process)
         process.kill()  # SIGKILL: no handler runs, the run is left behind
