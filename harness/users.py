@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -25,20 +26,20 @@ def create(engine: Engine, run_id: str, frontend: str) -> dict[str, Path]:
     folder = state_dir(run_id)
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
+    command = ["svc", "exec", "copr-frontend", "create-users"]
+    command += [f"{name}:{','.join(groups)}" for name, groups in USERS.items()]
+    result = engine.exec(frontend, command)
+    try:
+        made = json.loads(result.output) if result.ok else None
+    except ValueError:
+        made = None
+    if not made:
+        raise InfraError(f"creating users in {frontend} failed: {result.output.strip()[-500:]}")
     paths = {}
-    for name, groups in USERS.items():
-        command = ["svc", "exec", "copr-frontend", "create-user", name]
-        for group in groups:
-            command += ["--group", group]
-        result = engine.exec(frontend, command)
-        if not result.ok:
-            raise InfraError(f"creating user {name} in {frontend} failed: {result.output.strip()}")
-        config = engine.exec(frontend, ["svc", "exec", "copr-frontend", "api-config", name])
-        if not config.ok:
-            raise InfraError(f"reading {name}'s API config from {frontend} failed")
+    for name, config in made.items():
         path = folder / f"copr-{name}.conf"
         path.touch(mode=0o600)
-        path.write_text(config.output)
+        path.write_text(config)
         paths[name] = path
     return paths
 

@@ -2,6 +2,7 @@
 
 import argparse
 import datetime
+import json
 import secrets
 import sys
 
@@ -51,9 +52,19 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--admin", action="store_true")
     config = sub.add_parser("api-config", help="print a user's copr-cli configuration")
     config.add_argument("name")
+    many = sub.add_parser("create-users", help="create users NAME[:GROUP,...] and print their "
+                                               "copr-cli configurations as JSON")
+    many.add_argument("users", nargs="+")
     args = parser.parse_args(argv)
     if args.command == "create-user":
         create_user(args.name, args.group, args.admin)
+    elif args.command == "create-users":
+        configs = {}
+        for item in args.users:
+            name, _, groups = item.partition(":")
+            create_user(name, [g for g in groups.split(",") if g], admin=False)
+            configs[name] = api_config(name)
+        json.dump(configs, sys.stdout)
     else:
         sys.stdout.write(api_config(args.name))
     return 0

@@ -1,0 +1,65 @@
+"""Helpers for tests that drive a whole stack with the real copr-cli and tiny local SRPMs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+COPR_CLI = str(Path(sys.executable).with_name("copr-cli"))
+
+
+@dataclass
+class Stack:
+    """A running stack as clients see it: URLs and one copr-cli config per user."""
+
+    run_id: str
+    env: dict[str, str]
+
+    @property
+    def frontend_url(self) -> str:
+        return self.env["FRONTEND_URL"]
+
+    def config(self, user: str = "alice") -> str:
+        return self.env[f"COPR_CONFIG_{user.upper()}"]
+
+    def copr(self, *args: str, user: str = "alice", config: str | None = None,
+             timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run the real copr-cli as `user` (or with another config file)."""
+        return subprocess.run([COPR_CLI, "--config", config or self.config(user), *args],
+                              capture_output=True, text=True, timeout=timeout)
+
+
+def make_srpm(folder: Path, name: str, body: str = "", version: str = "1.0",
+              header: str = "BuildArch: noarch") -> Path:
+    """Build a tiny SRPM with rpmbuild -bs; `body` goes after %description (sections)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = folder / f"{name}.spec"
+    sections = body or textwrap.dedent(f"""\
+        %install
+        mkdir -p %{{buildroot}}/usr/share/{name}
+        echo {name} > %{{buildroot}}/usr/share/{name}/{name}.txt
+
+        %files
+        /usr/share/{name}/{name}.txt
+        """)
+    spec.write_text(textwrap.dedent(f"""\
+        Name: {name}
+        Version: {version}
+        Release: 1%{{?dist}}
+        Summary: {name}, a test package of copr-harness
+        License: MIT
+        {header}
+
+        %description
+        A tiny package built by the copr-harness tests.
+
+        """) + sections)
+    result = subprocess.run(["rpmbuild", "-bs", "--define", f"_topdir {folder / 'top'}",
+                             "--define", f"_srcrpmdir {folder}", str(spec)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"rpmbuild -bs {spec} failed: {result.stderr}")
+    return next(folder.glob(f"{name}-{version}-*.src.rpm"))

@@ -1,0 +1,161 @@
+"""The real copr-cli against the frontend: projects, validation messages, auth and permissions."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from harness import naming, stack
+from harness.scenario import load_scenario
+
+from .copr_stack import Stack, make_srpm
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def frontend(engine, built_images) -> Iterator[Stack]:
+    """database + frontend only: what the frontend alone must answer."""
+    path, scenario = load_scenario(None)
+    scenario.components = ["database", "frontend"]
+    run_id = naming.new_run_id()
+    info = stack.up(engine, path, scenario, run_id, keep=False)
+    try:
+        env = dict(line.removeprefix("export ").split("=", 1) for line in stack.env_lines(engine, info))
+        yield Stack(run_id, env)
+    finally:
+        stack.down(engine, run_id)
+
+
+def name() -> str:
+    return f"p{secrets.token_hex(4)}"
+
+
+def test_create_and_duplicate(frontend):
+    project = name()
+    created = frontend.copr("create", project, "--chroot", "fedora-44-x86_64")
+    assert created.returncode == 0, created.stderr
+    assert f"/coprs/alice/{project}/" in created.stdout
+
+    again = frontend.copr("create", project, "--chroot", "fedora-44-x86_64", "--chroot", "nope-1-x")
+    assert again.returncode == 1
+    assert f"- name: You already have a project named '{project}'." in again.stderr
+    assert "- chroots: 'nope-1-x' is not a valid choice for this field" in again.stderr
+
+
+def test_group_project_and_listing(frontend):
+    project = name()
+    assert frontend.copr("create", f"@copr/{project}", "--chroot", "epel-9-x86_64").returncode == 0
+    listed = frontend.copr("list", "@copr")
+    assert listed.returncode == 0 and f"Name: {project}" in listed.stdout
+    api = requests.get(f"{frontend.frontend_url}/api_3/project",
+                       params={"ownername": "@copr", "projectname": project}, timeout=10).json()
+    assert api["full_name"] == f"@copr/{project}"
+    assert list(api["chroot_repos"]) == ["epel-9-x86_64"]
+
+
+def test_modify_shows_in_the_api_and_drops_chroots(frontend):
+    project = name()
+    frontend.copr("create", project, "--chroot", "fedora-44-x86_64", "--chroot", "epel-9-x86_64")
+    modified = frontend.copr("modify", project, "--unlisted-on-hp", "on", "--module-hotfixes", "on",
+                             "--chroot", "fedora-44-x86_64")
+    assert modified.returncode == 0, modified.stderr
+    api = requests.get(f"{frontend.frontend_url}/api_3/project",
+                       params={"ownername": "alice", "projectname": project}, timeout=10).json()
+    assert api["unlisted_on_hp"] is True and api["module_hotfixes"] is True
+    assert list(api["chroot_repos"]) == ["fedora-44-x86_64"]
+    assert frontend.copr("get-chroot", f"{project}/epel-9-x86_64").returncode == 1
+
+
+def test_edit_chroot_and_reset(frontend):
+    project = name()
+    frontend.copr("create", project, "--chroot", "fedora-44-x86_64")
+    chroot = f"{project}/fedora-44-x86_64"
+    assert frontend.copr("edit-chroot", chroot, "--packages", "gcc make").returncode == 0
+    assert '"gcc"' in frontend.copr("get-chroot", chroot).stdout
+    bad = frontend.copr("edit-chroot", chroot, "--reset", "nonexisting")
+    assert bad.returncode == 1
+    assert "Trying to reset an invalid attribute: nonexisting" in bad.stderr
+    assert frontend.copr("edit-chroot", chroot, "--reset", "additional_packages").returncode == 0
+    assert '"gcc"' not in frontend.copr("get-chroot", chroot).stdout
+
+
+def test_bad_token_is_refused_and_uploads_nothing(frontend, tmp_path):
+    project = name()
+    frontend.copr("create", project, "--chroot", "fedora-44-x86_64")
+    text = open(frontend.config()).read()
+    token_line = next(line for line in text.splitlines() if line.startswith("token = "))
+    bad = tmp_path / "bad.conf"
+    bad.write_text(text.replace(token_line, "token = " + "0" * 32))
+    srpm = make_srpm(tmp_path / "srpm", "hello")
+    result = frontend.copr("build", project, str(srpm), "--nowait", config=str(bad))
+    assert result.returncode == 1
+    assert "Login invalid/expired" in result.stderr
+    assert "Uploading package" not in result.stdout
+    listed = frontend.copr("list-builds", project)
+    assert listed.stdout.strip() == ""
+
+
+def test_another_users_project_cannot_be_modified(frontend):
+    project = name()
+    frontend.copr("create", project, "--chroot", "fedora-44-x86_64")
+    result = frontend.copr("modify", f"alice/{project}", "--description", "bob was here", user="bob")
+    assert result.returncode == 7, result.stderr
+    assert frontend.copr("delete", f"alice/{project}", user="bob").returncode == 7
+    api = requests.get(f"{frontend.frontend_url}/api_3/project",
+                       params={"ownername": "alice", "projectname": project}, timeout=10).json()
+    assert api["description"] != "bob was here"
+
+
+def test_build_into_missing_project_or_bad_chroot(frontend, tmp_path):
+    srpm = make_srpm(tmp_path, "hello")
+    missing = frontend.copr("build", f"nope{secrets.token_hex(3)}", str(srpm), "--nowait")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert "Uploading package" not in missing.stdout
+    project = name()
+    frontend.copr("create", project, "--chroot", "fedora-44-x86_64")
+    bad = frontend.copr("build", project, str(srpm), "--nowait", "--chroot", "nope-1-x")
+    assert bad.returncode == 1 and "not a valid choice" in bad.stderr
+
+
+def test_pagination_meta_is_integer_and_empty_past_the_end(frontend):
+    project = name()
+    frontend.copr("create", project, "--chroot", "fedora-44-x86_64")
+    params = {"ownername": "alice", "projectname": project, "limit": 1000, "offset": 1000}
+    page = requests.get(f"{frontend.frontend_url}/api_3/build/list", params=params, timeout=10).json()
+    assert page == {"items": [], "meta": {"limit": 1000, "offset": 1000, "order": "id",
+                                          "order_type": "ASC"}}
+
+
+def test_backend_routes_carry_the_api_header_and_need_the_password(frontend):
+    response = requests.get(f"{frontend.frontend_url}/backend/pending-jobs/", timeout=10)
+    assert response.headers["Copr-FE-BE-API-Version"] == "9"
+    denied = requests.post(f"{frontend.frontend_url}/backend/update/", json={"builds": []},
+                           auth=("user", "wrong"), timeout=10)
+    assert denied.status_code == 401
+    assert denied.text.strip() == "You have to provide the correct password"
+
+
+def test_packages_crud_and_name_validation(frontend):
+    project = name()
+    frontend.copr("create", project, "--chroot", "fedora-44-x86_64")
+    for package in ("gcc-c++", "python-boolean.py"):
+        added = frontend.copr("add-package-scm", project, "--name", package,
+                              "--clone-url", "https://example.invalid/x.git")
+        assert added.returncode == 0, added.stderr
+    for bad in ("x:x", "x@x"):
+        refused = frontend.copr("add-package-scm", project, "--name", bad,
+                                "--clone-url", "https://example.invalid/x.git")
+        assert refused.returncode == 1, bad
+    names = frontend.copr("list-package-names", project)
+    assert sorted(names.stdout.split()) == ["gcc-c++", "python-boolean.py"]
+    assert frontend.copr("edit-package-scm", project, "--name", "gcc-c++",
+                         "--clone-url", "https://example.invalid/y.git").returncode == 0
+    assert "y.git" in frontend.copr("get-package", project, "--name", "gcc-c++").stdout
+    assert frontend.copr("reset-package", project, "--name", "gcc-c++").returncode == 0
+    assert '"source_type": "unset"' in frontend.copr("get-package", project, "--name", "gcc-c++").stdout
+    assert frontend.copr("delete-package", project, "--name", "gcc-c++").returncode == 0
+    assert frontend.copr("list-package-names", project).stdout.split() == ["python-boolean.py"]
