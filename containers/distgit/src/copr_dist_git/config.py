@@ -1,0 +1,48 @@
+"""Settings of the dist-git service, read from the environment (the harness's stack.env)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where dist-git keeps things, which frontend it serves, how it is reached."""
+
+    frontend_url: str = ""
+    # Sent as HTTP Basic ("user", password) to the frontend's write routes; never logged.
+    backend_password: str = field(default="", repr=False)
+    git_root: Path = Path("/var/lib/dist-git/git")
+    lookaside_root: Path = Path("/var/lib/dist-git/cache/lookaside/pkgs")
+    log_dir: Path = Path("/var/lib/copr-dist-git/per-task-logs")
+    git_user_name: str = "CoprDistGit"
+    git_user_email: str = "copr-dist-git@copr-harness.invalid"
+    # The end-to-end target (submit to succeeded within 10 s) leaves about a second for noticing
+    # a new import.
+    poll_interval: float = 1.0
+    max_workers: int = 4
+    port: int = 5001
+    # Serve git's smart protocol through `git http-backend` as well as the dumb one; shallow
+    # clones (`--depth`) need it.
+    smart_http: bool = True
+    # A failed import whose failure could not be reported is tried again after this long.
+    retry_after: float = 10.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """The settings from FRONTEND_URL, BACKEND_PASSWORD and the optional DIST_GIT_* overrides."""
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            frontend_url=env.get("FRONTEND_URL", "").rstrip("/"),
+            backend_password=env.get("BACKEND_PASSWORD", ""),
+            git_root=Path(env.get("DIST_GIT_GIT_ROOT", defaults.git_root)),
+            lookaside_root=Path(env.get("DIST_GIT_LOOKASIDE_ROOT", defaults.lookaside_root)),
+            log_dir=Path(env.get("DIST_GIT_LOG_DIR", defaults.log_dir)),
+            poll_interval=float(env.get("DIST_GIT_POLL_INTERVAL", defaults.poll_interval)),
+            max_workers=int(env.get("DIST_GIT_MAX_WORKERS", defaults.max_workers)),
+            port=int(env.get("DIST_GIT_PORT", defaults.port)),
+        )
