@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import io
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from . import progress
+from .archive import reproducible_tar
 from .components import CONTAINERS
 from .engine import Engine
 from .errors import InfraError, InputError
@@ -44,22 +43,7 @@ def _digest(*parts: bytes) -> str:
 
 def _context(folder: Path) -> bytes:
     """The build context of a folder: its Containerfile and its `image/` files, reproducibly."""
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w") as tar:
-        paths = [folder / "Containerfile"] + sorted((folder / "image").rglob("*"))
-        for path in paths:
-            if not path.exists():
-                continue
-            info = tar.gettarinfo(str(path), arcname=str(path.relative_to(folder)))
-            info.uid = info.gid = 0
-            info.uname = info.gname = "root"
-            info.mtime = 0
-            if path.is_file():
-                with path.open("rb") as handle:
-                    tar.addfile(info, handle)
-            else:
-                tar.addfile(info)
-    return archive.getvalue()
+    return reproducible_tar(folder, [folder / "Containerfile", *(folder / "image").rglob("*")])
 
 
 def rootfs_definition() -> dict:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
 
+from .archive import reproducible_tar
 from .components import spec_path
 from .engine import Engine
 from .errors import InfraError, InputError, PackageError
@@ -21,23 +20,8 @@ RPM_DIR_IN_CONTAINER = "/var/lib/copr-harness/rpms"
 
 
 def _source_tar(src: Path) -> bytes:
-    """A reproducible tar of a spec's `src/` folder (sorted, no owners or times)."""
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w") as tar:
-        if src.is_dir():
-            for path in sorted(src.rglob("*")):
-                if "__pycache__" in path.parts:
-                    continue
-                info = tar.gettarinfo(str(path), arcname=str(path.relative_to(src)))
-                info.uid = info.gid = 0
-                info.uname = info.gname = "root"
-                info.mtime = 0
-                if path.is_file():
-                    with path.open("rb") as handle:
-                        tar.addfile(info, handle)
-                else:
-                    tar.addfile(info)
-    return archive.getvalue()
+    """A reproducible tar of a spec's `src/` folder (its Source0)."""
+    return reproducible_tar(src, src.rglob("*") if src.is_dir() else [])
 
 
 def _defines(package: PackageVersion) -> dict[str, str]:
