@@ -36,6 +36,8 @@ class RunInfo:
     package_set: str = ""
     owner: str = ""
     kept: bool = False
+    # Only on the RunInfo that `up` returns (never stored): tests that act as a service need them.
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def live(self) -> bool:
@@ -327,7 +329,8 @@ def up(
     except BaseException as error:
         _fail(engine, state, error, keep_on_failure)
         raise
-    return RunInfo(run_id, components, str(scenario_path), package_set, owner_token, keep)
+    return RunInfo(run_id, components, str(scenario_path), package_set, owner_token, keep,
+                   secrets=dict(state.secrets))
 
 
 def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:

@@ -5,8 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness import naming, stack
+from harness.engine import Engine
+from harness.scenario import load_scenario
 
 COPR_CLI = str(Path(sys.executable).with_name("copr-cli"))
 
@@ -30,6 +36,26 @@ class Stack:
         """Run the real copr-cli as `user` (or with another config file)."""
         return subprocess.run([COPR_CLI, "--config", config or self.config(user), *args],
                               capture_output=True, text=True, timeout=timeout)
+
+
+@contextmanager
+def running(engine: Engine, scenario_file: Path | None = None,
+            components: list[str] | None = None) -> Iterator[stack.RunInfo]:
+    """A run of a scenario (default: scenarios/default.yaml) owned by the test, removed after."""
+    path, scenario = load_scenario(scenario_file)
+    if components:
+        scenario.components = components
+    run_id = naming.new_run_id()
+    try:
+        yield stack.up(engine, path, scenario, run_id, keep=False)
+    finally:
+        stack.down(engine, run_id)
+
+
+def client_view(engine: Engine, info: stack.RunInfo) -> Stack:
+    """What a client of the run sees: its `copr-harness env` values."""
+    lines = stack.env_lines(engine, info)
+    return Stack(info.run_id, dict(line.removeprefix("export ").split("=", 1) for line in lines))
 
 
 def make_srpm(folder: Path, name: str, body: str = "", version: str = "1.0",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import secrets
 import shlex
 import time
 from collections.abc import Iterator
@@ -16,25 +15,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness import stack, wait
+from harness import wait
 from harness.engine import Engine, ExecResult
-from harness.naming import resource_name
+from harness.components import all_components
 from harness.scenario import load_scenario
+
+from .copr_stack import running
 
 pytestmark = pytest.mark.integration
 
-VERSION = "1.8"
-SCENARIO = f"""\
-description: the builder alone
-components: [builder]
-candidate:
-  python3-copr-common:
-    version: "1.7.2"
-  copr-rpmbuild:
-    version: "{VERSION}"
-    macros:
-      copr_common_version: "1.1.1"
-"""
+VERSION = load_scenario(None)[1].candidate["copr-rpmbuild"].version
 WWW = "/srv/www"
 HTTP = "http://127.0.0.1:8000"
 RESULTS = "/var/lib/copr-rpmbuild/results"
@@ -96,6 +86,7 @@ class Builder:
     engine: Engine
     name: str
     ssh_key: str
+    alias: str
     tasks: int = 0
 
     def sh(self, script: str) -> ExecResult:
@@ -129,28 +120,11 @@ class Builder:
 
 
 @pytest.fixture(scope="module")
-def builder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builder]:
+def builder(engine: Engine, built_images: dict) -> Iterator[Builder]:
     """A run with only the builder; the SSH secrets the harness made for it are captured."""
-    path = tmp_path_factory.mktemp("scenario") / "builder.yaml"
-    path.write_text(SCENARIO)
-    scenario_path, scenario = load_scenario(path)
-    run_id = f"t-builder-{secrets.token_hex(3)}"
-    made: dict[str, str] = {}
-    real_new_secrets = stack.new_secrets
-
-    def capture_secrets() -> dict[str, str]:
-        made.update(real_new_secrets())
-        return dict(made)
-
-    with Engine.connect() as engine:
-        try:
-            with pytest.MonkeyPatch.context() as patch:
-                # Only observed: the run keeps the harness's own secrets; the test needs the private key.
-                patch.setattr(stack, "new_secrets", capture_secrets)
-                stack.up(engine, scenario_path, scenario, run_id, keep=False)
-            yield Builder(engine, resource_name(run_id, "builder"), made["builder_ssh_key"])
-        finally:
-            stack.down(engine, run_id)
+    with running(engine, components=["builder"]) as info:
+        name, aliases = all_components()["builder"].instances(info.run_id)[0]
+        yield Builder(engine, name, info.secrets["builder_ssh_key"], aliases[0])
 
 
 @pytest.fixture(scope="module")
@@ -410,7 +384,7 @@ def test_attached_build_streams_its_log_and_stops_on_term(builder: Builder, serv
 
 def test_backend_logs_in_as_root_with_the_run_key(builder: Builder) -> None:
     builder.put("/root/.ssh", {"backend_key": builder.ssh_key}, mode=0o600)
-    for host in ("127.0.0.1", "builder"):  # 'builder': the stack network alias, as the backend uses
+    for host in ("127.0.0.1", builder.alias):  # the stack network alias, as the backend uses
         output = builder.must(f"{SSH} -i /root/.ssh/backend_key root@{host} "
                               "rpm -q copr-rpmbuild --qf '%{VERSION}\\\\n'")
         assert output == f"{VERSION}\n"
@@ -423,7 +397,7 @@ def test_results_can_be_fetched_over_ssh(builder: Builder, served: dict) -> None
     result, _ = builder.build("rpm", rpm_task("hello", served["hello"][0]))
     assert result.ok, result.output
     builder.put("/root/.ssh", {"backend_key": builder.ssh_key}, mode=0o600)
-    listing = builder.must(f"{SSH} -i /root/.ssh/backend_key root@builder tar -C {RESULTS} -cf - . "
+    listing = builder.must(f"{SSH} -i /root/.ssh/backend_key root@{builder.alias} tar -C {RESULTS} -cf - . "
                            "| tar tf -")
     assert "./success" in listing.split() and "./results.json" in listing.split()
 

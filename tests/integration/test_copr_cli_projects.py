@@ -8,10 +8,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from harness import naming, stack
-from harness.scenario import load_scenario
 
-from .copr_stack import Stack, make_srpm
+from .copr_stack import Stack, client_view, make_srpm, running
 
 pytestmark = pytest.mark.integration
 
@@ -19,15 +17,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def frontend(engine, built_images) -> Iterator[Stack]:
     """database + frontend only: what the frontend alone must answer."""
-    path, scenario = load_scenario(None)
-    scenario.components = ["database", "frontend"]
-    run_id = naming.new_run_id()
-    info = stack.up(engine, path, scenario, run_id, keep=False)
-    try:
-        env = dict(line.removeprefix("export ").split("=", 1) for line in stack.env_lines(engine, info))
-        yield Stack(run_id, env)
-    finally:
-        stack.down(engine, run_id)
+    with running(engine, components=["database", "frontend"]) as info:
+        yield client_view(engine, info)
 
 
 def name() -> str:

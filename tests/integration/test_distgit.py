@@ -16,30 +16,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness import stack, wait
+from harness import wait
 from harness.engine import Engine
-from harness.naming import new_run_id, resource_name
-from harness.scenario import load_scenario
+from harness.naming import resource_name
 from tests.unit.distgit_support import HAVE_TOOLS, MISSING_TOOLS, build_srpm
+
+from .copr_stack import running
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not HAVE_TOOLS, reason=MISSING_TOOLS)]
 
-SCENARIO = """\
-description: dist-git with the frontend it depends on
-components: [database, frontend, distgit]
-candidate:
-  python3-copr-common:
-    version: "1.7.2"
-  copr-frontend:
-    version: "2.7"
-    macros:
-      copr_common_version: "1.1.2"
-      fe_be_api_version: 9
-  copr-dist-git:
-    version: "1.6"
-    macros:
-      copr_common_version: "1.7.2"
-"""
 LOCAL = "http://127.0.0.1:5001"
 USER = "copr-dist-git"
 
@@ -115,19 +100,11 @@ class DistGit:
 
 
 @pytest.fixture(scope="module")
-def distgit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DistGit]:
-    path = tmp_path_factory.mktemp("scenario") / "distgit.yaml"
-    path.write_text(SCENARIO)
-    scenario_path, scenario = load_scenario(path)
-    run_id = new_run_id()
-    with Engine.connect() as engine:
-        try:
-            stack.up(engine, scenario_path, scenario, run_id, keep=False)
-            container = resource_name(run_id, "distgit")
-            url = f"http://127.0.0.1:{engine.published_port(container, 5001)}"
-            yield DistGit(engine, container, url)
-        finally:
-            stack.down(engine, run_id)
+def distgit(engine: Engine, built_images: dict) -> Iterator[DistGit]:
+    with running(engine, components=["database", "frontend", "distgit"]) as info:
+        container = resource_name(info.run_id, "distgit")
+        url = f"http://127.0.0.1:{engine.published_port(container, 5001)}"
+        yield DistGit(engine, container, url)
 
 
 def host_get(url: str) -> requests.Response:

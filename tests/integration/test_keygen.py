@@ -11,25 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from harness import stack, wait
+from harness import wait
 from harness.components import CONTAINERS
 from harness.engine import Engine, ExecResult
-from harness.naming import new_run_id, resource_name
-from harness.scenario import load_scenario
+from harness.naming import resource_name
+
+from .copr_stack import running
 
 pytestmark = pytest.mark.integration
 
-SCENARIO = """\
-description: the keygen alone
-components: [keygen]
-candidate:
-  python3-copr-common:
-    version: "1.7.2"
-  copr-keygen:
-    version: "2.2"
-    macros:
-      copr_common_version: "0.16.3.dev"
-"""
 EMAIL = "@copr#copr@copr.example.org"
 REQUEST = {"name_real": "copr_copr", "name_email": EMAIL}
 LOCAL = "http://127.0.0.1:5003"
@@ -48,22 +38,14 @@ A package to sign.
 
 
 @pytest.fixture(scope="module")
-def keygen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, str]]:
+def keygen(engine: Engine, built_images: dict) -> Iterator[tuple[Engine, str]]:
     """A run with only the keygen; yields the engine and the keygen's container name."""
-    path = tmp_path_factory.mktemp("scenario") / "keygen.yaml"
-    path.write_text(SCENARIO)
-    scenario_path, scenario = load_scenario(path)
-    run_id = new_run_id()
-    with Engine.connect() as engine:
-        try:
-            stack.up(engine, scenario_path, scenario, run_id, keep=False)
-            container = resource_name(run_id, "keygen")
-            client = (CONTAINERS / "keygen" / "client" / "sign").read_bytes()
-            engine.put_files(container, "/usr/local/bin", {"sign": client})
-            must(engine.exec(container, ["chmod", "0755", "/usr/local/bin/sign"]))
-            yield engine, container
-        finally:
-            stack.down(engine, run_id)
+    with running(engine, components=["keygen"]) as info:
+        container = resource_name(info.run_id, "keygen")
+        client = (CONTAINERS / "keygen" / "src" / "sign").read_bytes()
+        engine.put_files(container, "/usr/local/bin", {"sign": client})
+        must(engine.exec(container, ["chmod", "0755", "/usr/local/bin/sign"]))
+        yield engine, container
 
 
 def must(result: ExecResult) -> str:

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 import requests
 
-from harness import naming
+from harness import naming, users
 
 from .conftest import leftovers
 
@@ -26,7 +26,8 @@ def frontend_url(cli, rid: str) -> str:
 def test_up_status_exec_down_leaves_nothing(engine, cli, run_id):
     up = cli("up", "--run-id", run_id)
     assert up.returncode == 0, up.stderr
-    assert "frontend ready" in up.stderr and "database ready" in up.stderr
+    for component in ("database", "frontend", "backend", "distgit", "keygen", "builder"):
+        assert f"{component} ready" in up.stderr
 
     status = cli("status", "--run-id", run_id)
     assert status.returncode == 0, status.stdout + status.stderr
@@ -34,6 +35,8 @@ def test_up_status_exec_down_leaves_nothing(engine, cli, run_id):
     assert "running   yes" in rows["database"]
     assert "copr-frontend-2.7-1" in rows["frontend"]
     assert "python3-copr-common-1.7.2-1" in rows["frontend"]
+    assert "copr-backend-2.13-1" in rows["backend"] and "obs-signd-2.6.1-1" in rows["backend"]
+    assert "copr-rpmbuild-1.8-1" in rows["builder"]
 
     url = frontend_url(cli, run_id)
     assert url.startswith("http://127.0.0.1:")
@@ -44,12 +47,16 @@ def test_up_status_exec_down_leaves_nothing(engine, cli, run_id):
     assert cli("exec", "--run-id", run_id, "frontend", "--", "false").returncode == 1
 
     resources = leftovers(engine, run_id)
-    assert sorted(resources.containers) == [f"{run_id}-database", f"{run_id}-frontend"]
+    assert sorted(resources.containers) == [
+        f"{run_id}-{name}" for name in ("backend", "builder-1", "builder-2", "database",
+                                        "distgit", "frontend", "keygen")]
     assert resources.networks == [f"{run_id}-net"]
+    assert users.configs(run_id)
 
     down = cli("down", "--run-id", run_id)
     assert down.returncode == 0, down.stderr
     assert not leftovers(engine, run_id)
+    assert not users.state_dir(run_id).exists()
 
 
 def test_ports_are_published_on_loopback_only(engine, cli, run_id):
@@ -57,7 +64,8 @@ def test_ports_are_published_on_loopback_only(engine, cli, run_id):
     assert up.returncode == 0, up.stderr
     bindings = engine.port_bindings(f"{run_id}-frontend")
     assert bindings and all(address == "127.0.0.1" for address, _ in bindings)
-    assert engine.port_bindings(f"{run_id}-database") == []
+    for private in ("database", "keygen", "builder-1", "builder-2"):
+        assert engine.port_bindings(f"{run_id}-{private}") == []
 
 
 def test_two_runs_at_once_both_come_up(engine, cli):

@@ -58,7 +58,7 @@ def test_gc_removes_a_killed_run_and_spares_a_kept_one(engine, built_images, cli
         assert gc.returncode == 0, gc.stderr
         assert dead in gc.stdout and kept not in gc.stdout
         assert not leftovers(engine, dead)
-        assert len(leftovers(engine, kept).containers) == 2
+        assert len(leftovers(engine, kept).containers) == 7
     finally:
         engine.remove_run(dead)
         engine.remove_run(kept)

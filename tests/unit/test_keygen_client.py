@@ -1,4 +1,4 @@
-"""Unit tests of the backend's `sign` client (containers/keygen/client/sign): its options, and
+"""Unit tests of the backend's `sign` client (containers/keygen/src/sign): its options, and
 its behaviour against the keygen app served on 127.0.0.1 by werkzeug (no Podman)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLIENT = ROOT / "containers" / "keygen" / "client" / "sign"
+CLIENT = ROOT / "containers" / "keygen" / "src" / "sign"
 EMAIL = "owner#project@copr.example.org"
 
 

@@ -1,0 +1,46 @@
+"""createrepo_c's command line and the per-directory lock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from .backend_loader import backend
+
+repo = backend("repo")
+
+
+def test_argv(tmp_path: Path) -> None:
+    argv = repo.Createrepo(tmp_path / "locks").argv(tmp_path / "fedora-44-x86_64", ["00000007-hello"])
+    # Globs are matched against paths relative to the repository directory.
+    assert argv == ["createrepo_c", "--quiet", "--update", "--excludes", "*/prev_build_backup/*",
+                    "--excludes", "00000007-hello/*", str(tmp_path / "fedora-44-x86_64")]
+
+
+def test_lock_serialises_writers_of_one_directory(tmp_path: Path) -> None:
+    events: list[str] = []
+
+    def writer(name: str) -> None:
+        with repo.dir_lock(tmp_path / "locks", tmp_path / "chroot"):
+            events.append(f"{name} in")
+            time.sleep(0.05)
+            events.append(f"{name} out")
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in ("a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(events[i].endswith("in") and events[i + 1].endswith("out")
+               and events[i].split()[0] == events[i + 1].split()[0] for i in range(0, 6, 2))
+
+
+def test_failure_is_reported(tmp_path: Path) -> None:
+    runner = repo.Createrepo(tmp_path / "locks", command="false")
+    try:
+        runner.run(tmp_path / "chroot")
+    except repo.RepoError as error:
+        assert "exited 1" in str(error)
+    else:
+        raise AssertionError("no RepoError")
