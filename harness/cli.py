@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__, images, stack, suites
+from . import __version__, images, reports, stack, suites
 from .components import services
 from .engine import Engine
 from .errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, HarnessError, InputError
@@ -95,12 +95,22 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_sanity(args: argparse.Namespace) -> int:
     """The pre-release gate: up, run the sanity suite, save reports and logs, tear down."""
+    return _gate(args, "sanity")
+
+
+def cmd_post_release(args: argparse.Namespace) -> int:
+    """Up, run the post-release suite (versions, health, one build, data intact), tear down."""
+    return _gate(args, "post_release")
+
+
+def _gate(args: argparse.Namespace, suite: str) -> int:
     path, scenario = load_scenario(args.scenario)
     run_id = args.run_id or new_run_id()
     pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
     with Engine.connect() as engine:
-        code = suites.gate(engine, path, scenario, run_id, "sanity", pytest_args, keep=args.keep)
-    print(f"sanity gate {'PASSED' if code == 0 else 'FAILED'}; reports in build/reports/{run_id}/")
+        code = suites.gate(engine, path, scenario, run_id, suite, pytest_args, keep=args.keep)
+    verdict = "PASSED" if code == 0 else "FAILED"
+    print(f"{suite.replace('_', '-')} {verdict}; reports in {reports.run_dir(run_id)}/")
     return EXIT_OK if code == 0 else EXIT_FAILED
 
 
@@ -210,11 +220,13 @@ def parser() -> argparse.ArgumentParser:
                         help="which package set of the scenario to install (default: candidate)")
     up_cmd.add_argument("--keep-on-failure", action="store_true",
                         help="leave the containers of a failed bring-up for inspection")
-    sanity_cmd = command("sanity", cmd_sanity)
-    sanity_cmd.add_argument("--scenario", type=Path, help="scenario file (default: scenarios/default.yaml)")
-    sanity_cmd.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
-    sanity_cmd.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
-    sanity_cmd.add_argument("-n", metavar="N", help="parallel workers (pytest-xdist -n)")
+    for name, func in (("sanity", cmd_sanity), ("post-release", cmd_post_release)):
+        gate_cmd = command(name, func)
+        gate_cmd.add_argument("--scenario", type=Path,
+                              help="scenario file (default: scenarios/default.yaml)")
+        gate_cmd.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
+        gate_cmd.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
+        gate_cmd.add_argument("-n", metavar="N", help="parallel workers (pytest-xdist -n; default auto)")
     command("down", cmd_down)
     command("status", cmd_status)
     logs_cmd = command("logs", cmd_logs)

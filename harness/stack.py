@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import tempfile
@@ -20,7 +21,7 @@ from .naming import (
     LABEL_COMPONENT, LABEL_KEPT, LABEL_OWNER, LABEL_RUN, LABEL_SCENARIO, check_run_id, labels,
     marker_name, network_name,
 )
-from .scenario import Scenario
+from .scenario import Scenario, load_scenario
 
 LABEL_COMPONENTS = "copr-harness.components"
 LABEL_PACKAGE_SET = "copr-harness.package-set"
@@ -408,6 +409,53 @@ def containers_of(info: RunInfo) -> list[str]:
     return [name for c in info.components for name, _ in defined[c].instances(info.run_id)]
 
 
+def describe(engine: Engine, info: RunInfo) -> dict:
+    """The stack as the suites see it: URLs, users' copr-cli configs, testinfra hosts, NVRs.
+
+    The suites read only this (through COPR_STACK), so they can run against any Copr whose
+    description is written in the same shape.
+    """
+    defined = all_components()
+    urls = {c: url(engine, info.run_id, defined[c]) for c in info.components if defined[c].ports}
+    expected: dict[str, list[str]] = {}
+    if info.scenario and Path(info.scenario).is_file():
+        _, scenario = load_scenario(Path(info.scenario))
+        package_set = scenario.package_set(info.package_set or "candidate")
+        for component in info.components:
+            nvrs = [f"{name}-{package_set[name].evr}" for name in defined[component].packages]
+            for name, _ in defined[component].instances(info.run_id):
+                expected[name.removeprefix(f"{info.run_id}-")] = nvrs
+    probes: dict[str, dict] = {}
+    for component in info.components:
+        probe = defined[component].probe
+        for name, _ in defined[component].instances(info.run_id):
+            short = name.removeprefix(f"{info.run_id}-")
+            if probe and probe.http:
+                port = engine.published_port(name, probe.http.port)
+                probes[short] = {"http": f"http://127.0.0.1:{port}{probe.http.path}"}
+            elif probe and probe.exec:
+                probes[short] = {"exec": probe.exec}
+    return {
+        "run_id": info.run_id,
+        "urls": urls,
+        "probes": probes,
+        "users": {name: str(path) for name, path in users.configs(info.run_id).items()},
+        "default_user": users.DEFAULT_USER,
+        "group": "copr",
+        "hosts": {name.removeprefix(f"{info.run_id}-"): f"podman://{name}"
+                  for name in containers_of(info)},
+        "expected_packages": expected,
+    }
+
+
+def write_description(engine: Engine, info: RunInfo) -> Path:
+    """Write `describe()` to the run's state folder (stack.json); return its path."""
+    path = users.state_dir(info.run_id) / "stack.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(describe(engine, info), indent=2) + "\n")
+    return path
+
+
 def env_lines(engine: Engine, info: RunInfo) -> list[str]:
     """`export` lines that point clients (the suites, copr-cli) at a run."""
     defined = all_components()
@@ -421,4 +469,5 @@ def env_lines(engine: Engine, info: RunInfo) -> list[str]:
         lines.append(f"export COPR_CONFIG={found[users.DEFAULT_USER]}")
     for name, path in found.items():
         lines.append(f"export COPR_CONFIG_{name.upper()}={path}")
+    lines.append(f"export COPR_STACK={write_description(engine, info)}")
     return lines

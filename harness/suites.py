@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import progress, reports, stack
+from . import junit_html, progress, reports, stack
 from .components import ROOT
 from .engine import Engine
 
@@ -22,8 +22,11 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
         key, _, value = line.removeprefix("export ").partition("=")
         env[key] = value
     junit = folder / f"{suite}.junit.xml"
+    if not any(arg == "-n" or arg.startswith("-n") for arg in pytest_args):
+        pytest_args = ["-n", "auto", *pytest_args]  # tests make their own projects: parallel-safe
     command = [sys.executable, "-m", "pytest", str(SUITES / suite), f"--junitxml={junit}",
-               "-p", "no:cacheprovider", "--rootdir", str(ROOT), *pytest_args]
+               "-o", f"junit_suite_name={suite}", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+               *pytest_args]
     with progress.step(f"running the {suite} suite against run {info.run_id}"):
         code = subprocess.run(command, env=env).returncode
     progress.say(f"{suite} suite exit code {code}; JUnit XML: {junit}")
@@ -40,6 +43,10 @@ def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, sui
         containers = stack.containers_of(info)
         folder = reports.save_logs(engine, info.run_id, containers)
         progress.say(f"container logs saved in {folder}")
+        junit = reports.run_dir(info.run_id) / f"{suite}.junit.xml"
+        if junit.exists():
+            page = junit_html.write(junit, f"copr-harness {suite} suite, run {info.run_id}", folder)
+            progress.say(f"HTML report: {page}")
         if keep:
             progress.say(f"keeping run {info.run_id}: 'copr-harness down --run-id {info.run_id}'")
         else:

@@ -1,10 +1,9 @@
-"""Helpers for tests that drive a whole stack with the real copr-cli and tiny local SRPMs."""
+"""Helpers for tests that drive a whole stack with the real copr-cli."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,36 +55,3 @@ def client_view(engine: Engine, info: stack.RunInfo) -> Stack:
     """What a client of the run sees: its `copr-harness env` values."""
     lines = stack.env_lines(engine, info)
     return Stack(info.run_id, dict(line.removeprefix("export ").split("=", 1) for line in lines))
-
-
-def make_srpm(folder: Path, name: str, body: str = "", version: str = "1.0",
-              header: str = "BuildArch: noarch") -> Path:
-    """Build a tiny SRPM with rpmbuild -bs; `body` goes after %description (sections)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    spec = folder / f"{name}.spec"
-    sections = body or textwrap.dedent(f"""\
-        %install
-        mkdir -p %{{buildroot}}/usr/share/{name}
-        echo {name} > %{{buildroot}}/usr/share/{name}/{name}.txt
-
-        %files
-        /usr/share/{name}/{name}.txt
-        """)
-    spec.write_text(textwrap.dedent(f"""\
-        Name: {name}
-        Version: {version}
-        Release: 1%{{?dist}}
-        Summary: {name}, a test package of copr-harness
-        License: MIT
-        {header}
-
-        %description
-        A tiny package built by the copr-harness tests.
-
-        """) + sections)
-    result = subprocess.run(["rpmbuild", "-bs", "--define", f"_topdir {folder / 'top'}",
-                             "--define", f"_srcrpmdir {folder}", str(spec)],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"rpmbuild -bs {spec} failed: {result.stderr}")
-    return next(folder.glob(f"{name}-{version}-*.src.rpm"))

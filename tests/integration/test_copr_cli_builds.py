@@ -13,18 +13,10 @@ import requests
 
 from harness import wait
 
-from .copr_stack import Stack, client_view, make_srpm, running
+from ..support.srpms import fixture_srpm, make_srpm
+from .copr_stack import Stack, client_view, running
 
 pytestmark = pytest.mark.integration
-
-BROKEN = """\
-%build
-echo "this build fails on purpose" >&2
-exit 1
-
-%files
-"""
-
 
 @pytest.fixture(scope="module")
 def full(engine, built_images) -> Iterator[Stack]:
@@ -77,7 +69,7 @@ def test_good_build_succeeds_and_is_listed(full, tmp_path):
 
 def test_broken_build_exits_4(full, tmp_path):
     project = new_project(full)
-    srpm = make_srpm(tmp_path, "broken", BROKEN)
+    srpm = fixture_srpm(tmp_path, "broken")
     result = full.copr("build", project, str(srpm))  # watches: polls now, then every 30 s
     assert result.returncode == 4, result.stdout + result.stderr
     assert "failed" in result.stdout + result.stderr

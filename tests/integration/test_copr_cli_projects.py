@@ -9,7 +9,8 @@ import pytest
 import requests
 
 
-from .copr_stack import Stack, client_view, make_srpm, running
+from ..support.srpms import make_srpm
+from .copr_stack import Stack, client_view, running
 
 pytestmark = pytest.mark.integration
 

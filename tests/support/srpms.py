@@ -1,0 +1,65 @@
+"""Tiny offline test packages: specs written and built into SRPMs at test time (rpmbuild -bs)."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+FILES = """\
+%install
+mkdir -p %{{buildroot}}/usr/share/{name}
+echo {name} > %{{buildroot}}/usr/share/{name}/{name}.txt
+
+%files
+/usr/share/{name}/{name}.txt
+"""
+
+# Section bodies of the fixtures the suites need; {name} is the package name.
+BODIES = {
+    "hello": FILES,
+    "empty": "%files\n",
+    "broken": '%build\necho "this build fails on purpose" >&2\nexit 1\n\n%files\n',
+    "endless": "%build\nwhile :; do sleep 1; done\n\n%files\n",
+    # %check fails unless the builder defines Copr's macros.
+    "macros": (
+        "%check\n"
+        'test -n "%{{?copr_username}}" -a -n "%{{?copr_projectname}}"\n'
+        'test -n "%{{?buildtag}}" -a -n "%{{?vendor}}"\n\n' + FILES
+    ),
+    "subpackages": (
+        "%package extra\nSummary: the extra part of {name}\n%description extra\nExtra files.\n\n"
+        + FILES + "\n%files extra\n"
+    ),
+}
+
+
+def make_srpm(folder: Path, name: str, body: str | None = None, version: str = "1.0",
+              header: str = "BuildArch: noarch") -> Path:
+    """Write `<name>.spec` (sections from `body`, default: one small file) and build its SRPM."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = folder / f"{name}.spec"
+    sections = body if body is not None else FILES.format(name=name)
+    spec.write_text(textwrap.dedent(f"""\
+        Name: {name}
+        Version: {version}
+        Release: 1%{{?dist}}
+        Summary: {name}, a test package of copr-harness
+        License: MIT
+        {header}
+
+        %description
+        A tiny package built by the copr-harness tests.
+
+        """) + sections)
+    result = subprocess.run(["rpmbuild", "-bs", "--define", f"_topdir {folder / 'top'}",
+                             "--define", f"_srcrpmdir {folder}", str(spec)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"rpmbuild -bs {spec} failed: {result.stderr}")
+    return next(folder.glob(f"{name}-{version}-*.src.rpm"))
+
+
+def fixture_srpm(folder: Path, kind: str, name: str | None = None, header: str = "BuildArch: noarch") -> Path:
+    """One of BODIES as an SRPM named `name` (default: the kind)."""
+    return make_srpm(folder, name or kind, BODIES[kind].format(name=name or kind), header=header)
