@@ -224,7 +224,8 @@ def parser() -> argparse.ArgumentParser:
         gate_cmd = command(name, func)
         gate_cmd.add_argument("--scenario", type=Path,
                               help="scenario file (default: scenarios/default.yaml)")
-        gate_cmd.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
+        gate_cmd.add_argument("--keep", action="store_true", help="leave the stack running afterwards "
+                              "(a --run-id that names an existing run is always left running)")
         gate_cmd.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
         gate_cmd.add_argument("-n", metavar="N", help="parallel workers (pytest-xdist -n; default auto)")
     command("down", cmd_down)

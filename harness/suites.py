@@ -35,8 +35,15 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
 
 def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, suite: str,
          pytest_args: list[str], keep: bool) -> int:
-    """Up (owned by this process), run a suite, save logs, tear down unless `keep`."""
-    info = stack.up(engine, scenario_path, scenario, run_id, keep=keep)  # type: ignore[arg-type]
+    """Run a suite with reports and logs. An existing run is used as it is (and left running);
+    otherwise a new run is brought up for the suite and torn down after it unless `keep`."""
+    existing = stack.runs(engine).get(run_id)
+    if existing is not None:
+        progress.say(f"running the {suite} suite against the existing run {run_id}")
+        keep = True
+        info = existing
+    else:
+        info = stack.up(engine, scenario_path, scenario, run_id, keep=keep)  # type: ignore[arg-type]
     try:
         code = run(engine, info, suite, pytest_args)
     finally:
