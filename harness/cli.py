@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__, images, reports, stack, suites
+from . import __version__, images, plan, rehearse, reports, stack, suites
 from .components import services
 from .engine import Engine
 from .errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, HarnessError, InputError
@@ -112,6 +112,37 @@ def _gate(args: argparse.Namespace, suite: str) -> int:
     verdict = "PASSED" if code == 0 else "FAILED"
     print(f"{suite.replace('_', '-')} {verdict}; reports in {reports.run_dir(run_id)}/")
     return EXIT_OK if code == 0 else EXIT_FAILED
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Print a scenario's window steps and the problems its order will cause (runs nothing)."""
+    _, scenario = load_scenario(args.scenario)
+    made = plan.make(scenario)
+    print(f"release window of {args.scenario} (order: {' -> '.join(s.component for s in made.steps)}):")
+    for number, step in enumerate(made.steps, 1):
+        print(f"  {number}. {step.describe()}")
+    for note in made.notes:
+        print(f"note: {note}")
+    for problem in made.problems:
+        print(f"PROBLEM [{problem.rule}] at step {problem.step}: {problem.message}")
+    if not made.problems:
+        print("no problems predicted")
+    return EXIT_FAILED if made.problems else EXIT_OK
+
+
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    """Rehearse the release window: production stack, data, scripted upgrade, verdict per rule."""
+    path, scenario = load_scenario(args.scenario)
+    run_id = args.run_id or new_run_id()
+    with Engine.connect() as engine:
+        result = rehearse.rehearse(engine, path, scenario, run_id, keep=args.keep)
+    for rule in result.rules:
+        print(f"{'pass' if rule.ok else 'FAIL':5} {rule.name:24} {rule.message}")
+    print(result.details["stack_state"])
+    match = "as the scenario expects" if result.matches_expectation else "NOT as the scenario expects"
+    print(f"verdict: {result.verdict.upper()} ({match}); window {result.window_seconds}s; "
+          f"report: {reports.run_dir(run_id)}/rehearsal.html")
+    return EXIT_OK if result.verdict == "pass" else EXIT_FAILED
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -228,6 +259,11 @@ def parser() -> argparse.ArgumentParser:
                               "(a --run-id that names an existing run is always left running)")
         gate_cmd.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
         gate_cmd.add_argument("-n", metavar="N", help="parallel workers (pytest-xdist -n; default auto)")
+    plan_cmd = command("plan", cmd_plan, run_id=False)
+    plan_cmd.add_argument("scenario", type=Path, help="scenario file with production and candidate sets")
+    rehearse_cmd = command("rehearse", cmd_rehearse)
+    rehearse_cmd.add_argument("scenario", type=Path, help="scenario file with production and candidate sets")
+    rehearse_cmd.add_argument("--keep", action="store_true", help="leave the stack running for inspection")
     command("down", cmd_down)
     command("status", cmd_status)
     logs_cmd = command("logs", cmd_logs)

@@ -381,6 +381,13 @@ class Engine:
         finally:
             container.remove(force=True)
 
+    def remove_container(self, name: str) -> None:
+        """Remove one container at once: no graceful stop (podman-py does not pass timeout=0)."""
+        response = self.client.api.delete(f"/containers/{name}",
+                                          params={"force": True, "v": True, "timeout": 0})
+        if response.status_code not in (200, 204, 404):
+            raise InfraError(f"removing container {name} failed: {response.text.strip()}")
+
     def exists(self, name: str) -> bool:
         """Whether a container of this name exists."""
         return self.client.containers.exists(name)
@@ -489,12 +496,7 @@ class Engine:
         """Remove every container, then network and volume labelled with `run_id`."""
         found = self.find(f"{LABEL_RUN}={run_id}")
         for name in found.containers:
-            # timeout=0: no graceful stop, the run is being destroyed (podman-py does not pass it).
-            response = self.client.api.delete(
-                f"/containers/{name}", params={"force": True, "v": True, "timeout": 0}
-            )
-            if response.status_code not in (200, 204, 404):
-                raise InfraError(f"removing container {name} failed: {response.text.strip()}")
+            self.remove_container(name)
         for name in found.networks:
             try:
                 self.client.networks.get(name).remove(force=True)

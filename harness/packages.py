@@ -74,11 +74,13 @@ def build_set(names: list[str], packages: dict[str, PackageVersion]) -> dict[str
     return {name: build_rpm(name, packages[name]) for name in names}
 
 
-def install(engine: Engine, container: str, rpms: list[Path]) -> None:
-    """Install or upgrade RPMs in one `rpm -Uvh` transaction; rpm enforces their Requires."""
+def install(engine: Engine, container: str, rpms: list[Path], downgrade: bool = False) -> None:
+    """Install or upgrade RPMs in one `rpm -Uvh` transaction; rpm enforces their Requires.
+    With `downgrade`, older versions replace newer ones (a rolled-back step)."""
     engine.put_files(container, RPM_DIR_IN_CONTAINER, {p.name: p.read_bytes() for p in rpms})
     paths = [f"{RPM_DIR_IN_CONTAINER}/{p.name}" for p in rpms]
-    result = engine.exec(container, ["rpm", "-Uvh", "--quiet", *paths])
+    options = ["--oldpackage"] if downgrade else []
+    result = engine.exec(container, ["rpm", "-Uvh", "--quiet", *options, *paths])
     engine.exec(container, ["rm", "-f", *paths])
     if not result.ok:
         raise PackageError(f"{container}: rpm -Uvh {' '.join(p.name for p in rpms)} failed: "

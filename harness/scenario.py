@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .components import ROOT, all_components, services, spec_path
 from .config import load_model
@@ -61,6 +63,49 @@ class PackageVersion(BaseModel):
         return f"{self.version}-{self.release}"
 
 
+PRODUCTION_ORDER = ["backend", "keygen", "frontend", "distgit", "builder"]
+RULES = ("rpm-transactions", "backend-waited", "no-newer-frontend-jobs", "builder-version-gate",
+         "builds-completed", "final-nvrs", "no-data-lost", "window-budget", "post-release-suite")
+
+
+class Upgrade(BaseModel):
+    """How the release window runs: the order of the steps and the time it may take."""
+
+    model_config = ConfigDict(extra="forbid")
+    order: list[str] = PRODUCTION_ORDER
+    budget_seconds: float = Field(600, gt=0)
+    queued_builds: int = Field(2, ge=0, le=20)
+
+    @field_validator("order")
+    @classmethod
+    def _known_steps(cls, value: list[str]) -> list[str]:
+        known = services()
+        for name in value:
+            if name not in known or name == "database":
+                raise ValueError(f"unknown upgrade step '{name}' "
+                                 f"(steps: {', '.join(n for n in known if n != 'database')})")
+        if len(set(value)) != len(value):
+            raise ValueError("a component appears twice in the order")
+        return value
+
+
+class Expect(BaseModel):
+    """The verdict a scenario should give: a test of the harness itself."""
+
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["pass", "fail"] = "pass"
+    failed_rules: list[str] = []
+    failed_step: str | None = None
+
+    @field_validator("failed_rules")
+    @classmethod
+    def _known_rules(cls, value: list[str]) -> list[str]:
+        for rule in value:
+            if rule not in RULES:
+                raise ValueError(f"unknown rule '{rule}' (rules: {', '.join(RULES)})")
+        return value
+
+
 class Scenario(BaseModel):
     """A scenario: the stack's components and the package sets it runs."""
 
@@ -69,6 +114,8 @@ class Scenario(BaseModel):
     components: list[str] = []
     candidate: dict[str, PackageVersion]
     production: dict[str, PackageVersion] | None = None
+    upgrade: Upgrade = Upgrade()
+    expect: Expect = Expect()
 
     @field_validator("components")
     @classmethod

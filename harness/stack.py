@@ -177,13 +177,14 @@ def _env_file(values: dict[str, str]) -> bytes:
 class _Up:
     """One `up`: the state shared by the threads that bring components up."""
 
-    def __init__(self, engine: Engine, run_id: str, components: list[str]) -> None:
+    def __init__(self, engine: Engine, run_id: str, components: list[str],
+                 run_secrets: dict[str, str] | None = None) -> None:
         self.engine = engine
         self.run_id = run_id
         self.components = components
         self.defined = all_components()
         self.abort = threading.Event()
-        self.secrets = new_secrets()
+        self.secrets = run_secrets or new_secrets()
 
     def containers(self, component: str) -> list[str]:
         return [name for name, _ in self.defined[component].instances(self.run_id)]
@@ -206,8 +207,9 @@ class _Up:
                 aliases=aliases, volumes=volumes, ports=spec.ports, memory_mb=spec.memory_mb,
             ))
 
-    def write_env(self) -> None:
-        """Render each component's environment into its containers' stack.env (before start)."""
+    def write_env(self, only: str | None = None) -> None:
+        """Render each component's environment into its containers' stack.env (before start);
+        with `only`, just that component's."""
         internal, public, hosts = {}, {}, {}
         for component in self.components:
             spec = self.defined[component]
@@ -217,7 +219,7 @@ class _Up:
                 internal[component] = f"http://{instances[0][1][0]}:{spec.ports[0]}"
                 port = self.engine.published_port(instances[0][0], spec.ports[0])
                 public[component] = f"http://127.0.0.1:{port}"
-        for component in self.components:
+        for component in [only] if only else self.components:
             spec = self.defined[component]
             values = {"COPR_HARNESS_RUN_ID": self.run_id, "COPR_HARNESS_COMPONENT": component}
             context = {name: _Absent(table) for name, table in
@@ -332,6 +334,26 @@ def up(
         raise
     return RunInfo(run_id, components, str(scenario_path), package_set, owner_token, keep,
                    secrets=dict(state.secrets))
+
+
+def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[Path]) -> None:
+    """Replace a component's containers with new ones running `rpms` (as resalloc replaces
+    builders): same names and aliases, the run's own secrets; then start their services."""
+    if not info.secrets:
+        raise InfraError(f"replacing {component} needs the run's secrets: only the process that "
+                         "brought the run up has them")
+    state = _Up(engine, info.run_id, info.components, run_secrets=info.secrets)
+    image = images.component_tag(component)
+    for name in state.containers(component):
+        engine.remove_container(name)
+    state.create(component, image, info.owner)
+    state.write_env(only=component)
+    for name in state.containers(component):
+        engine.start(name)
+        packages.install(engine, name, rpms)
+        result = engine.exec(name, ["svc", "start"])
+        if not result.ok:
+            raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
 
 
 def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
