@@ -4,6 +4,8 @@ Revision ID: dabab11132c1
 Revises:
 """
 
+# schema level: 1
+
 from alembic import op
 
 revision = "dabab11132c1"
