@@ -273,6 +273,7 @@ def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: st
         rules = evaluate(scenario, window, client, queued, queued_states, backend_log, nvrs,
                          expected, lost)
         if window.failed_step is None:
+            info.package_set = "candidate"  # what the post-release suite must find installed
             stack.write_description(engine, info)
             code = suites.run(engine, info, "post_release", ["-n", "2"])
             rules.append(Rule("post-release-suite", code == 0, f"post-release suite exit code {code}"))

@@ -193,10 +193,14 @@ class _Up:
         """Container name -> component, for every instance of every component."""
         return {name: c for c in self.components for name in self.containers(c)}
 
-    def create(self, component: str, image: str, owner_token: str) -> None:
+    def create(self, component: str, image: str, owner_token: str,
+               only: str | None = None) -> None:
+        """Create a component's containers (with `only`, just that one) and their volumes."""
         spec = self.defined[component]
         run_labels = labels(self.run_id, component) | {LABEL_OWNER: owner_token}
         for name, aliases in spec.instances(self.run_id):
+            if only and name != only:
+                continue
             volumes = {}
             for volume, mount in spec.volumes.items():
                 volume_name = f"{name}-{volume}"
@@ -207,9 +211,9 @@ class _Up:
                 aliases=aliases, volumes=volumes, ports=spec.ports, memory_mb=spec.memory_mb,
             ))
 
-    def write_env(self, only: str | None = None) -> None:
+    def write_env(self, only: str | None = None, container: str | None = None) -> None:
         """Render each component's environment into its containers' stack.env (before start);
-        with `only`, just that component's."""
+        with `only`, just that component's, with `container` just that container's."""
         internal, public, hosts = {}, {}, {}
         for component in self.components:
             spec = self.defined[component]
@@ -231,6 +235,8 @@ class _Up:
                     raise InputError(f"{spec.folder / 'component.yaml'}: environment.{key}: "
                                      f"unknown placeholder {error} (is that component in the stack?)")
             for name in self.containers(component):
+                if container and name != container:
+                    continue
                 self.engine.put_files(name, "/etc/copr-harness", {"stack.env": _env_file(values)},
                                       mode=0o600)
 
@@ -337,23 +343,27 @@ def up(
 
 
 def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[Path]) -> None:
-    """Replace a component's containers with new ones running `rpms` (as resalloc replaces
-    builders): same names and aliases, the run's own secrets; then start their services."""
+    """Replace a component's containers, one at a time, with new ones running `rpms` (as
+    resalloc replaces builders: the others keep serving meanwhile). Same names and aliases, the
+    run's own secrets; each new one is ready before the next is replaced."""
     if not info.secrets:
         raise InfraError(f"replacing {component} needs the run's secrets: only the process that "
                          "brought the run up has them")
     state = _Up(engine, info.run_id, info.components, run_secrets=info.secrets)
     image = images.component_tag(component)
+    spec = state.defined[component]
+    assert spec.probe is not None
     for name in state.containers(component):
         engine.remove_container(name)
-    state.create(component, image, info.owner)
-    state.write_env(only=component)
-    for name in state.containers(component):
+        state.create(component, image, info.owner, only=name)
+        state.write_env(only=component, container=name)
         engine.start(name)
         packages.install(engine, name, rpms)
         result = engine.exec(name, ["svc", "start"])
         if not result.ok:
             raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
+        wait.until(lambda: check_ready(engine, spec, name), what=f"{name} to be ready",
+                   timeout=spec.probe.timeout, context=lambda: last_log(engine, name))
 
 
 def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
@@ -457,10 +467,13 @@ def describe(engine: Engine, info: RunInfo) -> dict:
                 probes[short] = {"http": f"http://127.0.0.1:{port}{probe.http.path}"}
             elif probe and probe.exec:
                 probes[short] = {"exec": probe.exec}
+    manifest = users.state_dir(info.run_id) / "data-manifest.json"
     return {
         "run_id": info.run_id,
         "urls": urls,
         "probes": probes,
+        # Made by a rehearsal before its window: what the post-release suite checks is intact.
+        "data_manifest": str(manifest) if manifest.exists() else None,
         "users": {name: str(path) for name, path in users.configs(info.run_id).items()},
         "default_user": users.DEFAULT_USER,
         "group": "copr",

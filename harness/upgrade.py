@@ -201,13 +201,9 @@ class Runner:
     # -- builders are replaced ----------------------------------------------------------------
 
     def _replace(self, step: Step, result: StepResult) -> None:
-        lane = step.component
-        with self.window.phase(lane, "replace"):
+        with self.window.phase(step.component, "replace"):
             stack.replace_instances(self.engine, self.info, step.component,
                                     self._rpms_all(step.component))
-        with self.window.phase(lane, "ready"):
-            for name in self.containers(step.component):
-                self._wait_ready(step.component, name)
         result.serving_since = time.time()
 
     def _rpms_all(self, component: str) -> list[Path]:

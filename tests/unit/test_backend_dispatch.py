@@ -143,6 +143,7 @@ class FakeWorker:
     def __init__(self, task: dict[str, Any]) -> None:
         self.task_id = str(task["task_id"])
         self.running_reported = False
+        self.retry_in = 0.0
         self.canceled = False
         self.go = threading.Event()
         self.ran = threading.Event()
@@ -219,6 +220,20 @@ def test_a_list_older_than_the_final_update_does_not_restart_a_task() -> None:
     # A list asked for after the task ended is current: a task still in it was rescheduled.
     assert dispatcher.cycle() == 1
     assert len(made) == 2
+    made[1].go.set()
+
+
+def test_a_task_that_found_no_builder_waits_before_its_next_try() -> None:
+    dispatcher, fe, made = make(["b1"])
+    fe.queue = [task("1")]
+    dispatcher.cycle()
+    made[0].retry_in = 5.0  # the Clock advances 1 s per reading
+    finish(made[0], dispatcher)
+    assert dispatcher.cycle() == 0  # still in the queue (pending again), but not yet
+    assert len(made) == 1
+    for _ in range(5):
+        dispatcher.cycle()
+    assert len(made) == 2  # tried again once the wait is over
     made[1].go.set()
 
 

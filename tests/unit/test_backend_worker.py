@@ -137,11 +137,16 @@ class FakeSignClient:
 class FakeCreaterepo:
     def __init__(self) -> None:
         self.dirs: list[Path] = []
+        self.devel_runs: list[tuple[Path, str]] = []  # (chroot dir, baseurl) of devel runs
 
-    def run(self, chroot_dir: Path, excludes: list[str] | None = None) -> None:
-        chroot_dir.mkdir(parents=True, exist_ok=True)
-        (chroot_dir / "repodata").mkdir(exist_ok=True)
-        self.dirs.append(chroot_dir)
+    def run(self, chroot_dir: Path, excludes: list[str] | None = None, devel: bool = False,
+            baseurl: str = "") -> None:
+        target = chroot_dir / "devel" if devel else chroot_dir
+        (target / "repodata").mkdir(parents=True, exist_ok=True)
+        if devel:
+            self.devel_runs.append((chroot_dir, baseurl))
+        else:
+            self.dirs.append(chroot_dir)
 
 
 def rpm_files(success: bool = True) -> dict[str, bytes]:
@@ -224,6 +229,18 @@ def test_rpm_build_is_signed_and_published(tmp_path: Path) -> None:
                                          "7-fedora-44-x86_64 --chroot fedora-44-x86_64")
 
 
+def test_devel_mode_build_goes_to_the_devel_repository_only(tmp_path: Path) -> None:
+    task = dict(RPM_TASK, uses_devel_repo=True)
+    worker, ctx, fe, _ = run_worker(tmp_path, task, FakeBuilder(files=rpm_files()))
+    worker.run()
+    assert fe.final()["status"] == 1
+    chroot_dir = ctx.layout.destdir / "alice/hello/fedora-44-x86_64"
+    # The public repository is made (empty) before the build, never updated after it.
+    assert ctx.createrepo.dirs == [chroot_dir]
+    baseurl = "http://127.0.0.1:1/results/alice/hello/fedora-44-x86_64/"
+    assert ctx.createrepo.devel_runs == [(chroot_dir, baseurl)] * 2
+
+
 def test_rpm_build_waits_for_a_down_keygen(tmp_path: Path) -> None:
     sign = FakeSignClient(down_for=3)
     worker, ctx, fe, sleeps = run_worker(tmp_path, RPM_TASK, FakeBuilder(files=rpm_files()), sign)
@@ -245,14 +262,17 @@ def test_no_success_file_fails_and_publishes_no_rpm(tmp_path: Path) -> None:
     assert "No success file => build failure" in log
 
 
-def test_old_builder_fails_the_task(tmp_path: Path) -> None:
+def test_old_builder_makes_the_task_wait(tmp_path: Path) -> None:
     worker, ctx, fe, _ = run_worker(tmp_path, RPM_TASK, FakeBuilder(version="1.5", files=rpm_files()))
     worker.run()
-    # "running" is never reported for a task that found no builder.
-    assert fe.statuses() == [("starting_build", 6), ("update", 0)]
+    # Neither "running" nor a failure is reported: the task goes back to pending and waits.
+    assert [path for path, _ in fe.posts] == ["starting_build", "reschedule_build_chroot"]
+    assert fe.posts[1][1]["chroot"] == "fedora-44-x86_64"
+    assert worker.retry_in > 0
     log = gzip.decompress((ctx.layout.destdir / "alice/hello/fedora-44-x86_64/00000007-hello/backend.log.gz")
                           .read_bytes()).decode()
     assert "Minimum version for builder is 1.6.1" in log
+    assert "the task waits" in log
 
 
 def test_frontend_forbids_start(tmp_path: Path) -> None:

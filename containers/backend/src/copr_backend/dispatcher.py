@@ -20,6 +20,7 @@ FORGET_AFTER = 600
 class Worker(Protocol):
     task_id: str
     running_reported: bool
+    retry_in: float
 
     def run(self) -> None: ...
 
@@ -46,6 +47,7 @@ class BuildDispatcher:
         self.start_thread = start_thread or _daemon_thread
         self.active: dict[str, tuple[Worker, threading.Thread]] = {}
         self.finished: dict[str, float] = {}
+        self.waiting: dict[str, float] = {}  # task id -> when it may be tried again
         self._lock = threading.Lock()
         self._queue_state = ChangeLog(log)
         self._cancel_state = ChangeLog(log)
@@ -106,9 +108,11 @@ class BuildDispatcher:
                 if now - ended > FORGET_AFTER:
                     del self.finished[task_id]
 
-    def _worker_done(self, task_id: str) -> None:
+    def _worker_done(self, task_id: str, retry_in: float = 0.0) -> None:
         with self._lock:
             self.finished[task_id] = self.clock()
+            if retry_in:
+                self.waiting[task_id] = self.clock() + retry_in
 
     def _start(self, task: dict[str, Any]) -> None:
         worker = self.make_worker(task)
@@ -120,7 +124,7 @@ class BuildDispatcher:
             except Exception:  # noqa: BLE001 - a worker's crash must not end the dispatcher
                 log.exception("task %s: worker crashed", task_id)
             finally:
-                self._worker_done(task_id)
+                self._worker_done(task_id, getattr(worker, "retry_in", 0.0))
 
         with self._lock:
             self.active[task_id] = (worker, self.start_thread(body, f"task-{task_id}"))
@@ -141,6 +145,8 @@ class BuildDispatcher:
             task_id = str(task["task_id"])
             with self._lock:
                 if task_id in self.active:
+                    continue
+                if self.waiting.get(task_id, float("-inf")) > listed_at:
                     continue
                 # Ended after the list was asked for: the list may predate its final update.
                 if self.finished.get(task_id, float("-inf")) >= listed_at:

@@ -14,18 +14,20 @@ from typing import Any
 
 from copr_common.enums import StatusEnum
 
-from .builders import REMOTE_RESULTS, BuilderPool, Remote, build_command, pick_builder
+from .builders import REMOTE_RESULTS, BuilderPool, NoBuilder, Remote, build_command, pick_builder
 from .errors import Canceled
 from .frontend import FrontendClient, FrontendRequestError
 from .job import BuildJob, is_srpm_task
 from .layout import Layout
 from .logs import TaskLog
-from .repo import Createrepo
+from .repo import DEVEL_DIR, Createrepo
 from .signing import Signer
 
 log = logging.getLogger("copr-backend.build")
 
 DEFAULT_TIMEOUT = 5 * 3600
+# How long a task that found no usable builder waits before it is tried again.
+NO_BUILDER_RETRY = 10.0
 # The builder enforces the task's timeout; the backend only guards against a hung session.
 SAFETY_MARGIN = 3600
 BACKUP_DIR = "prev_build_backup"
@@ -105,6 +107,8 @@ class BuildWorker:
         self.stopping = False
         self.log = TaskLog(log, f"task {self.task_id}:")
         self.running_reported = False
+        # Set when no builder could take the task: the dispatcher tries it again after this.
+        self.retry_in = 0.0
 
     def cancel(self) -> None:
         self.canceled.set()
@@ -176,8 +180,8 @@ class BuildWorker:
         succeeded = False
         try:
             self._check_canceled()
-            if not job.srpm and not (job.chroot_dir(self.ctx.layout) / "repodata").is_dir():
-                self.ctx.createrepo.run(job.chroot_dir(self.ctx.layout))
+            if not job.srpm:
+                self._ensure_repodata(job)
             host, version = pick_builder(self.ctx.pool, self.ctx.remote, self.ctx.min_builder_version,
                                          job.chroot, self.log.event, self.canceled)
             (results_dir / "build.info").write_text(f"build_id={job.build_id}\nbuilder_ip={host}\n")
@@ -188,6 +192,14 @@ class BuildWorker:
             self.ctx.pool.release(host)
             host = None
             succeeded = self._finish_results(job, staging, results_dir)
+        except NoBuilder as error:
+            # No builder can take it now (refused by the version gate, unreachable, being
+            # replaced): the task waits for one instead of failing.
+            self.retry_in = NO_BUILDER_RETRY
+            self.log.event(f"no builder can take it now ({error}): the task waits, "
+                           f"next try in {NO_BUILDER_RETRY:.0f}s")
+            self._give_back(job)
+            return
         except Canceled:
             if self.stopping:
                 self.log.event("backend stopping: left for the next backend to run again")
@@ -211,6 +223,15 @@ class BuildWorker:
             shutil.rmtree(staging, ignore_errors=True)
             gzip_file(results_dir / "builder-live.log")
         self._finish(job, StatusEnum.succeeded if succeeded else StatusEnum.failed)
+
+    def _give_back(self, job: BuildJob) -> None:
+        """Tell the frontend the task is pending again (it was marked starting)."""
+        try:
+            self.ctx.frontend.post("reschedule_build_chroot", {
+                "build_id": job.build_id, "task_id": self.task_id,
+                "chroot": None if job.srpm else job.chroot})
+        except FrontendRequestError as error:
+            self.log.detail(f"rescheduling on the frontend failed: {error}")
 
     def _report_running(self, job: BuildJob, host: str, version: str) -> None:
         job.status = StatusEnum.running
@@ -249,9 +270,19 @@ class BuildWorker:
         pubkey_path.parent.mkdir(parents=True, exist_ok=True)
         pubkey_path.write_text(pubkey)
         publish(staging, results_dir, with_rpms=True)
-        self.ctx.createrepo.run(job.chroot_dir(self.ctx.layout))
-        self.log.detail("createrepo done")
+        chroot_dir = job.chroot_dir(self.ctx.layout)
+        # With auto-createrepo off only the devel repository gets the build (copr-repo --devel).
+        self.ctx.createrepo.run(chroot_dir, devel=job.devel, baseurl=self.ctx.layout.repo_baseurl(chroot_dir))
+        self.log.detail("createrepo done" + (" (devel repository)" if job.devel else ""))
         return True
+
+    def _ensure_repodata(self, job: BuildJob) -> None:
+        """The repositories the task lists for the build (copr_base, copr_base_devel) exist."""
+        chroot_dir = job.chroot_dir(self.ctx.layout)
+        if not (chroot_dir / "repodata").is_dir():
+            self.ctx.createrepo.run(chroot_dir)
+        if job.devel and not (chroot_dir / DEVEL_DIR / "repodata").is_dir():
+            self.ctx.createrepo.run(chroot_dir, devel=True, baseurl=self.ctx.layout.repo_baseurl(chroot_dir))
 
     def _finish(self, job: BuildJob, status: StatusEnum) -> None:
         job.status = status
