@@ -6,6 +6,7 @@ window opens, the steps in the scenario's order, the post-release suite, then a 
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
@@ -122,25 +123,24 @@ def check_data(client: Client, manifest: dict) -> list[str]:
 # -- rules ----------------------------------------------------------------------------------------
 
 
-def _serving(window: Window, component: str) -> float | None:
-    step = next((s for s in window.steps if s.component == component), None)
-    return step.serving_since if step else None
+STARTING = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) .*task (\S+): starting build .*"
+                      r"frontend FE/BE API (\d+)", re.MULTILINE)
 
 
-def _value_at(t: float, since: float | None, before: int | None, after: int | None) -> int | None:
-    return after if since is not None and t >= since else before
+def _switched_at(window: Window, component: str) -> float | None:
+    """When the candidate version of a component started (the start of its start phase)."""
+    return next((e.start for e in window.events
+                 if e.lane == component and e.phase in ("start", "replace") and e.ok), None)
 
 
-def _task_starts(client: Client, build_ids: list[int]) -> list[tuple[str, float]]:
-    starts = []
-    for build_id in build_ids:
-        build = client.build_proxy.get(build_id)
-        if build.started_on:
-            starts.append((f"{build_id}", float(build.started_on)))
-        for chroot in client.build_chroot_proxy.get_list(build_id):
-            if chroot.started_on:
-                starts.append((f"{build_id}-{chroot.name}", float(chroot.started_on)))
-    return starts
+def task_starts(backend_log: str) -> list[tuple[float, str, int]]:
+    """(time, task id, FE-BE API the backend saw) of every task the backend started."""
+    found = []
+    for stamp, millis, task, api in STARTING.findall(backend_log):
+        when = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(
+            tzinfo=datetime.timezone.utc).timestamp() + int(millis) / 1000
+        found.append((when, task, int(api)))
+    return found
 
 
 def evaluate(scenario: Scenario, window: Window, client: Client, queued: list[int],
@@ -154,31 +154,31 @@ def evaluate(scenario: Scenario, window: Window, client: Client, queued: list[in
     rules.append(Rule("rpm-transactions", not rpm_failed,
                       failed.error if rpm_failed else "every rpm -Uvh of the window succeeded"))
 
-    def api(package: str, macro: str, component: str):
-        old = scenario.production.get(package)
-        new = scenario.candidate.get(package)
-        return lambda t: _value_at(t, _serving(window, component),
-                                   int(old.macros[macro]) if old and macro in old.macros else None,
-                                   int(new.macros[macro]) if new and macro in new.macros else None)
+    backend_switch = _switched_at(window, "backend")
+    old_min = scenario_macro(scenario, "copr-backend", "min_fe_be_api", "production")
+    new_min = scenario_macro(scenario, "copr-backend", "min_fe_be_api", "candidate")
 
-    frontend_api = api("copr-frontend", "fe_be_api_version", "frontend")
-    backend_min = api("copr-backend", "min_fe_be_api", "backend")
-    starts = _task_starts(client, queued)
-    waited_starts = [(task, t) for task, t in starts
-                     if None not in (frontend_api(t), backend_min(t)) and frontend_api(t) < backend_min(t)]
-    newer = [(task, t) for task, t in starts
-             if None not in (frontend_api(t), backend_min(t)) and frontend_api(t) > backend_min(t)]
+    def backend_min(t: float) -> int | None:
+        value = new_min if backend_switch is not None and t >= backend_switch else old_min
+        return int(value) if value is not None else None
+
+    starts = [(t, task, api) for t, task, api in task_starts(backend_log)
+              if int(task.split("-")[0]) in queued]
+    too_old = [task for t, task, api in starts if backend_min(t) is not None and api < backend_min(t)]
+    newer = [f"{task} (API {api}, backend knows {backend_min(t)})" for t, task, api in starts
+             if backend_min(t) is not None and api > backend_min(t)]
+    waited = "waits for" in backend_log or "too old" in backend_log
     failed_queued = [i for i, s in queued_states.items() if s == "failed"]
     rules.append(Rule(
-        "backend-waited", not waited_starts and not failed_queued,
-        "queued builds waited for the frontend and none failed" if not waited_starts and not failed_queued
-        else f"tasks started while the frontend's API was too old: {[t for t, _ in waited_starts]}; "
-             f"failed queued builds: {failed_queued}"))
+        "backend-waited", not too_old and not failed_queued,
+        ("the backend waited for a new enough frontend; " if waited else "the backend never had to wait; ")
+        + "no queued build failed" if not too_old and not failed_queued
+        else f"tasks started with a too old frontend: {too_old}; failed queued builds: {failed_queued}"))
     rules.append(Rule(
         "no-newer-frontend-jobs", not newer,
         "the backend never took a job from a frontend whose API it does not understand" if not newer
         else "the backend processed jobs from a frontend with a newer FE-BE API than it "
-             f"understands: tasks {[t for t, _ in newer]}"))
+             f"understands: {newer}"))
 
     # Log lines carry no time, so each is held to the lower of the two backends' minimums.
     minimums = [m for m in (scenario_macro(scenario, "copr-backend", "min_builder_version", c)

@@ -480,7 +480,17 @@ def define_args(macros: dict[str, str]) -> list[str]:
 # -- downloads ----------------------------------------------------------------------------------
 
 
-def download(url: str, target: Path, log: LiveLog, timeout: float, attempts: int = 3) -> None:
+# dist-git and the frontend restart during a release window: network steps retry for about 30 s.
+NETWORK_ATTEMPTS = 6
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1, 2, 4, 8, then 15)."""
+    return float(min(2 ** (attempt - 1), 15))
+
+
+def download(url: str, target: Path, log: LiveLog, timeout: float,
+             attempts: int = NETWORK_ATTEMPTS) -> None:
     """Fetch a URL (http, https or file) into `target`."""
     log.write(f"Downloading {url}")
     parsed = urlparse(url)
@@ -509,7 +519,7 @@ def download(url: str, target: Path, log: LiveLog, timeout: float, attempts: int
             if attempt == attempts:
                 raise BuildError(f"downloading {url} failed: {error}") from None
             log.write(f"  attempt {attempt} failed ({error}); retrying")
-            time.sleep(attempt)
+            time.sleep(backoff(attempt))
 
 
 def fetch_task(url: str, timeout: float, attempts: int = 5) -> Any:
@@ -671,9 +681,15 @@ def build_rpm(task: Task, build: Build) -> str:
     checkout = build.workdir / (task.package_name or "package")
     grace = build.config.timeout_grace
     network = build.config.network_timeout * 5
-    if run(["git", "clone", "--quiet", task.git_repo, str(checkout)], build.log,
-           timeout=network, grace=grace) != 0:
-        raise BuildError(f"git clone {task.git_repo} failed")
+    for attempt in range(1, NETWORK_ATTEMPTS + 1):
+        shutil.rmtree(checkout, ignore_errors=True)
+        if run(["git", "clone", "--quiet", task.git_repo, str(checkout)], build.log,
+               timeout=network, grace=grace) == 0:
+            break
+        if attempt == NETWORK_ATTEMPTS:
+            raise BuildError(f"git clone {task.git_repo} failed")
+        build.log.write(f"  git clone attempt {attempt} failed; retrying")
+        time.sleep(backoff(attempt))
     if task.git_hash and run(["git", "-C", str(checkout), "checkout", "--quiet", task.git_hash],
                              build.log, timeout=network, grace=grace) != 0:
         raise BuildError(f"git checkout {task.git_hash} failed")
