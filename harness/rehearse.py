@@ -29,6 +29,8 @@ from .versions import rpmvercmp
 
 FINISHED = ("succeeded", "failed", "canceled", "skipped")
 RUNNING_ON = re.compile(r"task (\S+): running on (\S+) \(copr-rpmbuild ([^)]+)\)")
+# The backend logs the frontend's FE-BE API whenever it changes, with its own minimum.
+API_SEEN = re.compile(r"FE/BE API version on Frontend side: (\d+) \(this backend needs >= (\d+)\)")
 
 
 @dataclass
@@ -165,8 +167,11 @@ def evaluate(scenario: Scenario, window: Window, client: Client, queued: list[in
     starts = [(t, task, api) for t, task, api in task_starts(backend_log)
               if int(task.split("-")[0]) in queued]
     too_old = [task for t, task, api in starts if backend_min(t) is not None and api < backend_min(t)]
-    newer = [f"{task} (API {api}, backend knows {backend_min(t)})" for t, task, api in starts
+    newer = [f"task {task} (API {api}, backend knows {backend_min(t)})" for t, task, api in starts
              if backend_min(t) is not None and api > backend_min(t)]
+    # Accepting a newer frontend's queue is the hazard itself, whether or not a job came by.
+    newer += [f"accepted the queue of a frontend with API {seen} (it knows {own})"
+              for seen, own in API_SEEN.findall(backend_log) if int(seen) > int(own)]
     waited = "waits for" in backend_log or "too old" in backend_log
     failed_queued = [i for i, s in queued_states.items() if s == "failed"]
     rules.append(Rule(
@@ -272,7 +277,13 @@ def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: st
         lost = check_data(client, manifest)
         rules = evaluate(scenario, window, client, queued, queued_states, backend_log, nvrs,
                          expected, lost)
-        if window.failed_step is None:
+        if window.failed_step is not None:
+            rules.append(Rule("post-release-suite", False,
+                              f"not run: the window stopped at step {window.failed_step.component}"))
+        elif any(state != "succeeded" for state in queued_states.values()):
+            rules.append(Rule("post-release-suite", False,
+                              "not run: the queued builds never completed, so its build would not"))
+        else:
             info.package_set = "candidate"  # what the post-release suite must find installed
             stack.write_description(engine, info)
             code = suites.run(engine, info, "post_release", ["-n", "2"])

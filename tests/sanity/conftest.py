@@ -25,6 +25,8 @@ from harness import wait
 
 COPR_CLI = str(Path(sys.executable).with_name("copr-cli"))
 FINISHED = ("succeeded", "failed", "canceled", "skipped")
+# How long a build may take; a gate run against a broken stack sets it lower to fail sooner.
+BUILD_TIMEOUT = float(os.environ.get("COPR_SANITY_BUILD_TIMEOUT", "120"))
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +114,7 @@ def project(client, owner) -> Iterator[Callable[..., str]]:
             pass
 
 
-def wait_build(client: Client, build_id: int, timeout: float = 120) -> str:
+def wait_build(client: Client, build_id: int, timeout: float | None = None) -> str:
     """Wait for a build to finish; return its state."""
 
     def finished() -> str:
@@ -121,7 +123,7 @@ def wait_build(client: Client, build_id: int, timeout: float = 120) -> str:
             raise wait.NotYet(f"build {build_id} is {state}")
         return state
 
-    return wait.until(finished, what=f"build {build_id} to finish", timeout=timeout)
+    return wait.until(finished, what=f"build {build_id} to finish", timeout=timeout or BUILD_TIMEOUT)
 
 
 def wait_all_finished(client: Client, owner: str, project: str, timeout: float = 120) -> None:

@@ -275,6 +275,21 @@ def test_old_builder_makes_the_task_wait(tmp_path: Path) -> None:
     assert "the task waits" in log
 
 
+def test_builder_lost_mid_task_makes_the_task_wait(tmp_path: Path) -> None:
+    builder = FakeBuilder(files=rpm_files())
+
+    def gone(host: str, remote_dir: str, local_dir: Path) -> None:
+        raise builders.BuilderLost(f"downloading {host}:{remote_dir} failed: no such host")
+
+    builder.fetch_dir = gone  # type: ignore[method-assign]
+    worker, _, fe, _ = run_worker(tmp_path, RPM_TASK, builder)
+    worker.run()
+    # "running" was reported; no failure is: the task goes back to pending and runs again.
+    assert [path for path, _ in fe.posts] == ["starting_build", "update", "reschedule_build_chroot"]
+    assert fe.posts[1][1]["builds"][0]["status"] == 3
+    assert worker.retry_in > 0
+
+
 def test_frontend_forbids_start(tmp_path: Path) -> None:
     builder = FakeBuilder(files=rpm_files())
     worker, _, fe, _ = run_worker(tmp_path, RPM_TASK, builder, can_start=False)

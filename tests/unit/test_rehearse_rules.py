@@ -2,7 +2,7 @@
 
 import datetime
 
-from harness.rehearse import RUNNING_ON, task_starts
+from harness.rehearse import API_SEEN, RUNNING_ON, task_starts
 
 LOG = """\
 2026-11-21 06:06:40,000 INFO copr-backend.frontend: Copr FE/BE API is too old on Frontend side, 9 < 10
@@ -17,6 +17,11 @@ def test_task_starts_have_time_task_and_api():
     assert [(task, api) for _, task, api in starts] == [("5", 10), ("4-fedora-44-x86_64", 9)]
     first = datetime.datetime(2026, 11, 21, 6, 6, 43, 73000, tzinfo=datetime.timezone.utc)
     assert abs(starts[0][0] - first.timestamp()) < 0.001
+
+
+def test_api_seen_lines_carry_the_backends_own_minimum():
+    log = "INFO copr-backend.frontend: Copr FE/BE API version on Frontend side: 10 (this backend needs >= 9)"
+    assert API_SEEN.findall(log) == [("10", "9")]
 
 
 def test_builder_lines_name_host_and_version():

@@ -21,6 +21,10 @@ VERSION_QUERY = "rpm -q copr-rpmbuild --qf '%{VERSION}\\n'"
 SSH_FAILED = 255
 
 
+class BuilderLost(Exception):
+    """The SSH connection to a builder failed in the middle of a task (the builder went away)."""
+
+
 class NoBuilder(Exception):
     """No builder accepted the task."""
 
@@ -200,6 +204,9 @@ class SSH:
                                   start_new_session=True)
         sender.stdout.close()
         _, sent_err = sender.communicate()
+        if sender.returncode == SSH_FAILED:
+            raise BuilderLost(f"downloading {host}:{remote_dir} failed: "
+                              f"{_last_line(sent_err.decode(errors='replace'))}")
         if sender.returncode != 0 or receiver.returncode != 0:
             why = _last_line(sent_err.decode(errors="replace")) if sender.returncode else _last_line(receiver.stderr)
             raise OSError(f"downloading {host}:{remote_dir} failed: {why}")

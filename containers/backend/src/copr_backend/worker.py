@@ -14,7 +14,8 @@ from typing import Any
 
 from copr_common.enums import StatusEnum
 
-from .builders import REMOTE_RESULTS, BuilderPool, NoBuilder, Remote, build_command, pick_builder
+from .builders import (REMOTE_RESULTS, SSH_FAILED, BuilderLost, BuilderPool, NoBuilder, Remote,
+                       build_command, pick_builder)
 from .errors import Canceled
 from .frontend import FrontendClient, FrontendRequestError
 from .job import BuildJob, is_srpm_task
@@ -192,9 +193,10 @@ class BuildWorker:
             self.ctx.pool.release(host)
             host = None
             succeeded = self._finish_results(job, staging, results_dir)
-        except NoBuilder as error:
+        except (NoBuilder, BuilderLost) as error:
             # No builder can take it now (refused by the version gate, unreachable, being
-            # replaced): the task waits for one instead of failing.
+            # replaced), or its builder went away mid-task: the task waits for one instead of
+            # failing, and runs again from the start.
             self.retry_in = NO_BUILDER_RETRY
             self.log.event(f"no builder can take it now ({error}): the task waits, "
                            f"next try in {NO_BUILDER_RETRY:.0f}s")
@@ -250,6 +252,8 @@ class BuildWorker:
             code = self.ctx.remote.stream(host, command, live, self.canceled, timeout)
         self.log.detail(f"copr-rpmbuild exited {code}")
         self._check_canceled()
+        if code == SSH_FAILED:
+            raise BuilderLost(f"the SSH connection to {host} failed during the build")
 
     def _finish_results(self, job: BuildJob, staging: Path, results_dir: Path) -> bool:
         """Check, sign and publish downloaded results; True when the build succeeded."""
