@@ -4,6 +4,7 @@ import json
 import os
 import re
 import secrets
+from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
 
 import flask
 import sqlalchemy as sa
@@ -113,8 +114,9 @@ def _validate_name(name: str | None, owner: User, group: Group | None, exist_ok:
     elif name.isdigit():
         errors["name"] = "Project's name can not be just number."
     elif not exist_ok and _exists(owner, group, name):
-        errors["name"] = (f"Group {group.name} already has a project named '{name}'." if group
-                          else f"You already have a project named '{name}'.")
+        # Upstream prints a group as "<name> (fas: <FAS group>)"; here the FAS name is the name.
+        errors["name"] = (f"Group {group.name} (fas: {group.name}) already has a project named "
+                          f"'{name}'." if group else f"You already have a project named '{name}'.")
     return errors
 
 
@@ -304,6 +306,7 @@ CHROOT_FIELDS = {"additional_packages": "buildroot_pkgs", "additional_repos": "r
                  "without_opts": "without_opts", "isolation": "isolation",
                  "bootstrap": "bootstrap", "bootstrap_image": "bootstrap_image",
                  "delete_after_days": "delete_after_days", "comps_name": "comps_name"}
+CHROOT_LIST_COLUMNS = ("buildroot_pkgs", "repos", "module_toggle", "with_opts", "without_opts")
 CHROOT_DEFAULTS = {"buildroot_pkgs": "", "repos": "", "module_toggle": "", "with_opts": "",
                    "without_opts": "", "isolation": "unchanged", "bootstrap": None,
                    "bootstrap_image": None, "delete_after_days": None, "comps_name": None}
@@ -321,19 +324,66 @@ def project_chroot_dict(chroot: CoprChroot) -> dict:
     }
 
 
+DEFAULT_REPO_PRIORITY = 99  # upstream leaves the default priority out of the repo entries
+
+
+def _copr_of_repo(url: str) -> Copr | None:
+    """The project a copr://<owner>/<project> repository names, if it exists."""
+    parsed = urlparse(url)
+    if parsed.scheme != "copr":
+        return None
+    try:
+        return get_copr(parsed.netloc, parsed.path.split("/")[1])
+    except (ObjectNotFound, BadRequest, IndexError):
+        return None
+
+
+def _expand_repo_url(chroot_name: str, url: str, internal: bool) -> str:
+    """Upstream's pre_process_repo_url: copr://o/p becomes that project's results for this
+    chroot, a `priority` query parameter is dropped, $chroot and $distname are expanded."""
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    if parsed.scheme == "copr":
+        base = app.config["BACKEND_INTERNAL_URL" if internal else "BACKEND_PUBLIC_URL"]
+        url = f"{base}/results/{parsed.netloc}/{parsed.path.split('/')[1]}/{chroot_name}/"
+    elif "priority" in query:
+        query.pop("priority")
+        url = urlunparse(parsed._replace(query=urlencode(query, doseq=True)))
+    return url.replace("$chroot", chroot_name).replace("$distname", chroot_name.rsplit("-", 2)[0])
+
+
+def _repo_name(url: str) -> str:
+    """Upstream's generate_repo_name: the URL with runs of other characters turned to '_'."""
+    return re.sub(r"_+", "_", re.sub(r"[^a-zA-Z0-9]", "_", url)).strip("_")
+
+
 def chroot_repos(chroot: CoprChroot, internal: bool = False) -> list[dict]:
+    """The `repos` of a build config, shaped as upstream's BuildConfigLogic makes them."""
     from .logic import results_url
-    base = results_url(chroot.copr, internal)
+    copr = chroot.copr
+    base = results_url(copr, internal)
     repos = [{"id": "copr_base", "baseurl": f"{base}/{chroot.name}/", "name": "Copr repository",
-              "priority": chroot.copr.repo_priority, "module_hotfixes": chroot.copr.module_hotfixes,
               "repo_gpgcheck": False}]
-    if not chroot.copr.auto_createrepo:
+    if copr.module_hotfixes:
+        repos[0]["module_hotfixes"] = True
+    if not copr.auto_createrepo:
         repos.append({"id": "copr_base_devel", "baseurl": f"{base}/{chroot.name}/devel/",
-                      "name": "Copr buildroot", "priority": chroot.copr.repo_priority,
-                      "module_hotfixes": chroot.copr.module_hotfixes, "repo_gpgcheck": False})
-    for index, url in enumerate(as_list(chroot.copr.repos) + as_list(chroot.repos)):
-        repos.append({"id": f"copr_additional_{index}", "baseurl": url, "name": url,
-                      "repo_gpgcheck": False})
+                      "name": "Copr buildroot", "repo_gpgcheck": False})
+    if copr.repo_priority not in (None, DEFAULT_REPO_PRIORITY):
+        for repo in repos:
+            repo["priority"] = copr.repo_priority
+    for url in as_list(copr.repos) + as_list(chroot.repos):
+        repo = {"id": _repo_name(url), "baseurl": _expand_repo_url(chroot.name, url, internal),
+                "name": "Additional repo " + _repo_name(url)}
+        priority = parse_qs(urlparse(url).query).get("priority")
+        if priority:
+            repo["priority"] = int(priority[0]) if priority[0].isnumeric() else priority[0]
+        other = _copr_of_repo(url)
+        if other is not None:
+            repo["repo_gpgcheck"] = False
+            if other.module_hotfixes:
+                repo["module_hotfixes"] = True
+        repos.append(repo)
     return repos
 
 
@@ -368,11 +418,17 @@ def project_chroot_edit(ownername, projectname, chrootname):
     for field in as_list(data.pop("reset_fields", None)):
         column = CHROOT_FIELDS.get(field, field)
         if column not in CHROOT_DEFAULTS:
+            # Upstream's wording, including its odd `...' quoting (copr's sanity test greps it).
             raise BadRequest(f"Trying to reset an invalid attribute: {field}\n"
-                             "See `copr-cli get-chroot <project> <chroot>` for all the fields.")
+                             f"See `copr-cli get-chroot {copr.full_name}/{chroot.name}' "
+                             "for all the possible attributes")
         setattr(chroot, column, CHROOT_DEFAULTS[column])
     for field, column in CHROOT_FIELDS.items():
-        if field not in data or data[field] in ("", None):
+        if field not in data:
+            continue
+        # An empty string clears a list field (`edit-chroot --repos ''`), as upstream; the
+        # other fields ignore it.
+        if data[field] == "" and column not in CHROOT_LIST_COLUMNS:
             continue
         value = data[field]
         if field == "additional_modules":
@@ -593,20 +649,32 @@ def build_chroot_built_packages():
 
 # -- packages -------------------------------------------------------------------------------------
 
+# The keys of each source type's Package.source_json, as upstream's package forms store them.
 PACKAGE_SOURCE_FIELDS = {
-    "scm": ("clone_url", "committish", "subdirectory", "spec", "scm_type", "source_build_method"),
+    "scm": ("type", "clone_url", "subdirectory", "committish", "spec", "srpm_build_method"),
     "pypi": ("pypi_package_name", "pypi_package_version", "spec_generator", "spec_template",
              "python_versions"),
     "rubygems": ("gem_name",),
     "custom": ("script", "chroot", "builddeps", "resultdir", "repos"),
     "distgit": ("distgit", "namespace", "committish"),
 }
+# Request field -> source_json key (upstream's apiv3_packages.rename_fields, plus the SCM form's
+# scm_type, which its source_json stores as "type").
+PACKAGE_FIELD_RENAMES = {"source_build_method": "srpm_build_method", "scm_type": "type",
+                         "script_builddeps": "builddeps", "script_resultdir": "resultdir",
+                         "script_chroot": "chroot", "script_repos": "repos"}
 
 
 def _package_fields(package: Package, source_type: str, data: dict) -> None:
     if source_type not in PACKAGE_SOURCE_FIELDS:
         raise BadRequest(f"Unsupported source type: {source_type}")
-    source = {key: data[key] for key in PACKAGE_SOURCE_FIELDS[source_type] if key in data}
+    # Lists arrive joined by spaces, except python_versions (upstream's get_form_compatible_data).
+    data = {PACKAGE_FIELD_RENAMES.get(key, key):
+            " ".join(map(str, value)) if isinstance(value, list) and key != "python_versions"
+            else value for key, value in data.items()}
+    # An edit keeps the stored values of the fields it does not send (upstream merges them).
+    merged = {**package.source, **data}
+    source = {key: merged[key] for key in PACKAGE_SOURCE_FIELDS[source_type] if key in merged}
     package.source_type = SOURCE_TYPES[source_type]
     package.source_json = json.dumps(source)
     if "webhook_rebuild" in data:
