@@ -24,9 +24,11 @@ class Calls(FakeCreaterepo):
         super().__init__()
         self.excludes: list[list[str] | None] = []
 
-    def run(self, chroot_dir: Path, excludes: list[str] | None = None) -> None:
-        super().run(chroot_dir, excludes)
-        self.excludes.append(excludes)
+    def run(self, chroot_dir: Path, excludes: list[str] | None = None, devel: bool = False,
+            baseurl: str = "") -> None:
+        super().run(chroot_dir, excludes, devel, baseurl)
+        if not devel:
+            self.excludes.append(excludes)
 
 
 @pytest.fixture
@@ -57,6 +59,33 @@ def test_createrepo(env) -> None:
                               "chroots": ["fedora-44-x86_64", "fedora-43-x86_64"], "appstream": False}))
     assert createrepo.dirs == [tree.destdir / "alice/hello/fedora-44-x86_64",
                                tree.destdir / "alice/hello/fedora-43-x86_64"]
+
+
+def test_createrepo_of_the_devel_repository(tmp_path: Path) -> None:
+    createrepo = Calls()
+    tree = layout_mod.Layout(tmp_path / "results", "http://127.0.0.1:1/results")
+    handler = actions.ActionHandler(tree, None, createrepo)
+    data = {"ownername": "alice", "projectname": "hello", "project_dirnames": ["hello"],
+            "chroots": ["fedora-44-x86_64"], "appstream": False}
+    handler.handle(action(3, dict(data, devel=True)))
+    chroot_dir = tree.destdir / "alice/hello/fedora-44-x86_64"
+    assert createrepo.dirs == []
+    assert createrepo.devel_runs == [(chroot_dir, "http://127.0.0.1:1/results/alice/hello/fedora-44-x86_64/")]
+    handler.handle(action(3, dict(data, devel=False)))  # regenerate-repos: the public repository
+    assert createrepo.dirs == [chroot_dir]
+
+
+def test_delete_build_updates_the_devel_repository_too(env) -> None:
+    handler, tree, _, createrepo = env
+    project = tree.destdir / "alice/hello"
+    put(project / "fedora-44-x86_64/00000007-hello/hello.rpm")
+    (project / "fedora-44-x86_64/devel/repodata").mkdir(parents=True)
+    handler.handle(action(0, {
+        "ownername": "alice", "projectname": "hello", "project_dirname": "hello", "devel": True,
+        "chroot_builddirs": {"fedora-44-x86_64": ["00000007-hello"]}}, object_type="build"))
+    assert createrepo.dirs == [project / "fedora-44-x86_64"]
+    assert [run[0] for run in createrepo.devel_runs] == [project / "fedora-44-x86_64"]
+    assert not (project / "fedora-44-x86_64/00000007-hello").exists()
 
 
 def test_gen_gpg_key(env) -> None:

@@ -18,6 +18,14 @@ def test_argv(tmp_path: Path) -> None:
                     "--excludes", "00000007-hello/*", str(tmp_path / "fedora-44-x86_64")]
 
 
+def test_argv_of_the_devel_repository(tmp_path: Path) -> None:
+    chroot_dir = tmp_path / "fedora-44-x86_64"
+    argv = repo.Createrepo(tmp_path / "locks").argv(chroot_dir, devel=True, baseurl="http://be/r/c/")
+    assert argv == ["createrepo_c", "--quiet", "--update", "--excludes", "*/prev_build_backup/*",
+                    "--outputdir", str(chroot_dir / "devel"), "--baseurl", "http://be/r/c/",
+                    str(chroot_dir)]
+
+
 def test_lock_serialises_writers_of_one_directory(tmp_path: Path) -> None:
     events: list[str] = []
 

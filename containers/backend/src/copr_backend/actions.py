@@ -12,7 +12,7 @@ from typing import Any
 
 from .frontend import ChangeLog, FrontendClient, FrontendError, FrontendTooOld
 from .layout import SRPM_CHROOT, Layout, safe_name
-from .repo import Createrepo
+from .repo import DEVEL_DIR, Createrepo
 from .signing import Signer
 
 log = logging.getLogger("copr-backend.action")
@@ -111,9 +111,13 @@ class ActionHandler:
     def createrepo_action(self, data: dict[str, Any]) -> None:
         owner = data["ownername"]
         dirnames = data.get("project_dirnames") or [data["projectname"]]
+        # `devel`: only the devel repository of a project with auto-createrepo off (upstream
+        # regenerates the public one with devel false).
+        devel = bool(data.get("devel"))
         for dirname in dirnames:
             for chroot in data.get("chroots") or []:
-                self.createrepo.run(self.layout.chroot_dir(owner, dirname, chroot))
+                chroot_dir = self.layout.chroot_dir(owner, dirname, chroot)
+                self.createrepo.run(chroot_dir, devel=devel, baseurl=self.layout.repo_baseurl(chroot_dir))
 
     def gen_gpg_key(self, data: dict[str, Any]) -> None:
         owner, project = data["ownername"], data["projectname"]
@@ -147,6 +151,9 @@ class ActionHandler:
             if chroot != SRPM_CHROOT:
                 # Metadata first, files second: the repo never points at deleted RPMs.
                 self.createrepo.run(chroot_dir, excludes=names)
+                if (chroot_dir / DEVEL_DIR / "repodata").is_dir():
+                    self.createrepo.run(chroot_dir, excludes=names, devel=True,
+                                        baseurl=self.layout.repo_baseurl(chroot_dir))
             for name in names:
                 _remove(chroot_dir / name)
 

@@ -87,6 +87,11 @@ class BuildJob:
         return layout.chroot_dir(self.owner, self.dirname, self.chroot)
 
     @property
+    def devel(self) -> bool:
+        """The project's auto-createrepo is off: builds go to the devel repository only."""
+        return bool(self.task.get("uses_devel_repo"))
+
+    @property
     def timeout(self) -> int | None:
         value = self.task.get("timeout")
         return int(value) if value else None

@@ -55,6 +55,11 @@ class Layout:
     def pubkey_path(self, owner: str, dirname: str) -> Path:
         return self.project_dir(owner, dirname) / "pubkey.gpg"
 
+    def repo_baseurl(self, chroot_dir: Path) -> str:
+        """The public URL of a chroot directory, with a trailing slash, for metadata written
+        elsewhere (the devel repository); empty when no public URL is configured."""
+        return self.url(chroot_dir) + "/" if self.public_url else ""
+
     def url(self, path: Path, internal: bool = False) -> str:
         """The URL of a file or directory of the tree, for clients or for the stack's services."""
         base = (self.internal_url if internal else self.public_url).rstrip("/")

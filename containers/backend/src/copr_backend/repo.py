@@ -10,6 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+# The subdirectory of a chroot with the repository of a project whose auto-createrepo is off.
+DEVEL_DIR = "devel"
+
+
 class RepoError(Exception):
     """createrepo_c failed."""
 
@@ -35,21 +39,36 @@ class Createrepo:
         self.lock_dir = lock_dir
         self.command = command
 
-    def argv(self, chroot_dir: Path, excludes: list[str] | None = None) -> list[str]:
-        """The command that indexes every RPM under `chroot_dir` except in `excludes` subdirs."""
+    def argv(self, chroot_dir: Path, excludes: list[str] | None = None, devel: bool = False,
+             baseurl: str = "") -> list[str]:
+        """The command that indexes every RPM under `chroot_dir` except in `excludes` subdirs.
+
+        `devel` (a project with auto-createrepo off, upstream's `copr-repo --devel`) writes the
+        metadata to `chroot_dir/devel/repodata` instead, its package locations based at `baseurl`
+        (the chroot directory's URL), so the packages stay where they are.
+        """
         # createrepo_c matches these globs against paths relative to the repository directory.
         argv = [self.command, "--quiet", "--update", "--excludes", "*/prev_build_backup/*"]
         for subdir in excludes or []:
             argv += ["--excludes", f"{subdir}/*"]
+        if devel:
+            argv += ["--outputdir", str(chroot_dir / DEVEL_DIR)]
+            if baseurl:
+                argv += ["--baseurl", baseurl]
         return argv + [str(chroot_dir)]
 
-    def run(self, chroot_dir: Path, excludes: list[str] | None = None) -> None:
-        """(Re)generate `chroot_dir/repodata`, creating the directory if needed."""
+    def run(self, chroot_dir: Path, excludes: list[str] | None = None, devel: bool = False,
+            baseurl: str = "") -> None:
+        """(Re)generate `chroot_dir/repodata` (with `devel`: `chroot_dir/devel/repodata`),
+        creating the directories if needed."""
         chroot_dir.mkdir(parents=True, exist_ok=True)
+        if devel:
+            (chroot_dir / DEVEL_DIR).mkdir(exist_ok=True)  # createrepo_c makes no --outputdir
         with dir_lock(self.lock_dir, chroot_dir):
             # Own session: a service stop must not kill it halfway through writing repodata.
-            result = subprocess.run(self.argv(chroot_dir, excludes), capture_output=True, text=True,
-                                    start_new_session=True)
+            result = subprocess.run(self.argv(chroot_dir, excludes, devel, baseurl), capture_output=True,
+                                    text=True, start_new_session=True)
         if result.returncode != 0:
             lines = (result.stderr or result.stdout).strip().splitlines() or ["(no output)"]
-            raise RepoError(f"createrepo_c {chroot_dir} exited {result.returncode}: {lines[-1]}")
+            where = chroot_dir / DEVEL_DIR if devel else chroot_dir
+            raise RepoError(f"createrepo_c {where} exited {result.returncode}: {lines[-1]}")
