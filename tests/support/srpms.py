@@ -21,9 +21,13 @@ BODIES = {
     "empty": "%files\n",
     "broken": '%build\necho "this build fails on purpose" >&2\nexit 1\n\n%files\n',
     "endless": "%build\nwhile :; do sleep 1; done\n\n%files\n",
-    # %check fails unless the builder defines Copr's macros.
+    # %check fails unless the builder defines Copr's macros; it prints them for the log.
     "macros": (
         "%check\n"
+        'echo "COPR USERNAME: %{{?copr_username}}"\n'
+        'echo "COPR PROJECTNAME: %{{?copr_projectname}}"\n'
+        'echo "COPR VENDOR: %{{?vendor}}"\n'
+        'echo "COPR BUILDTAG: %{{?buildtag}}"\n'
         'test -n "%{{?copr_username}}" -a -n "%{{?copr_projectname}}"\n'
         'test -n "%{{?buildtag}}" -a -n "%{{?vendor}}"\n\n' + FILES
     ),
@@ -31,27 +35,37 @@ BODIES = {
         "%package extra\nSummary: the extra part of {name}\n%description extra\nExtra files.\n\n"
         + FILES + "\n%files extra\n"
     ),
+    # The "hello" body; their headers (below) keep the aarch64 chroots out.
+    "excludearch": FILES,
+    "exclusivearch": FILES,
+}
+
+# Headers of the fixtures that need more than the default `BuildArch: noarch`.
+HEADERS = {
+    "excludearch": "BuildArch: noarch\nExcludeArch: aarch64",
+    "exclusivearch": "BuildArch: noarch\nExclusiveArch: x86_64",
 }
 
 
 def make_srpm(folder: Path, name: str, body: str | None = None, version: str = "1.0",
-              header: str = "BuildArch: noarch") -> Path:
-    """Write `<name>.spec` (sections from `body`, default: one small file) and build its SRPM."""
+              header: str = "BuildArch: noarch", release: str = "1%{?dist}") -> Path:
+    """Write `<name>.spec` (sections from `body`, default: one small file) and build its SRPM.
+
+    The spec stays next to the SRPM (`<folder>/<name>.spec`), for builds from a spec file.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     spec = folder / f"{name}.spec"
     sections = body if body is not None else FILES.format(name=name)
-    spec.write_text(textwrap.dedent(f"""\
+    # Dedent before the header goes in: a header of several lines must not stop the dedent.
+    preamble = textwrap.dedent(f"""\
         Name: {name}
         Version: {version}
-        Release: 1%{{?dist}}
+        Release: {release}
         Summary: {name}, a test package of copr-harness
         License: MIT
-        {header}
-
-        %description
-        A tiny package built by the copr-harness tests.
-
-        """) + sections)
+        """)
+    spec.write_text(preamble + header + "\n\n%description\n"
+                    "A tiny package built by the copr-harness tests.\n\n" + sections)
     result = subprocess.run(["rpmbuild", "-bs", "--define", f"_topdir {folder / 'top'}",
                              "--define", f"_srcrpmdir {folder}", str(spec)],
                             capture_output=True, text=True)
@@ -60,6 +74,10 @@ def make_srpm(folder: Path, name: str, body: str | None = None, version: str = "
     return next(folder.glob(f"{name}-{version}-*.src.rpm"))
 
 
-def fixture_srpm(folder: Path, kind: str, name: str | None = None, header: str = "BuildArch: noarch") -> Path:
-    """One of BODIES as an SRPM named `name` (default: the kind)."""
-    return make_srpm(folder, name or kind, BODIES[kind].format(name=name or kind), header=header)
+def fixture_srpm(folder: Path, kind: str, name: str | None = None, header: str | None = None,
+                 release: str = "1%{?dist}") -> Path:
+    """One of BODIES as an SRPM named `name` (default: the kind); `header` defaults to the
+    kind's entry in HEADERS, else `BuildArch: noarch`."""
+    header = header if header is not None else HEADERS.get(kind, "BuildArch: noarch")
+    return make_srpm(folder, name or kind, BODIES[kind].format(name=name or kind), header=header,
+                     release=release)

@@ -15,6 +15,7 @@ from .enums import SOURCE_TYPES, StatusEnum
 from .errors import AccessRestricted, BadRequest, InvalidForm, ObjectNotFound
 from .logic import (NAME_RE, PACKAGE_NAME_RE, arg, as_bool, as_list, build_chroot_dict, build_dict,
                     build_finished, built_packages, check_chroots, copr_chroot, createrepo_action,
+                    createrepo_actions,
                     delete_build_action, form, gen_key_action, get_build, get_copr, get_package,
                     login_required, mock_chroots, package_dict, paginate, project_dict,
                     require_edit, result_dirs, add_action)
@@ -177,7 +178,7 @@ def project_add(ownername):
     session.flush()
     gen_key_action(copr)
     if chroots:
-        createrepo_action(copr, chroots, "project created")
+        createrepo_actions(copr, chroots, "project created")
     session.commit()
     return flask.jsonify(project_dict(copr))
 
@@ -191,7 +192,7 @@ def project_edit(ownername, projectname):
     _apply_project_fields(copr, data, "repos")
     added = _set_chroots(copr, as_list(data["chroots"])) if data.get("chroots") else []
     if added:
-        createrepo_action(copr, added, "chroots added")
+        createrepo_actions(copr, added, "chroots added")
     session.commit()
     return flask.jsonify(project_dict(copr))
 

@@ -295,13 +295,20 @@ def add_action(kind: str, copr: Copr | None, data: dict, object_type: str = "cop
     return action
 
 
-def createrepo_action(copr: Copr, chroots: list[str], reason: str) -> Action:
+def createrepo_action(copr: Copr, chroots: list[str], reason: str, devel: bool = False) -> Action:
+    """Queue createrepo of the public repositories (with `devel`, of the devel ones)."""
     return add_action("createrepo", copr, {
         "ownername": copr.owner_name, "projectname": copr.name,
         "project_dirnames": [copr.name], "chroots": chroots, "appstream": copr.appstream,
-        "storage": 0, "reason": reason, "persistent": copr.persistent,
-        "devel": not copr.auto_createrepo,
+        "storage": 0, "reason": reason, "persistent": copr.persistent, "devel": devel,
     })
+
+
+def createrepo_actions(copr: Copr, chroots: list[str], reason: str) -> None:
+    """New chroots get a public repository, and a devel one too when createrepo is off."""
+    createrepo_action(copr, chroots, reason)
+    if not copr.auto_createrepo:
+        createrepo_action(copr, chroots, reason, devel=True)
 
 
 def gen_key_action(copr: Copr) -> Action:
