@@ -14,7 +14,7 @@ import signal
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -327,15 +327,6 @@ class Engine:
         except NotFound:
             pass
 
-    def volume_labels(self, name: str) -> dict[str, str] | None:
-        """A volume's labels, or None when it does not exist."""
-        try:
-            return self.client.volumes.get(name).attrs.get("Labels") or {}
-        except NotFound:
-            return None
-
-    # -- containers -------------------------------------------------------------------------
-
     def create_container(self, spec: ContainerSpec) -> None:
         """Create (not start) a container as `spec` describes; its ports are chosen now."""
         kwargs: dict = dict(
@@ -455,16 +446,6 @@ class Engine:
     def kill(self, name: str, signal_name: str = "KILL") -> None:
         """Send a signal to a container's main process."""
         self.client.containers.get(name).kill(signal=signal_name)
-
-    def memory_bytes(self, name: str) -> int:
-        """A running container's current memory use."""
-        stats = self.client.containers.get(name).stats(stream=False, decode=True)
-        if isinstance(stats, Iterator):
-            stats = next(stats)
-        entry = stats["Stats"][0] if "Stats" in stats else stats
-        return int(entry.get("MemUsage") or entry.get("memory_stats", {}).get("usage", 0))
-
-    # -- runs -------------------------------------------------------------------------------
 
     def find(self, label: str) -> Resources:
         """Every container, network and volume carrying `label` (key or key=value)."""

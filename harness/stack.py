@@ -134,6 +134,21 @@ def check_ready(engine: Engine, spec: Component, name: str) -> None:
     raise wait.NotYet(reason)
 
 
+def wait_ready(engine: Engine, spec: Component, name: str,
+               abort: threading.Event | None = None) -> None:
+    """Poll a container's probe until it is ready, within the component's timeout; `abort`
+    ends the wait early (a sibling component of the same bring-up failed)."""
+    assert spec.probe is not None
+
+    def poll() -> None:
+        if abort is not None and abort.is_set():
+            raise InfraError(f"{spec.name}: bring-up aborted")
+        check_ready(engine, spec, name)
+
+    wait.until(poll, what=f"{name} to be ready", timeout=spec.probe.timeout,
+               context=lambda: last_log(engine, name))
+
+
 def last_log(engine: Engine, container: str) -> str:
     """A container's last log lines, for error messages."""
     text = engine.logs(container, tail=30).rstrip()
@@ -240,18 +255,6 @@ class _Up:
                 self.engine.put_files(name, "/etc/copr-harness", {"stack.env": _env_file(values)},
                                       mode=0o600)
 
-    def wait_ready(self, component: str, name: str) -> None:
-        spec = self.defined[component]
-        assert spec.probe is not None
-
-        def poll() -> None:
-            if self.abort.is_set():
-                raise InfraError(f"{component}: bring-up aborted")
-            check_ready(self.engine, spec, name)
-
-        wait.until(poll, what=f"{name} to be ready", timeout=spec.probe.timeout,
-                   context=lambda: last_log(self.engine, name))
-
     def bring_up(self, component: str, rpms: list[Path], deps: list[Future]) -> None:
         """Install a component's packages, wait for its dependencies, start it, wait ready."""
         names = self.containers(component)
@@ -268,7 +271,7 @@ class _Up:
                 if not result.ok:
                     raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
         for name in names:
-            self.wait_ready(component, name)
+            wait_ready(self.engine, self.defined[component], name, self.abort)
         progress.say(f"{component} ready" + (f" ({len(names)} instances)" if len(names) > 1 else ""))
 
 
@@ -352,7 +355,6 @@ def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[
     state = _Up(engine, info.run_id, info.components, run_secrets=info.secrets)
     image = images.component_tag(component)
     spec = state.defined[component]
-    assert spec.probe is not None
     for name in state.containers(component):
         engine.remove_container(name)
         state.create(component, image, info.owner, only=name)
@@ -362,8 +364,7 @@ def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[
         result = engine.exec(name, ["svc", "start"])
         if not result.ok:
             raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
-        wait.until(lambda: check_ready(engine, spec, name), what=f"{name} to be ready",
-                   timeout=spec.probe.timeout, context=lambda: last_log(engine, name))
+        wait_ready(engine, spec, name)
 
 
 def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:

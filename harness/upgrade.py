@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import packages, progress, stack, wait
+from . import packages, progress, stack
 from .components import all_components
 from .engine import Engine
 from .errors import HarnessError
@@ -193,10 +193,7 @@ class Runner:
         result.rolled_back = True
 
     def _wait_ready(self, component: str, name: str) -> None:
-        spec = self.defined[component]
-        assert spec.probe is not None
-        wait.until(lambda: stack.check_ready(self.engine, spec, name), what=f"{name} to be ready",
-                   timeout=spec.probe.timeout, context=lambda: stack.last_log(self.engine, name))
+        stack.wait_ready(self.engine, self.defined[component], name)
 
     # -- builders are replaced ----------------------------------------------------------------
 
