@@ -358,8 +358,10 @@ def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[
     for name in state.containers(component):
         engine.remove_container(name)
         state.create(component, image, info.owner, only=name)
-        state.write_env(only=component, container=name)
+        # Started before its stack.env is written: its services come with its packages,
+        # installed below, and copying into a just-created container intermittently failed.
         engine.start(name)
+        state.write_env(only=component, container=name)
         packages.install(engine, name, rpms)
         result = engine.exec(name, ["svc", "start"])
         if not result.ok:
