@@ -18,7 +18,7 @@ _RUN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,30}$")
 
 def new_run_id() -> str:
     """A fresh run id: `ch-` plus a time stamp and a random tail (unique across parallel runs)."""
-    return f"ch-{time.strftime('%m%d%H%M%S')}-{secrets.token_hex(2)}"
+    return f"ch-{time.strftime('%m%d%H%M%S')}-{secrets.token_hex(4)}"
 
 
 def check_run_id(run_id: str) -> str:
