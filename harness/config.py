@@ -23,18 +23,19 @@ class FieldError(ValueError):
 
 
 def _line_of(node: yaml.Node | None, path: tuple) -> int | None:
-    """The 1-based line of the YAML node at `path` (or of its nearest existing parent)."""
+    """The 1-based line of the YAML node at `path` (or of its nearest existing parent); for a
+    mapping entry, the line of its key (a block-style value starts on the line after it)."""
     line = node.start_mark.line + 1 if node is not None else None
     for key in path:
         if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == str(key)), None)
+            pair = next(((k, v) for k, v in node.value if k.value == str(key)), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            match = node.value[key]
+            pair = (node.value[key], node.value[key])
         else:
-            match = None
-        if match is None:
+            pair = None
+        if pair is None:
             break
-        node, line = match, match.start_mark.line + 1
+        node, line = pair[1], pair[0].start_mark.line + 1
     return line
 
 
