@@ -82,6 +82,7 @@ def cmd_images(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     """Bring a stack up and leave it running."""
     path, scenario = load_scenario(args.scenario)
+    scenario.package_set(args.versions)  # a set the scenario lacks is bad input, found before Podman
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
         info = stack.up(engine, path, scenario, run_id, package_set=args.versions,

@@ -10,7 +10,7 @@ import pytest
 from harness import cli, packages, plan
 from harness.components import ROOT
 from harness.engine import Engine
-from harness.errors import InfraError, InputError, PackageError
+from harness.errors import InputError, PackageError
 from harness.scenario import PackageVersion, load_scenario
 
 needs_rpm = pytest.mark.skipif(shutil.which("rpmbuild") is None, reason="rpmbuild is not installed")
@@ -43,6 +43,7 @@ class FakeEngine:
         self.runs = runs or {}
         self.containers = containers or []
         self.touched = []
+        self.connected = False
 
     def __enter__(self):
         return self
@@ -64,7 +65,12 @@ class FakeEngine:
 @pytest.fixture
 def engine(monkeypatch):
     fake = FakeEngine()
-    monkeypatch.setattr(Engine, "connect", classmethod(lambda cls, **kw: fake))
+
+    def connect(cls, **kwargs):
+        fake.connected = True
+        return fake
+
+    monkeypatch.setattr(Engine, "connect", classmethod(connect))
     return fake
 
 
@@ -133,7 +139,7 @@ def test_scenario_errors_name_file_line_and_field(tmp_path, capsys, engine, text
     code, lines = run(capsys, "up", "--scenario", str(path))
     assert code == 2
     assert lines == [lines[0]] and lines[0].startswith(f"copr-harness: {path}:{line}: {message}")
-    assert engine.touched == []
+    assert not engine.connected  # found before Podman is asked anything
 
 
 @pytest.mark.parametrize("make, message", [
@@ -146,6 +152,7 @@ def test_unusable_scenario_path_is_named(tmp_path, capsys, engine, make, message
     path = make(tmp_path)
     code, lines = run(capsys, "up", "--scenario", str(path))
     assert (code, lines) == (2, [f"copr-harness: {path}: {message}"])
+    assert not engine.connected
 
 
 def test_production_set_missing_names_the_file(tmp_path, capsys, engine):
@@ -153,6 +160,7 @@ def test_production_set_missing_names_the_file(tmp_path, capsys, engine):
     code, lines = run(capsys, "up", "--versions", "production", "--scenario", str(path))
     assert (code, lines) == (2, [f"copr-harness: {path}: production: this scenario has no "
                                  "'production' package set"])
+    assert not engine.connected
 
 
 # -- prebuilt RPMs --------------------------------------------------------------------------------
@@ -209,7 +217,7 @@ def test_bad_prebuilt_rpm_is_named(tmp_path, capsys, engine, rpms, entry, damage
     assert code == 2
     expected = f"copr-harness: {path}:3: candidate.python3-copr-common.rpm: " + message.format(dir=tmp_path)
     assert lines == [lines[0]] and lines[0].startswith(expected), lines
-    assert engine.touched == []
+    assert not engine.connected
 
 
 @needs_rpm
