@@ -78,6 +78,14 @@ def _requires_common(packages: dict[str, PackageVersion], names: list[str]) -> l
     return problems
 
 
+def _changes(old: PackageVersion, new: PackageVersion) -> bool:
+    """Whether a step installs `new` over `old`: another EVR, or other macros of the same spec
+    (a prebuilt RPM has no macros: only its EVR says whether it changes anything)."""
+    if old.evr != new.evr:
+        return True
+    return old.rpm is None and new.rpm is None and old.macros != new.macros
+
+
 def make(scenario: Scenario) -> Plan:
     """The steps of `scenario`'s window and the problems its order will cause."""
     production, candidate = scenario.package_set("production"), scenario.candidate
@@ -88,7 +96,7 @@ def make(scenario: Scenario) -> Plan:
         upgrades = {}
         for name in defined[component].packages:
             old, new = production.get(name), candidate.get(name)
-            if old and new and (old.evr, old.macros, old.rpm) != (new.evr, new.macros, new.rpm):
+            if old and new and _changes(old, new):
                 upgrades[name] = (old.evr, new.evr)
         steps.append(Step(component, upgrades, migrate=component == "frontend" and bool(upgrades),
                           replace=component == "builder"))
