@@ -195,6 +195,20 @@ def test_plan_reads_a_prebuilt_rpms_requires(tmp_path, rpms):
 
 
 @needs_rpm
+def test_prebuilt_rpm_of_the_production_evr_is_no_upgrade(tmp_path):
+    """A prebuilt RPM has no macros to compare: the same EVR as production changes nothing."""
+    frontend = packages.build_rpm("copr-frontend", PackageVersion(
+        version="2.7", macros={"copr_common_version": "1.1.2", "fe_be_api_version": 9}))
+    shutil.copy(frontend, tmp_path / frontend.name)
+    path = scenario(tmp_path, GOOD.replace("candidate:", "production:") + """\
+candidate:
+  python3-copr-common: {version: "1.7.2"}
+  copr-frontend: {rpm: copr-frontend-2.7-1.noarch.rpm}
+""")
+    assert plan.make(load_scenario(path)[1]).steps[0].upgrades == {}
+
+
+@needs_rpm
 @pytest.mark.parametrize("entry, damage, message", [
     ("{rpm: missing.rpm}", None, "{dir}/missing.rpm: no such file"),
     ("{rpm: broken.rpm}", "flip", "{dir}/broken.rpm: corrupt RPM: rpm -K: Payload SHA256 ALT digest: BAD"),
