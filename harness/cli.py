@@ -14,7 +14,7 @@ from . import __version__, images, plan, rehearse, reports, stack, suites
 from .components import services
 from .engine import Engine
 from .errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, HarnessError, InputError
-from .naming import new_run_id
+from .naming import check_run_id, new_run_id
 from .quirks import detect, probe_host
 from .scenario import load_scenario
 
@@ -82,6 +82,7 @@ def cmd_images(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     """Bring a stack up and leave it running."""
     path, scenario = load_scenario(args.scenario)
+    scenario.package_set(args.versions)  # a set the scenario lacks is bad input, found before Podman
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
         info = stack.up(engine, path, scenario, run_id, package_set=args.versions,
@@ -228,6 +229,14 @@ def _check_component(info: stack.RunInfo, component: str) -> None:
                            f"(it has: {', '.join(info.components)})")
 
 
+def _run_id(text: str) -> str:
+    """argparse type of --run-id: a malformed run id is a usage error naming it."""
+    try:
+        return check_run_id(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     top = argparse.ArgumentParser(prog="copr-harness", description=__doc__)
@@ -239,7 +248,8 @@ def parser() -> argparse.ArgumentParser:
                              description=func.__doc__)
         cmd.set_defaults(func=func)
         if run_id:
-            cmd.add_argument("--run-id", help="the run to act on (default: the only run on this host)")
+            cmd.add_argument("--run-id", type=_run_id,
+                             help="the run to act on (default: the only run on this host)")
         return cmd
 
     command("doctor", cmd_doctor, run_id=False)

@@ -13,6 +13,7 @@ from .archive import reproducible_tar
 from .components import spec_path
 from .engine import Engine
 from .errors import InfraError, InputError, PackageError
+from .rpmfile import rpm
 from .scenario import PackageVersion
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "copr-harness"
@@ -31,7 +32,10 @@ def _defines(package: PackageVersion) -> dict[str, str]:
 
 
 def build_rpm(name: str, package: PackageVersion) -> Path:
-    """Build (or take from the cache) the RPM of `name` at `package`'s version; return its path."""
+    """Build (or take from the cache) the RPM of `name` at `package`'s version; return its path.
+    A prebuilt RPM (checked when the scenario was loaded) is used as it is."""
+    if package.rpm is not None:
+        return package.rpm
     if shutil.which("rpmbuild") is None:
         raise InfraError("rpmbuild is not installed", hint="run 'apt-get install -y rpm'")
     spec = spec_path(name)
@@ -72,6 +76,20 @@ def build_rpm(name: str, package: PackageVersion) -> Path:
 def build_set(names: list[str], packages: dict[str, PackageVersion]) -> dict[str, Path]:
     """Build the RPMs of `names` from a package set."""
     return {name: build_rpm(name, packages[name]) for name in names}
+
+
+def check_installable(rpms: dict[str, list[Path]], what: str) -> None:
+    """Refuse a package set rpm would refuse, before any container exists: `rpm -Uvh --test` of
+    each component's packages against an empty rpm database on the host (a new container's
+    database holds no other package, so the answer is the same). `what` names the set."""
+    for component, files in rpms.items():
+        if not files:
+            continue
+        with tempfile.TemporaryDirectory(prefix="copr-harness-rpmdb-") as db:
+            result = rpm("--dbpath", db, "-Uvh", "--test", *map(str, files))
+        if result.returncode != 0:
+            raise PackageError(f"{what}: rpm would refuse component {component}'s packages "
+                               "(rpm -Uvh --test): " + rpm_failure(result.stdout + result.stderr))
 
 
 def install(engine: Engine, container: str, rpms: list[Path], downgrade: bool = False) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .components import all_components
-from .errors import InputError
 from .scenario import PackageVersion, Scenario
 from .versions import rpmvercmp
 
@@ -55,12 +54,21 @@ def _macro(package: PackageVersion | None, name: str) -> str | None:
     return str(package.macros[name])
 
 
+def _common_floor(package: PackageVersion | None) -> str | None:
+    """The X of `python3-copr-common >= X`: the spec's macro, or a prebuilt RPM's Requires."""
+    if package is not None and package.header is not None:
+        prefix = f"{COMMON} >= "
+        return next((r.removeprefix(prefix) for r in package.header.requires
+                     if r.startswith(prefix)), None)
+    return _macro(package, "copr_common_version")
+
+
 def _requires_common(packages: dict[str, PackageVersion], names: list[str]) -> list[str]:
     """The unmet `python3-copr-common >= X` of `names`, given the common version in `packages`."""
     common = packages.get(COMMON)
     problems = []
     for name in names:
-        needed = _macro(packages.get(name), "copr_common_version")
+        needed = _common_floor(packages.get(name))
         if name == COMMON or needed is None:
             continue
         if common is None or rpmvercmp(common.version, needed) < 0:
@@ -70,11 +78,17 @@ def _requires_common(packages: dict[str, PackageVersion], names: list[str]) -> l
     return problems
 
 
+def _changes(old: PackageVersion, new: PackageVersion) -> bool:
+    """Whether a step installs `new` over `old`: another EVR, or other macros of the same spec
+    (a prebuilt RPM has no macros: only its EVR says whether it changes anything)."""
+    if old.evr != new.evr:
+        return True
+    return old.rpm is None and new.rpm is None and old.macros != new.macros
+
+
 def make(scenario: Scenario) -> Plan:
     """The steps of `scenario`'s window and the problems its order will cause."""
-    if scenario.production is None:
-        raise InputError("the scenario has no 'production' package set to upgrade from")
-    production, candidate = scenario.production, scenario.candidate
+    production, candidate = scenario.package_set("production"), scenario.candidate
     defined = all_components()
     order = [c for c in scenario.upgrade.order if c in scenario.components]
     steps = []
@@ -82,7 +96,7 @@ def make(scenario: Scenario) -> Plan:
         upgrades = {}
         for name in defined[component].packages:
             old, new = production.get(name), candidate.get(name)
-            if old and new and old.evr != new.evr or old and new and old.macros != new.macros:
+            if old and new and _changes(old, new):
                 upgrades[name] = (old.evr, new.evr)
         steps.append(Step(component, upgrades, migrate=component == "frontend" and bool(upgrades),
                           replace=component == "builder"))
@@ -94,6 +108,11 @@ def make(scenario: Scenario) -> Plan:
 
     _api_gate(plan, scenario, order)
     _builder_gate(plan, scenario, order)
+    for set_name, packages in (("production", production), ("candidate", candidate)):
+        for name, package in packages.items():
+            if package.rpm is not None and name in ("copr-frontend", "copr-backend"):
+                plan.notes.append(f"{set_name} {name} is a prebuilt RPM ({package.rpm.name}): its "
+                                  "API constants are unknown, so the API and builder gates are not predicted")
     return plan
 
 

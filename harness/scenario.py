@@ -6,10 +6,13 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator,
+)
 
+from . import rpmfile
 from .components import ROOT, all_components, services, spec_path
-from .config import load_model
+from .config import FieldError, load_model
 from .errors import InputError
 from .versions import check_version
 
@@ -25,12 +28,15 @@ def _no_float(value: object, what: str) -> object:
 
 
 class PackageVersion(BaseModel):
-    """One package of a set: its version, release, and the build-time macros of its spec."""
+    """One package of a set: its version, release, and the build-time macros of its spec; or a
+    prebuilt RPM file (`rpm`, relative to the scenario file) whose header gives the version."""
 
     model_config = ConfigDict(extra="forbid")
-    version: str
+    version: str = ""
     release: str = "1"
     macros: dict[str, str | int] = {}
+    rpm: Path | None = None
+    _header: rpmfile.RpmHeader | None = PrivateAttr(None)
 
     @field_validator("version", "release", mode="before")
     @classmethod
@@ -58,9 +64,35 @@ class PackageVersion(BaseModel):
                 raise ValueError(f"'{key}' is not a valid RPM macro name")
         return value
 
+    @model_validator(mode="after")
+    def _version_or_rpm(self, info: ValidationInfo) -> "PackageVersion":
+        if self.rpm is None:
+            if not self.version:
+                raise ValueError("give 'version' (built from the spec) or 'rpm' (a prebuilt file)")
+            return self
+        given = [f for f in ("version", "release", "macros") if f in self.model_fields_set]
+        if given:
+            raise FieldError((given[0],), f"'{given[0]}' comes from the prebuilt RPM file: "
+                             "give either 'rpm' or version/release/macros")
+        scenario_file = (info.context or {}).get("file")
+        if not self.rpm.is_absolute() and scenario_file is not None:
+            self.rpm = Path(scenario_file).parent / self.rpm
+        self.rpm = self.rpm.absolute()
+        try:
+            self._header = rpmfile.read(self.rpm)
+        except ValueError as error:
+            raise FieldError(("rpm",), str(error)) from None
+        self.version, self.release = self._header.version, self._header.release
+        return self
+
     @property
     def evr(self) -> str:
         return f"{self.version}-{self.release}"
+
+    @property
+    def header(self) -> rpmfile.RpmHeader | None:
+        """The header of a prebuilt RPM (None for a package built from its spec)."""
+        return self._header
 
 
 PRODUCTION_ORDER = ["backend", "keygen", "frontend", "distgit", "builder"]
@@ -116,6 +148,7 @@ class Scenario(BaseModel):
     production: dict[str, PackageVersion] | None = None
     upgrade: Upgrade = Upgrade()
     expect: Expect = Expect()
+    _path: Path | None = PrivateAttr(None)  # the file it was loaded from, for messages
 
     @field_validator("components")
     @classmethod
@@ -135,16 +168,20 @@ class Scenario(BaseModel):
             packages = getattr(self, set_name)
             if packages is None:
                 continue
-            for package in packages:
+            for package, version in packages.items():
                 try:
                     spec_path(package)
                 except InputError as error:
-                    raise ValueError(f"{set_name}: {error.message}") from None
+                    raise FieldError((set_name, package), error.message) from None
+                header = version.header
+                if header is not None and header.name != package:
+                    raise FieldError((set_name, package, "rpm"),
+                                     f"{version.rpm} is the package '{header.name}', not '{package}'")
             for name in self.components:
                 for package in defined[name].packages:
                     if package not in packages:
-                        raise ValueError(
-                            f"{set_name}: component '{name}' installs '{package}', "
+                        raise FieldError(
+                            (set_name,), f"component '{name}' installs '{package}', "
                             "which this set does not list"
                         )
         return self
@@ -153,11 +190,14 @@ class Scenario(BaseModel):
         """The 'candidate' or 'production' package set."""
         packages = getattr(self, which, None)
         if packages is None:
-            raise InputError(f"this scenario has no '{which}' package set")
+            where = f"{self._path}: " if self._path else ""
+            raise InputError(f"{where}{which}: this scenario has no '{which}' package set")
         return packages
 
 
 def load_scenario(path: Path | None) -> tuple[Path, Scenario]:
     """Load and validate a scenario file (the default one when `path` is None)."""
     path = (path or DEFAULT_SCENARIO).resolve()
-    return path, load_model(path, Scenario)
+    scenario = load_model(path, Scenario)
+    scenario._path = path
+    return path, scenario

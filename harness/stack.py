@@ -299,10 +299,12 @@ def up(
     state = _Up(engine, run_id, components)
     defined = state.defined
 
-    image_tags = {name: result.tag for name, result in images.ensure(engine, components).items()}
     with progress.step(f"building packages ({package_set} set)"):
         rpms = {c: list(packages.build_set(defined[c].packages, package_versions).values())
                 for c in components}
+    # An inconsistent set is refused here, before anything is created.
+    packages.check_installable(rpms, f"{scenario_path} ({package_set} set)")
+    image_tags = {name: result.tag for name, result in images.ensure(engine, components).items()}
 
     owner_token = owner.token()
     marker = labels(run_id) | {

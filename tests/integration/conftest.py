@@ -36,10 +36,12 @@ def reports_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli(built_images: dict, reports_dir: Path):
-    """Run `copr-harness ARGS...` as a user would; return the finished process."""
+    """Run `copr-harness ARGS...` as a user would (`env`: variables to set or override);
+    return the finished process."""
 
-    def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ, COPR_HARNESS_REPORTS=str(reports_dir))
+    def run(*args: str, timeout: float = 300,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "COPR_HARNESS_REPORTS": str(reports_dir), **(env or {})}
         return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True,
                               text=True, timeout=timeout, env=env, cwd=ROOT)
 

@@ -78,7 +78,7 @@ def test_component_package_missing_from_the_set(tmp_path):
 
 def test_typo_in_a_field_is_caught(tmp_path):
     path = write(tmp_path, GOOD.replace("macros:", "macro:"))
-    with pytest.raises(InputError, match=r"candidate\.copr-frontend\.macro: Extra inputs are not permitted"):
+    with pytest.raises(InputError, match=r"candidate\.copr-frontend\.macro: unknown field"):
         load_scenario(path)
 
 
