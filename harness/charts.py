@@ -118,7 +118,8 @@ class Timeline:
         second = 0.0
         while second <= self.t1 - self.t0 + 1e-9:
             x = self.x(self.t0 + second)
-            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{axis_y}" y2="{axis_y + 4}" stroke="{AXIS_TEXT}"/>'
+            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{axis_y}" y2="{axis_y + 4}" '
+                         f'stroke="{AXIS_TEXT}"/>'
                          f'<text x="{x:.1f}" y="{axis_y + 16}" fill="{AXIS_TEXT}" text-anchor="middle">'
                          f'{_number(second)}s</text>')
             second += step

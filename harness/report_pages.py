@@ -155,8 +155,8 @@ def window_timeline(summary: dict) -> tuple[Timeline, list[Bar]]:
     """The window's bars and where they go: from the window's start (or the first queued build)."""
     bars = window_bars(summary)
     timeline = Timeline.fit(bars)
-    timeline.t0 = min(timeline.t0, summary["window_started"])
-    timeline.t1 = max(timeline.t1, summary["window_ended"])
+    timeline.t0 = min([b.start for b in bars] + [summary["window_started"]])
+    timeline.t1 = max([b.end for b in bars] + [summary["window_ended"]])
     return timeline, bars
 
 

@@ -90,6 +90,13 @@ def test_rehearsal_page_escapes_the_rules_and_draws_window_latency_and_bring_up(
     assert '<a href="logs/backend.log">' in page
 
 
+def test_an_empty_window_spans_its_own_start_and_end():
+    summary = fx.rehearsal_summary() | {"events": [], "builds": []}
+    timeline, bars = report_pages.window_timeline(summary)
+    assert bars == [] and (timeline.t0, timeline.t1) == (fx.T + 100, fx.T + 109)
+    assert "9s</text>" in report_pages.window_section(summary)
+
+
 def test_write_suite_reads_the_run_folder(tmp_path):
     fx.junit(tmp_path)
     (tmp_path / "bringup.json").write_text(json.dumps({"run_id": "r", "events": fx.bringup()}))
@@ -107,7 +114,8 @@ def screenshot(tmp_path: Path, name: str, html: str) -> png_pixels.Image:
     """Open the page from a file:// URL in headless Chromium; the screenshot's pixels."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        pytest.fail("chromium is not installed: run scripts/install-system-deps (Debian package chromium)")
+        pytest.fail("chromium is not installed: run scripts/install-system-deps "
+                    "(Debian package chromium)")
     page, png = tmp_path / f"{name}.html", tmp_path / f"{name}.png"
     page.write_text(html)
     result = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
@@ -121,15 +129,17 @@ def screenshot(tmp_path: Path, name: str, html: str) -> png_pixels.Image:
 
 def frames(image: png_pixels.Image) -> list[tuple[int, int, int, int]]:
     """(x, y, width, height) of every chart's border, top to bottom (drawn in FRAME color)."""
+
+    def border(x: int, y: int) -> bool:
+        return close(image[x, y], report_pages.FRAME, 0)
+
     found = []
     for y in range(1, image.height - 1):
-        for x in range(1, 200):
-            if (close(image[x, y], report_pages.FRAME, 0) and close(image[x + 1, y], report_pages.FRAME, 0)
-                    and close(image[x, y + 1], report_pages.FRAME, 0)
-                    and not close(image[x - 1, y], report_pages.FRAME, 0)
-                    and not close(image[x, y - 1], report_pages.FRAME, 0)):
-                width = next(w for w in range(1, image.width - x) if not close(image[x + w, y], report_pages.FRAME, 0))
-                height = next(h for h in range(1, image.height - y) if not close(image[x, y + h], report_pages.FRAME, 0))
+        for x in range(1, 200):  # the charts start at the page's left margin
+            if border(x, y) and border(x + 1, y) and border(x, y + 1) \
+                    and not border(x - 1, y) and not border(x, y - 1):
+                width = next(w for w in range(1, image.width - x) if not border(x + w, y))
+                height = next(h for h in range(1, image.height - y) if not border(x, y + h))
                 found.append((x, y, width, height))
     return found
 
