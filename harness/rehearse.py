@@ -19,7 +19,7 @@ from pathlib import Path
 import requests
 from copr.v3 import Client
 
-from . import packages, plan as planning, progress, reports, stack, suites, users, wait
+from . import build_times, packages, plan as planning, progress, report_pages, reports, stack, suites, users, wait
 from .components import all_components
 from .engine import Engine
 from .scenario import Scenario
@@ -299,7 +299,7 @@ def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: st
                          {"queued_builds": queued_states, "plan_problems": [asdict(p) for p in plan.problems],
                           "steps": [asdict(s) for s in window.steps],
                           "stack_state": _state_text(window)})
-        write_report(folder, scenario_path, result, window, client, queued)
+        write_report(folder, scenario_path, result, window, client, queued, info)
         return result
     finally:
         logs = reports.save_logs(engine, run_id, stack.containers_of(info))
@@ -329,9 +329,8 @@ def _state_text(window: Window) -> str:
 
 
 def write_report(folder: Path, scenario_path: Path, result: Verdict, window: Window,
-                 client: Client, queued: list[int]) -> None:
-    """rehearsal.json (for CI) and rehearsal.html (timeline picture and rule table)."""
-    from .timeline import render_html
+                 client: Client, queued: list[int], info: stack.RunInfo) -> None:
+    """rehearsal.json (for CI) and rehearsal.html (timeline pictures and rule table)."""
     builds = []
     for build_id in queued:
         build = client.build_proxy.get(build_id)
@@ -341,5 +340,9 @@ def write_report(folder: Path, scenario_path: Path, result: Verdict, window: Win
                                 "window_ended": window.ended,
                                 "events": [asdict(e) for e in window.events], "builds": builds}
     (folder / "rehearsal.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    (folder / "rehearsal.html").write_text(render_html(summary))
+    build_times.save(info.run_id, folder)
+    # The logs are saved at teardown, after this page: link them by their names.
+    logs = [Path("logs") / f"{name.removeprefix(info.run_id + '-')}.log"
+            for name in stack.containers_of(info)]
+    report_pages.write_rehearsal(folder, summary, logs)
     progress.say(f"report: {folder / 'rehearsal.html'} and {folder / 'rehearsal.json'}")

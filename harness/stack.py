@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import subprocess
@@ -16,6 +17,7 @@ import requests
 from . import images, owner, packages, progress, reports, users, wait
 from .components import Component, all_components, start_order
 from .engine import ContainerSpec, Engine, sweep_services
+from .phases import Event, record
 from .errors import HarnessError, InfraError, InputError
 from .naming import (
     LABEL_COMPONENT, LABEL_KEPT, LABEL_OWNER, LABEL_RUN, LABEL_SCENARIO, check_run_id, labels,
@@ -200,6 +202,18 @@ class _Up:
         self.defined = all_components()
         self.abort = threading.Event()
         self.secrets = run_secrets or new_secrets()
+        self.events: list[Event] = []  # the bring-up timeline of the report (bringup.json)
+
+    def phase(self, container: str, name: str) -> contextlib.AbstractContextManager[Event]:
+        """Time a phase of a container (its lane: the name without the run id)."""
+        return record(self.events, container.removeprefix(f"{self.run_id}-"), name)
+
+    def save_events(self) -> Path:
+        """Write the bring-up's phases to the run's report folder (bringup.json)."""
+        path = reports.run_dir(self.run_id) / "bringup.json"
+        path.write_text(json.dumps({"run_id": self.run_id,
+                                    "events": [vars(e) for e in self.events]}, indent=1) + "\n")
+        return path
 
     def containers(self, component: str) -> list[str]:
         return [name for name, _ in self.defined[component].instances(self.run_id)]
@@ -216,15 +230,16 @@ class _Up:
         for name, aliases in spec.instances(self.run_id):
             if only and name != only:
                 continue
-            volumes = {}
-            for volume, mount in spec.volumes.items():
-                volume_name = f"{name}-{volume}"
-                self.engine.create_volume(volume_name, run_labels)
-                volumes[volume_name] = mount
-            self.engine.create_container(ContainerSpec(
-                name=name, image=image, labels=run_labels, network=network_name(self.run_id),
-                aliases=aliases, volumes=volumes, ports=spec.ports, memory_mb=spec.memory_mb,
-            ))
+            with self.phase(name, "create"):
+                volumes = {}
+                for volume, mount in spec.volumes.items():
+                    volume_name = f"{name}-{volume}"
+                    self.engine.create_volume(volume_name, run_labels)
+                    volumes[volume_name] = mount
+                self.engine.create_container(ContainerSpec(
+                    name=name, image=image, labels=run_labels, network=network_name(self.run_id),
+                    aliases=aliases, volumes=volumes, ports=spec.ports, memory_mb=spec.memory_mb,
+                ))
 
     def write_env(self, only: str | None = None, container: str | None = None) -> None:
         """Render each component's environment into its containers' stack.env (before start);
@@ -260,18 +275,24 @@ class _Up:
         names = self.containers(component)
         if rpms:
             for name in names:
-                packages.install(self.engine, name, rpms)
-        for dep in deps:
-            dep.result()  # a failed dependency fails this component too
+                with self.phase(name, "install"):
+                    packages.install(self.engine, name, rpms)
+        with contextlib.ExitStack() as waiting:
+            for name in names if deps else []:
+                waiting.enter_context(self.phase(name, "wait for deps"))
+            for dep in deps:
+                dep.result()  # a failed dependency fails this component too
         if self.abort.is_set():
             return
         for name in names:
             if rpms:
-                result = self.engine.exec(name, ["svc", "start"])
-                if not result.ok:
-                    raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
+                with self.phase(name, "start services"):
+                    result = self.engine.exec(name, ["svc", "start"])
+                    if not result.ok:
+                        raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
         for name in names:
-            wait_ready(self.engine, self.defined[component], name, self.abort)
+            with self.phase(name, "ready"):
+                wait_ready(self.engine, self.defined[component], name, self.abort)
         progress.say(f"{component} ready" + (f" ({len(names)} instances)" if len(names) > 1 else ""))
 
 
@@ -299,12 +320,13 @@ def up(
     state = _Up(engine, run_id, components)
     defined = state.defined
 
-    with progress.step(f"building packages ({package_set} set)"):
+    with progress.step(f"building packages ({package_set} set)"), state.phase("harness", "packages"):
         rpms = {c: list(packages.build_set(defined[c].packages, package_versions).values())
                 for c in components}
     # An inconsistent set is refused here, before anything is created.
     packages.check_installable(rpms, f"{scenario_path} ({package_set} set)")
-    image_tags = {name: result.tag for name, result in images.ensure(engine, components).items()}
+    with state.phase("harness", "images"):
+        image_tags = {name: result.tag for name, result in images.ensure(engine, components).items()}
 
     owner_token = owner.token()
     marker = labels(run_id) | {
@@ -320,7 +342,8 @@ def up(
                 state.create(component, image_tags[component], owner_token)
             state.write_env()
             for name in state.all_containers():
-                engine.start(name)
+                with state.phase(name, "start"):
+                    engine.start(name)
         futures: dict[str, Future] = {}
         with ThreadPoolExecutor(max_workers=len(components)) as pool:
             for wave in start_order(components):
@@ -334,15 +357,19 @@ def up(
                 state.abort.set()
                 raise
         if "frontend" in components:
-            with progress.step("creating users and their copr-cli configs"):
+            with progress.step("creating users and their copr-cli configs"), \
+                    state.phase("harness", "users"):
                 users.create(engine, run_id, state.containers("frontend")[0])
         if keep:
             # Mark the run as kept: gc leaves it alone after this process ends.
             engine.remove_volume(marker_name(run_id))
             engine.create_volume(marker_name(run_id), marker | {LABEL_KEPT: "yes"})
     except BaseException as error:
+        with contextlib.suppress(OSError):  # the timeline must not hide the failure
+            state.save_events()
         _fail(engine, state, error, keep_on_failure)
         raise
+    state.save_events()
     return RunInfo(run_id, components, str(scenario_path), package_set, owner_token, keep,
                    secrets=dict(state.secrets))
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import junit_html, progress, reports, stack
+from . import build_recorder, build_times, progress, report_pages, reports, stack
 from .components import ROOT
 from .engine import Engine
 
@@ -22,10 +22,12 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
         key, _, value = line.removeprefix("export ").partition("=")
         env[key] = value
     junit = folder / f"{suite}.junit.xml"
+    env[build_recorder.VARIABLE] = str((folder / build_times.DELETED_LOG).resolve())
     if not any(arg == "-n" or arg.startswith("-n") for arg in pytest_args):
         pytest_args = ["-n", "auto", *pytest_args]  # tests make their own projects: parallel-safe
     command = [sys.executable, "-m", "pytest", str(SUITES / suite), f"--junitxml={junit}",
                "-o", f"junit_suite_name={suite}", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+               "-p", "harness.build_recorder",
                *pytest_args]
     with progress.step(f"running the {suite} suite against run {info.run_id}"):
         code = subprocess.run(command, env=env).returncode
@@ -50,9 +52,11 @@ def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, sui
         containers = stack.containers_of(info)
         folder = reports.save_logs(engine, info.run_id, containers)
         progress.say(f"container logs saved in {folder}")
-        junit = reports.run_dir(info.run_id) / f"{suite}.junit.xml"
-        if junit.exists():
-            page = junit_html.write(junit, f"copr-harness {suite} suite, run {info.run_id}", folder)
+        report_folder = reports.run_dir(info.run_id)
+        build_times.save(info.run_id, report_folder)
+        if (report_folder / f"{suite}.junit.xml").exists():
+            page = report_pages.write_suite(report_folder, suite,
+                                            f"copr-harness {suite} suite, run {info.run_id}")
             progress.say(f"HTML report: {page}")
         if keep:
             progress.say(f"keeping run {info.run_id}: 'copr-harness down --run-id {info.run_id}'")

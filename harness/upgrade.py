@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,24 +13,13 @@ from . import packages, progress, stack
 from .components import all_components
 from .engine import Engine
 from .errors import HarnessError
+from .phases import Event, record
 from .plan import Step
 from .scenario import PackageVersion
 
 DUMP = "/var/lib/postgresql/pre-upgrade.dump"
 FRONTEND_DIR = "/usr/share/copr/coprs_frontend"
 AS_FRONTEND = ["setpriv", "--reuid=copr-fe", "--regid=copr-fe", "--init-groups", "--"]
-
-
-@dataclass
-class Event:
-    """One bar of the timeline: a phase of a component's step (times: seconds since epoch)."""
-
-    lane: str
-    phase: str
-    start: float
-    end: float = 0.0
-    ok: bool = True
-    detail: str = ""
 
 
 @dataclass
@@ -53,17 +41,8 @@ class Window:
     events: list[Event] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
 
-    @contextlib.contextmanager
-    def phase(self, lane: str, name: str) -> Iterator[Event]:
-        event = Event(lane, name, time.time())
-        self.events.append(event)
-        try:
-            yield event
-        except BaseException as error:
-            event.ok, event.detail = False, str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise
-        finally:
-            event.end = time.time()
+    def phase(self, lane: str, name: str) -> contextlib.AbstractContextManager[Event]:
+        return record(self.events, lane, name)
 
     @property
     def failed_step(self) -> StepResult | None:
