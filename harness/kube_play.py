@@ -22,9 +22,9 @@ from .quirks import PAUSE_IMAGE
 from .scenario import Scenario
 from .stack import LABEL_COMPONENTS, LABEL_PACKAGE_SET, check_ready, down, last_log, new_secrets
 
-# Podman's played pods are ignored by neither of these kinds: they exist on a cluster only, or
-# are created through the Engine before playing.
-NOT_PLAYED = {"Namespace", "Service", "PersistentVolumeClaim", "Secret", "Kustomization"}
+# Kinds left out of what Podman plays: a cluster needs them, Podman ignores them (Namespace,
+# Service) or `play` creates their resources through the Engine first (PVC volumes, Secrets).
+NOT_PLAYED = {"Namespace", "Service", "PersistentVolumeClaim", "Secret"}
 
 
 @dataclass

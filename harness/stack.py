@@ -477,7 +477,7 @@ def describe(engine: Engine, info: RunInfo) -> dict:
         for name, _ in defined[component].instances(info.run_id):
             short = name.removeprefix(f"{info.run_id}-")
             if probe and probe.http:
-                port = http_port or engine.published_port(name, probe.http.port)
+                port = engine.published_port(name, probe.http.port)
                 probes[short] = {"http": f"http://127.0.0.1:{port}{probe.http.path}"}
             elif probe and probe.exec:
                 probes[short] = {"exec": probe.exec}

@@ -28,4 +28,5 @@ def test_secret_names_say_their_run():
 
     assert secret_run_id(secret_name("ch-1", "frontend-env")) == "ch-1"
     assert secret_run_id("someone-elses-secret") is None
+    assert secret_run_id("ch-1.a-users-own-secret") is None
     assert secret_run_id(secret_name("ch-1-x", "env")) != "ch-1"
