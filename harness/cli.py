@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__, images, plan, rehearse, reports, stack, suites
+from . import __version__, images, kube_play, plan, rehearse, reports, stack, suites, users
 from .components import services
 from .engine import Engine
 from .errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, HarnessError, InputError
@@ -91,6 +91,26 @@ def cmd_up(args: argparse.Namespace) -> int:
         for line in stack.env_lines(engine, info):
             print(f"  {line}")
         print(f"take it down with: copr-harness down --run-id {info.run_id}")
+    return EXIT_OK
+
+
+def cmd_kube(args: argparse.Namespace) -> int:
+    """Write Kubernetes manifests of a scenario's stack (images with its RPMs installed); with
+    --play, run them here with podman kube play and leave the run up."""
+    path, scenario = load_scenario(args.scenario)
+    run_id = args.run_id or new_run_id()
+    with Engine.connect() as engine:
+        made = kube_play.export(engine, scenario, run_id, args.output or kube_play.default_folder(run_id),
+                                package_set=args.versions)
+        print(f"manifests of run {run_id} in {made.folder}/ (apply with: kubectl apply -k {made.folder})")
+        if args.play:
+            kube_play.play(engine, made, path, package_set=args.versions)
+            print(f"run {run_id} is up (podman kube play): {', '.join(made.components)}")
+            for component, port in made.host_ports.items():
+                print(f"  {component}: http://127.0.0.1:{port}")
+            for name, config in users.configs(run_id).items():
+                print(f"  export COPR_CONFIG_{name.upper()}={config}")
+            print(f"take it down with: copr-harness down --run-id {run_id}")
     return EXIT_OK
 
 
@@ -261,6 +281,15 @@ def parser() -> argparse.ArgumentParser:
                         help="which package set of the scenario to install (default: candidate)")
     up_cmd.add_argument("--keep-on-failure", action="store_true",
                         help="leave the containers of a failed bring-up for inspection")
+    kube_cmd = command("kube", cmd_kube)
+    kube_cmd.add_argument("scenario", type=Path, nargs="?",
+                          help="scenario file (default: scenarios/default.yaml)")
+    kube_cmd.add_argument("-o", "--output", type=Path, help="folder for the manifests "
+                          "(default: build/kube/<run-id>)")
+    kube_cmd.add_argument("--play", action="store_true",
+                          help="run the manifests here with podman kube play and wait until ready")
+    kube_cmd.add_argument("--versions", choices=["candidate", "production"], default="candidate",
+                          help="which package set of the scenario to install (default: candidate)")
     for name, func in (("sanity", cmd_sanity), ("post-release", cmd_post_release)):
         gate_cmd = command(name, func)
         gate_cmd.add_argument("--scenario", type=Path,

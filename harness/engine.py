@@ -23,7 +23,7 @@ from podman.errors import APIError, NotFound
 
 from . import wait
 from .errors import InfraError
-from .naming import LABEL_RUN
+from .naming import LABEL_RUN, secret_run_id
 from .quirks import HostConfig, detect, probe_host
 
 ROOTFUL_SOCKET = "/run/podman/podman.sock"
@@ -60,14 +60,16 @@ class ContainerSpec:
 
 @dataclass
 class Resources:
-    """The containers, networks and volumes that carry one label filter."""
+    """The pods, containers, networks, volumes and secrets that carry one label filter."""
 
     containers: list[str]
     networks: list[str]
     volumes: list[str]
+    pods: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.containers or self.networks or self.volumes)
+        return bool(self.containers or self.networks or self.volumes or self.pods or self.secrets)
 
 
 def candidate_sockets(environ: dict[str, str], uid: int) -> list[str]:
@@ -303,6 +305,12 @@ class Engine:
             raise InfraError(f"building image {tag} produced no image")
         return image
 
+    def tag_image(self, source: str, tag: str) -> None:
+        """Give an existing image another tag."""
+        repository, _, version = tag.rpartition(":")
+        if not self.client.images.get(source).tag(repository, version):
+            raise InfraError(f"tagging {source} as {tag} failed")
+
     def remove_image(self, tag: str) -> None:
         """Remove an image if it exists."""
         try:
@@ -326,6 +334,27 @@ class Engine:
             self.client.volumes.get(name).remove(force=True)
         except NotFound:
             pass
+
+    def create_secret(self, name: str, data: bytes) -> None:
+        """Create a Podman secret (what a played pod's secretRef reads)."""
+        self.client.secrets.create(name, data)
+
+    def play_kube(self, manifest: str, network: str) -> list[str]:
+        """`podman kube play` a YAML text with every pod on `network`; return the pods' names."""
+        response = self.client.api.post("/play/kube", params={"network": [network]},
+                                        data=manifest.encode(),
+                                        headers={"Content-Type": "application/x-yaml"})
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("message", response.text)
+            except ValueError:
+                message = response.text
+            raise InfraError(f"podman kube play failed: {message.strip()}")
+        report = response.json()
+        errors = [e for pod in report.get("Pods") or [] for e in pod.get("ContainerErrors") or []]
+        if errors:
+            raise InfraError("podman kube play: " + "; ".join(errors))
+        return [self.client.pods.get(pod["ID"]).name for pod in report.get("Pods") or []]
 
     def create_container(self, spec: ContainerSpec) -> None:
         """Create (not start) a container as `spec` describes; its ports are chosen now."""
@@ -448,9 +477,12 @@ class Engine:
         self.client.containers.get(name).kill(signal=signal_name)
 
     def find(self, label: str) -> Resources:
-        """Every container, network and volume carrying `label` (key or key=value)."""
+        """Every pod, container, network, volume and secret carrying `label` (key or key=value)."""
         filters = {"label": label}
+        key, _, value = label.partition("=")
         return Resources(
+            pods=[p.name for p in self.client.pods.list(filters=filters)],
+            secrets=[s.name for s in self.client.secrets.list() if _carries(s.name, key, value)],
             containers=[c.name for c in self.client.containers.list(all=True, filters=filters)],
             networks=[n.name for n in self.client.networks.list(filters=filters)],
             volumes=[v.name for v in self.client.volumes.list(filters=filters)],
@@ -471,11 +503,25 @@ class Engine:
             runs.setdefault(container.labels[LABEL_RUN], {})
         for network in self.client.networks.list(filters={"label": LABEL_RUN}):
             runs.setdefault((network.attrs.get("labels") or {})[LABEL_RUN], {})
+        for pod in self.client.pods.list(filters={"label": LABEL_RUN}):
+            runs.setdefault((pod.attrs.get("Labels") or {})[LABEL_RUN], {})
+        for secret in self.client.secrets.list():
+            if run_id := secret_run_id(secret.name):
+                runs.setdefault(run_id, {})
         return runs
 
     def remove_run(self, run_id: str) -> Resources:
         """Remove every container, then network and volume labelled with `run_id`."""
         found = self.find(f"{LABEL_RUN}={run_id}")
+        # Played pods (their containers carry no labels of their own), all stopped first: a
+        # forced removal alone stops each container with its 10 s timeout, and the stopped
+        # containers' cleanups then run side by side.
+        for name in found.pods:
+            self.client.api.post(f"/pods/{name}/stop", params={"t": 0})
+        for name in found.pods:
+            response = self.client.api.delete(f"/pods/{name}", params={"force": True})
+            if response.status_code not in (200, 204, 404):
+                raise InfraError(f"removing pod {name} failed: {response.text.strip()}")
         for name in found.containers:
             self.remove_container(name)
         for name in found.networks:
@@ -488,7 +534,18 @@ class Engine:
                 self.client.volumes.get(name).remove(force=True)
             except NotFound:
                 pass
+        for name in found.secrets:
+            try:
+                self.client.secrets.get(name).remove()
+            except NotFound:
+                pass
         return found
+
+
+def _carries(secret: str, key: str, value: str) -> bool:
+    """Whether a secret carries the run label `key[=value]` (its name says it: see naming)."""
+    run_id = secret_run_id(secret)
+    return key == LABEL_RUN and run_id is not None and (not value or run_id == value)
 
 
 def _unframe(data: bytes) -> str:

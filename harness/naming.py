@@ -52,3 +52,21 @@ def labels(run_id: str, component: str | None = None) -> dict[str, str]:
     if component:
         result[LABEL_COMPONENT] = component
     return result
+
+
+
+SECRET_PREFIX = "copr-harness."
+
+
+def secret_name(run_id: str, name: str) -> str:
+    """A Podman secret of a run: `copr-harness.<run-id>.<name>`. Podman 4.3 keeps no labels on
+    secrets, so the name says whose it is (run ids have no dots: no run's name is another's)."""
+    return f"{SECRET_PREFIX}{run_id}.{name}"
+
+
+def secret_run_id(secret: str) -> str | None:
+    """The run id a secret's name carries, if it is one of a run's secrets."""
+    if not secret.startswith(SECRET_PREFIX):
+        return None
+    run_id, dot, _ = secret.removeprefix(SECRET_PREFIX).partition(".")
+    return run_id if dot and _RUN_ID_RE.match(run_id) else None

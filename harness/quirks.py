@@ -11,6 +11,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The infra image of pods when Podman cannot build its own pause image; the kube path tags the
+# base image with it (its `svc init` with no services just waits, as a pause process does).
+PAUSE_IMAGE = "localhost/copr-harness/pause:latest"
+
+# Where Podman looks for catatonit (helper_binaries_dir defaults), besides $PATH.
+CATATONIT_DIRS = ("/usr/local/libexec/podman", "/usr/local/lib/podman", "/usr/libexec/podman",
+                  "/usr/lib/podman")
+
 # What Podman asks for when nothing is configured (it raises both limits to this).
 PODMAN_DEFAULT_RLIMIT = 1048576
 
@@ -25,6 +33,7 @@ class HostFacts:
     nproc_hard: int
     pid_max: int
     has_systemd: bool
+    has_catatonit: bool = True
 
 
 @dataclass
@@ -36,6 +45,7 @@ class HostConfig:
     ulimits: dict[str, int] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    infra_image: str | None = None
 
     def containers_conf(self) -> str:
         """The containers.conf text for the harness's own service."""
@@ -47,6 +57,8 @@ class HostConfig:
         lines += ["", "[engine]"]
         if self.runtime:
             lines.append(f'runtime = "{self.runtime}"')
+        if self.infra_image:
+            lines.append(f'infra_image = "{self.infra_image}"')
         lines.append('events_logger = "file"')
         return "\n".join(lines) + "\n"
 
@@ -97,6 +109,12 @@ def detect(facts: HostFacts) -> HostConfig:
             f"(nofile {facts.nofile_hard}, nproc {facts.nproc_hard}, pid_max {facts.pid_max}): "
             f"containers get nofile={nofile}, nproc={nproc}"
         )
+    if not facts.has_catatonit:
+        config.infra_image = PAUSE_IMAGE
+        config.reasons.append(
+            "catatonit is not installed, so Podman cannot build its pause image for pods "
+            f"(kube play): pods use {PAUSE_IMAGE}, a tag of the harness's base image"
+        )
     if not facts.has_systemd:
         config.reasons.append(
             "no systemd (no podman.socket unit): the harness starts 'podman system service' "
@@ -121,4 +139,6 @@ def probe_host() -> HostFacts:
         nproc_hard=_hard_limit(resource.RLIMIT_NPROC),
         pid_max=int(pid_max_file.read_text()) if pid_max_file.exists() else PODMAN_DEFAULT_RLIMIT,
         has_systemd=Path("/run/systemd/system").is_dir(),
+        has_catatonit=any(Path(folder, "catatonit").exists() for folder in CATATONIT_DIRS)
+        or shutil.which("catatonit") is not None,
     )

@@ -104,8 +104,10 @@ def resolve_run(engine: Engine, run_id: str | None) -> RunInfo:
     raise InputError(f"{len(known)} runs on this host; name one with --run-id: {', '.join(sorted(known))}")
 
 
-def check_ready(engine: Engine, spec: Component, name: str) -> None:
-    """One readiness poll of one container; NotYet while starting, InfraError when it died."""
+def check_ready(engine: Engine, spec: Component, name: str, http_port: int | None = None) -> None:
+    """One readiness poll of one container; NotYet while starting, InfraError when it died.
+    `http_port` is the host port of an HTTP probe when the container itself publishes none
+    (a played pod publishes through its infra container)."""
     state = engine.state(name)
     if state != "running":
         raise InfraError(f"{spec.name}: container {name} is {state}\n{last_log(engine, name)}")
@@ -118,7 +120,7 @@ def check_ready(engine: Engine, spec: Component, name: str) -> None:
         reason = f"'{' '.join(probe.exec)}' exited {result.exit_code}"
     else:
         assert probe.http is not None
-        port = engine.published_port(name, probe.http.port)
+        port = http_port or engine.published_port(name, probe.http.port)
         url = f"http://127.0.0.1:{port}{probe.http.path}"
         try:
             response = requests.get(url, timeout=5)
@@ -137,7 +139,7 @@ def check_ready(engine: Engine, spec: Component, name: str) -> None:
 
 
 def wait_ready(engine: Engine, spec: Component, name: str,
-               abort: threading.Event | None = None) -> None:
+               abort: threading.Event | None = None, http_port: int | None = None) -> None:
     """Poll a container's probe until it is ready, within the component's timeout; `abort`
     ends the wait early (a sibling component of the same bring-up failed)."""
     assert spec.probe is not None
@@ -145,7 +147,7 @@ def wait_ready(engine: Engine, spec: Component, name: str,
     def poll() -> None:
         if abort is not None and abort.is_set():
             raise InfraError(f"{spec.name}: bring-up aborted")
-        check_ready(engine, spec, name)
+        check_ready(engine, spec, name, http_port)
 
     wait.until(poll, what=f"{name} to be ready", timeout=spec.probe.timeout,
                context=lambda: last_log(engine, name))
@@ -186,6 +188,21 @@ def _env_file(values: dict[str, str]) -> bytes:
         quoted = value.replace("'", "'\\''")
         lines.append(f"{key}='{quoted}'")
     return ("\n".join(lines) + "\n").encode()
+
+
+def render_env(spec: Component, run_id: str, run_secrets: dict[str, str], internal: dict[str, str],
+               public: dict[str, str], hosts: dict[str, str]) -> dict[str, str]:
+    """A component's environment: its `environment` templates filled in for one run."""
+    values = {"COPR_HARNESS_RUN_ID": run_id, "COPR_HARNESS_COMPONENT": spec.name}
+    context = {name: _Absent(table) for name, table in
+               (("internal", internal), ("public", public), ("hosts", hosts))}
+    for key, template in spec.environment.items():
+        try:
+            values[key] = template.format(secrets=run_secrets, **context)
+        except (KeyError, IndexError) as error:
+            raise InputError(f"{spec.folder / 'component.yaml'}: environment.{key}: "
+                             f"unknown placeholder {error} (is that component in the stack?)")
+    return values
 
 
 # -- bringing a stack up -------------------------------------------------------------------------
@@ -255,15 +272,7 @@ class _Up:
                 public[component] = f"http://127.0.0.1:{port}"
         for component in [only] if only else self.components:
             spec = self.defined[component]
-            values = {"COPR_HARNESS_RUN_ID": self.run_id, "COPR_HARNESS_COMPONENT": component}
-            context = {name: _Absent(table) for name, table in
-                       (("internal", internal), ("public", public), ("hosts", hosts))}
-            for key, template in spec.environment.items():
-                try:
-                    values[key] = template.format(secrets=self.secrets, **context)
-                except (KeyError, IndexError) as error:
-                    raise InputError(f"{spec.folder / 'component.yaml'}: environment.{key}: "
-                                     f"unknown placeholder {error} (is that component in the stack?)")
+            values = render_env(spec, self.run_id, self.secrets, internal, public, hosts)
             for name in self.containers(component):
                 if container and name != container:
                     continue
@@ -418,12 +427,14 @@ def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
 
 
 def down(engine: Engine, run_id: str) -> None:
-    """Remove every container, network and volume of a run."""
+    """Remove every pod, container, network, volume and secret of a run."""
     with progress.step(f"removing run {run_id}"):
         removed = engine.remove_run(run_id)
         users.forget(run_id)
-    progress.say(f"removed {len(removed.containers)} containers, {len(removed.networks)} networks, "
-                 f"{len(removed.volumes)} volumes")
+    pods = f"{len(removed.pods)} pods, " if removed.pods else ""
+    played = f", {len(removed.secrets)} secrets" if removed.secrets else ""
+    progress.say(f"removed {pods}{len(removed.containers)} containers, {len(removed.networks)} "
+                 f"networks, {len(removed.volumes)} volumes{played}")
 
 
 def gc(engine: Engine, everything: bool = False) -> list[str]:

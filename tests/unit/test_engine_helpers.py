@@ -29,3 +29,16 @@ def test_rpm_failure_names_the_missing_requirement():
     assert rpm_failure(output) == (
         "Failed dependencies: python3-copr-common >= 1.8 is needed by copr-frontend-2.7-1.noarch"
     )
+
+
+def test_a_runs_secrets_are_found_by_their_name():
+    from harness.engine import _carries
+    from harness.naming import LABEL_RUN
+
+    assert _carries("copr-harness.ch-1.frontend-env", LABEL_RUN, "ch-1")
+    assert _carries("copr-harness.ch-1.frontend-env", LABEL_RUN, "")
+    assert not _carries("copr-harness.ch-1.frontend-env", LABEL_RUN, "ch-2")
+    assert not _carries("copr-harness.ch-1-x.frontend-env", LABEL_RUN, "ch-1")
+    assert not _carries("someone-elses", LABEL_RUN, "")
+    assert not _carries("ch-1.a-users-own-secret", LABEL_RUN, "")
+    assert not _carries("copr-harness.ch-1.frontend-env", "other.label", "")

@@ -21,3 +21,12 @@ def test_bad_run_ids_are_refused_with_the_rule(bad):
 def test_names_and_labels():
     assert resource_name("ch-1", "frontend") == "ch-1-frontend"
     assert labels("ch-1", "frontend") == {LABEL_RUN: "ch-1", "copr-harness.component": "frontend"}
+
+
+def test_secret_names_say_their_run():
+    from harness.naming import secret_name, secret_run_id
+
+    assert secret_run_id(secret_name("ch-1", "frontend-env")) == "ch-1"
+    assert secret_run_id("someone-elses-secret") is None
+    assert secret_run_id("ch-1.a-users-own-secret") is None
+    assert secret_run_id(secret_name("ch-1-x", "env")) != "ch-1"

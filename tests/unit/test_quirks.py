@@ -58,3 +58,14 @@ def test_generous_limits_leave_podman_defaults():
 
 def test_no_systemd_is_reported():
     assert any("no systemd" in r for r in detect(facts(systemd=False)).reasons)
+
+
+def test_no_catatonit_gives_pods_the_harness_pause_image():
+    from dataclasses import replace
+
+    from harness.quirks import PAUSE_IMAGE
+
+    config = detect(replace(facts(), has_catatonit=False))
+    assert config.infra_image == PAUSE_IMAGE
+    assert f'infra_image = "{PAUSE_IMAGE}"' in config.containers_conf()
+    assert "infra_image" not in detect(facts()).containers_conf()
