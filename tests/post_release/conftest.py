@@ -1,5 +1,3 @@
-"""The post-release suite uses the sanity suite's fixtures (the same stack description)."""
+"""The post-release suite uses the sanity suite's fixtures (on the copr_harness plugin's)."""
 
-from tests.sanity.conftest import (  # noqa: F401  (fixtures are found by name)
-    client, copr_cli, copr_stack, frontend_url, owner, stack_host,
-)
+from tests.sanity.conftest import client, frontend_url, owner  # noqa: F401  (found by name)
