@@ -28,6 +28,10 @@ from .quirks import HostConfig, detect, probe_host
 
 ROOTFUL_SOCKET = "/run/podman/podman.sock"
 INSTALL_HINT = "install Podman and runc: 'apt-get update && apt-get install -y podman runc'"
+# Containers created here got NET_RAW and MKNOD besides containers.conf's default capabilities
+# (seen with Podman 4.3): raw sockets would let a container forge its peers' addresses on the
+# run's network (the keygen trusts its segment), and no service makes device nodes.
+DROPPED_CAPS = ["NET_RAW", "MKNOD"]
 
 
 @dataclass
@@ -321,8 +325,15 @@ class Engine:
     # -- networks and volumes ---------------------------------------------------------------
 
     def create_network(self, name: str, labels: dict[str, str]) -> None:
-        """Create a bridge network with DNS, so containers reach each other by alias."""
-        self.client.networks.create(name, labels=labels, dns_enabled=True)
+        """Create a bridge network with DNS, so containers reach each other by alias, isolated
+        from the other isolated networks of the host (each run's): netavark drops traffic
+        between two bridges that both carry the `isolate` option (netavark >= 1.1)."""
+        self.client.networks.create(name, labels=labels, dns_enabled=True,
+                                    options={"isolate": "true"})
+
+    def network_options(self, name: str) -> dict[str, str]:
+        """The driver options a network was created with."""
+        return dict(self.client.networks.get(name).attrs.get("options") or {})
 
     def create_volume(self, name: str, labels: dict[str, str]) -> None:
         """Create a named volume."""
@@ -364,6 +375,7 @@ class Engine:
             environment=spec.environment,
             networks={spec.network: {"aliases": spec.aliases}},
             ports={f"{port}/tcp": {"ip": "127.0.0.1"} for port in spec.ports},
+            cap_drop=DROPPED_CAPS,
             volumes={vol: {"bind": dest, "mode": "rw"} for vol, dest in spec.volumes.items()},
             ulimits=[
                 {"Name": name, "Soft": value, "Hard": value}
@@ -455,6 +467,19 @@ class Engine:
         """Every (host address, host port) a container publishes."""
         ports = self.client.containers.get(name).attrs.get("NetworkSettings", {}).get("Ports") or {}
         return [(b["HostIp"], int(b["HostPort"])) for found in ports.values() if found for b in found]
+
+    def address(self, name: str, network: str) -> str:
+        """A container's IPv4 address on one of its networks."""
+        networks = self.client.containers.get(name).attrs.get("NetworkSettings", {}).get("Networks") or {}
+        if network not in networks or not networks[network].get("IPAddress"):
+            raise InfraError(f"container {name} has no address on network {network}")
+        return networks[network]["IPAddress"]
+
+    def privileges(self, name: str) -> dict:
+        """What a container may do beyond Podman's defaults: `privileged` and `cap_add`."""
+        host_config = self.client.containers.get(name).attrs.get("HostConfig", {})
+        return {"privileged": bool(host_config.get("Privileged")),
+                "cap_add": list(host_config.get("CapAdd") or [])}
 
     def published_port(self, name: str, port: int) -> int:
         """The 127.0.0.1 port Podman chose for a container's `port`."""

@@ -13,6 +13,7 @@ import time
 
 import flask
 
+from . import access
 from .config import Settings
 from .keyring import GpgError, Keyring
 from .validation import BadRequest, check_rpm, parse_gen_key, parse_hash
@@ -41,6 +42,16 @@ def create_app(settings: Settings | None = None) -> flask.Flask:
     keyring.prepare()
     _setup_logging()
     app = flask.Flask("copr_keygen")
+
+    @app.before_request
+    def only_own_segment() -> flask.Response | None:
+        """403 for any client outside the keygen's own network segment."""
+        remote = flask.request.remote_addr
+        if access.allowed(remote, access.local_segments(settings.route_table)):
+            return None
+        log.warning("refused %s %s from %s: outside the keygen's network segment",
+                    flask.request.method, flask.request.path, remote)
+        return _text("only clients of the keygen's own network may use it\n", 403)
 
     @app.get("/ping")
     def ping() -> flask.Response:

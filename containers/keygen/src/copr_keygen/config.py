@@ -20,6 +20,8 @@ class Settings:
     expire: str = "5y"
     gpg: str = "gpg"
     rpmsign: str = "rpmsign"
+    # Where the attached networks are read from (the clients allowed in: see access.py).
+    route_table: Path = Path("/proc/net/route")
 
     @property
     def gnupg_home(self) -> Path:

@@ -2,6 +2,7 @@
 
 import base64
 import functools
+import hmac
 import json
 
 import flask
@@ -37,7 +38,9 @@ def backend_auth(view):
                 password = base64.b64decode(header[6:]).decode().partition(":")[2]
             except (ValueError, UnicodeDecodeError):
                 password = ""
-        if not password or password != app.config["BACKEND_PASSWORD"]:
+        expected = app.config["BACKEND_PASSWORD"].encode()
+        # An unset password refuses everything; compare_digest: no timing oracle.
+        if not expected or not hmac.compare_digest(password.encode(), expected):
             return flask.Response("You have to provide the correct password\n", 401,
                                   mimetype="text/plain")
         return view(*args, **kwargs)

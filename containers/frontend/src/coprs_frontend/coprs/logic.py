@@ -2,6 +2,7 @@
 
 import base64
 import functools
+import hmac
 import json
 import re
 from urllib.parse import urlparse
@@ -96,7 +97,9 @@ def current_user() -> User | None:
     except (ValueError, UnicodeDecodeError):
         return None
     user = session.execute(sa.select(User).filter_by(api_login=login)).scalar()
-    if user is None or user.api_token != token or not user.token_valid():
+    if (user is None or not user.api_token
+            or not hmac.compare_digest(user.api_token.encode(), token.encode())
+            or not user.token_valid()):
         return None
     return user
 

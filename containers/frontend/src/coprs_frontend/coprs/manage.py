@@ -1,4 +1,5 @@
-"""`copr-frontend`: administration commands (users and their copr-cli configuration)."""
+"""`copr-frontend`: administration commands (users and their copr-cli configuration, the route
+table)."""
 
 import argparse
 import datetime
@@ -43,6 +44,14 @@ def api_config(name: str) -> str:
             f"encrypted = False\n# expiration date: {user.api_token_expiration.isoformat()}\n")
 
 
+def routes() -> list[dict]:
+    """Every URL rule the application serves, with its methods (the security tests take the
+    write routes from here, so a new route cannot be left out of them)."""
+    return [{"rule": rule.rule, "endpoint": rule.endpoint,
+             "methods": sorted(rule.methods - {"HEAD", "OPTIONS"})}
+            for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="copr-frontend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -55,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     many = sub.add_parser("create-users", help="create users NAME[:GROUP,...] and print their "
                                                "copr-cli configurations as JSON")
     many.add_argument("users", nargs="+")
+    sub.add_parser("routes", help="print the URL rules and their methods as JSON")
     args = parser.parse_args(argv)
     if args.command == "create-user":
         create_user(args.name, args.group, args.admin)
@@ -65,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             create_user(name, [g for g in groups.split(",") if g], admin=False)
             configs[name] = api_config(name)
         json.dump(configs, sys.stdout)
+    elif args.command == "routes":
+        json.dump(routes(), sys.stdout)
     else:
         sys.stdout.write(api_config(args.name))
     return 0
