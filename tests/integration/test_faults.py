@@ -315,4 +315,17 @@ def test_frontend_restarted_during_an_import(engine, stack_run, copr, fault, tmp
     building_on(engine, stack_run, name)
     open_gate(engine, stack_run, name)
     wait_state(copr, build_id, "succeeded")
+    # Imported again once the frontend was back, and that result was reported.
+    imports = [line for line in engine.logs(container(stack_run, "distgit")).splitlines()
+               if f"import build {build_id}: imported" in line]
+    assert len(imports) >= 2 and "reporting it failed" not in imports[-1], imports
     assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+
+
+def test_fault_command_line(stack_run, cli):
+    restarted = cli("fault", "--run-id", stack_run.run_id, "keygen", "restart")
+    assert restarted.returncode == 0, restarted.stderr
+    assert restarted.stdout.strip() == "keygen: restarted and ready"
+    unknown = cli("fault", "--run-id", stack_run.run_id, "builder-3", "kill")
+    assert unknown.returncode == 2
+    assert "no component or instance 'builder-3'" in unknown.stderr
