@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__, images, kube_play, plan, rehearse, reports, stack, suites, users
+from . import __version__, faults, images, kube_play, plan, rehearse, reports, stack, suites, users
 from .components import services
 from .engine import Engine
 from .errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, HarnessError, InputError
@@ -243,6 +243,17 @@ def cmd_env(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_fault(args: argparse.Namespace) -> int:
+    """Inject a fault: kill, stop, start or restart a component or one instance of it."""
+    with Engine.connect() as engine:
+        info = stack.resolve_run(engine, args.run_id)
+        names = faults.inject(engine, info, args.target, args.action)
+    done = {"kill": "killed", "stop": "stopped", "start": "started and ready",
+            "restart": "restarted and ready"}[args.action]
+    print(f"{', '.join(n.removeprefix(f'{info.run_id}-') for n in names)}: {done}")
+    return EXIT_OK
+
+
 def _check_component(info: stack.RunInfo, component: str) -> None:
     if component not in info.components:
         raise InputError(f"run {info.run_id} has no component '{component}' "
@@ -314,6 +325,9 @@ def parser() -> argparse.ArgumentParser:
     gc_cmd = command("gc", cmd_gc, run_id=False)
     gc_cmd.add_argument("--all", action="store_true", help="remove every run, live ones too")
     command("env", cmd_env)
+    fault_cmd = command("fault", cmd_fault)
+    fault_cmd.add_argument("target", metavar="COMPONENT|INSTANCE", help="e.g. backend, builder-1")
+    fault_cmd.add_argument("action", choices=faults.ACTIONS)
     return top
 
 

@@ -381,3 +381,38 @@ def test_frontend_refusing_the_task_does_not_crash_the_worker(tmp_path: Path) ->
     fe.get = refuse  # type: ignore[method-assign]
     worker.run()
     assert fe.posts == []
+
+
+class LeftoverBuilder(FakeBuilder):
+    """A builder where a killed backend's build still runs: ending it reports one line."""
+
+    def run(self, host: str, command: str, timeout: float = 60) -> tuple[int, str, str]:
+        if command == builders.END_LEFTOVER:
+            self.commands.append(command)
+            return 0, "ending a leftover copr-rpmbuild (session 42)\n", ""
+        return super().run(host, command, timeout)
+
+
+def test_a_leftover_build_is_ended_before_the_new_one_starts(tmp_path: Path) -> None:
+    builder = LeftoverBuilder(files=srpm_files())
+    worker, ctx, fe, _ = run_worker(tmp_path, SRPM_TASK, builder)
+    worker.run()
+    assert fe.final()["status"] == 1
+    ended = builder.commands.index(builders.END_LEFTOVER)
+    assert "copr-rpmbuild" in builder.commands[ended + 1]  # the build comes right after
+    log = gzip.decompress((ctx.layout.destdir / "alice/hello/srpm-builds/00000007/backend.log.gz")
+                          .read_bytes()).decode()
+    assert "on builder-1: ending a leftover copr-rpmbuild (session 42)" in log
+
+
+def test_a_builder_lost_while_ending_a_leftover_makes_the_task_wait(tmp_path: Path) -> None:
+    class Gone(FakeBuilder):
+        def run(self, host: str, command: str, timeout: float = 60) -> tuple[int, str, str]:
+            if command == builders.END_LEFTOVER:
+                return builders.SSH_FAILED, "", "Connection refused"
+            return super().run(host, command, timeout)
+
+    worker, _, fe, _ = run_worker(tmp_path, SRPM_TASK, Gone(files=srpm_files()))
+    worker.run()
+    assert worker.retry_in == worker_mod.NO_BUILDER_RETRY
+    assert fe.posts[-1][0] == "reschedule_build_chroot"

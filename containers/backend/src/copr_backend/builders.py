@@ -18,6 +18,18 @@ REMOTE_RESULTS = "/var/lib/copr-rpmbuild/results"
 # Our own record of the build's session id (copr-rpmbuild's pid files belong to --detached runs).
 REMOTE_PID = "/var/lib/copr-rpmbuild/copr-backend.pid"
 VERSION_QUERY = "rpm -q copr-rpmbuild --qf '%{VERSION}\\n'"
+# A build that outlived its backend (the backend was killed before it could stop it) holds
+# copr-rpmbuild's lock, so the next task there would fail "another copr-rpmbuild is running". The
+# backend runs one task per builder: whatever build still runs on a builder it acquired is such a
+# leftover. End it (TERM, KILL after 30 s) before starting a new one; the recorded session must
+# still be a copr-rpmbuild (after a builder restart the pid may belong to anything).
+END_LEFTOVER = (
+    f'pid=$(cat {REMOTE_PID} 2>/dev/null) && [ -n "$pid" ] || exit 0; '
+    'grep -qs copr-rpmbuild "/proc/$pid/cmdline" || exit 0; '
+    'echo "ending a leftover copr-rpmbuild (session $pid)"; kill -TERM -- "-$pid" 2>/dev/null; '
+    'for i in $(seq 150); do kill -0 -- "-$pid" 2>/dev/null || exit 0; sleep 0.2; done; '
+    'kill -KILL -- "-$pid" 2>/dev/null; echo "it did not end within 30 s: killed"'
+)
 SSH_FAILED = 255
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import logging
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -14,8 +15,8 @@ from typing import Any
 
 from copr_common.enums import StatusEnum
 
-from .builders import (REMOTE_RESULTS, SSH_FAILED, BuilderLost, BuilderPool, NoBuilder, Remote,
-                       build_command, pick_builder)
+from .builders import (END_LEFTOVER, REMOTE_RESULTS, SSH_FAILED, BuilderLost, BuilderPool,
+                       NoBuilder, Remote, build_command, pick_builder)
 from .errors import Canceled
 from .frontend import FrontendClient, FrontendRequestError
 from .job import BuildJob, is_srpm_task
@@ -246,6 +247,7 @@ class BuildWorker:
     def _build(self, job: BuildJob, host: str, results_dir: Path) -> None:
         url = task_url(self.ctx.frontend.base_url, job.task)
         command = build_command(url, None if job.srpm else job.chroot)
+        self._end_leftover(host)
         self.log.detail(f"on {host}: {command}")
         timeout = (job.timeout or DEFAULT_TIMEOUT) + SAFETY_MARGIN
         with (results_dir / "builder-live.log").open("ab") as live:
@@ -254,6 +256,17 @@ class BuildWorker:
         self._check_canceled()
         if code == SSH_FAILED:
             raise BuilderLost(f"the SSH connection to {host} failed during the build")
+
+    def _end_leftover(self, host: str) -> None:
+        """End a build a killed backend left running on `host` (it holds copr-rpmbuild's lock)."""
+        try:
+            code, out, err = self.ctx.remote.run(host, END_LEFTOVER, timeout=60)
+        except subprocess.TimeoutExpired:
+            raise BuilderLost(f"{host} did not answer while ending a leftover build") from None
+        if code == SSH_FAILED:
+            raise BuilderLost(f"the SSH connection to {host} failed: {err.strip()}")
+        if out.strip():
+            self.log.event(f"on {host}: {out.strip()}")
 
     def _finish_results(self, job: BuildJob, staging: Path, results_dir: Path) -> bool:
         """Check, sign and publish downloaded results; True when the build succeeded."""

@@ -1,0 +1,331 @@
+"""Faults on a real stack: a component is killed, stopped or restarted in the middle of work, and
+no build, project or result may be lost (issue 6).
+
+To land a fault mid-build, the test package's %build first leaves a marker on its builder, then
+waits for a gate file the test creates: the test sees exactly which builder runs the build and
+holds it there while it injects the fault.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import testinfra
+
+from harness import faults, wait
+from harness.engine import Engine
+from harness.stack import RunInfo
+
+from ..sanity._builds import CHROOT, RESULTS_DIR, build_dir, repo_package_names
+from ..support.srpms import FILES, make_srpm
+from .copr_stack import Stack, client_view, running
+
+pytestmark = pytest.mark.integration
+
+OWNER = "alice"
+BUILDERS = ("builder-1", "builder-2")
+# Builds here wait for the test at their gate: generous, the machine may be loaded.
+BUILD_TIMEOUT = 300
+
+# %build: mark the builder as busy with this package, then wait (bounded) for the gate.
+GATED_BUILD = """\
+%build
+touch /tmp/fault-building-{name}
+for i in $(seq 1200); do [ -e /tmp/fault-gate-{name} ] && break; sleep 0.5; done
+[ -e /tmp/fault-gate-{name} ] || {{ echo "the test never opened the gate" >&2; exit 1; }}
+
+"""
+
+
+@pytest.fixture(scope="module")
+def stack_run(engine: Engine, built_images: dict) -> Iterator[RunInfo]:
+    """One stack for every fault test: each test leaves every component running again."""
+    with running(engine) as info:
+        yield info
+
+
+@pytest.fixture(scope="module")
+def copr(engine: Engine, stack_run: RunInfo) -> Stack:
+    return client_view(engine, stack_run)
+
+
+@pytest.fixture
+def fault(engine: Engine, stack_run: RunInfo) -> Callable[[str, str], list[str]]:
+    """`fault(target, action)`: what `copr-harness fault` does, on this module's stack."""
+    return lambda target, action: faults.inject(engine, stack_run, target, action)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def container(info: RunInfo, short: str) -> str:
+    return f"{info.run_id}-{short}"
+
+
+def sh(engine: Engine, info: RunInfo, short: str, script: str) -> str:
+    result = engine.exec(container(info, short), ["bash", "-c", script])
+    assert result.ok, f"{short}: {script}: {result.output}"
+    return result.output
+
+
+def new_project(copr: Stack) -> str:
+    project = f"f{secrets.token_hex(4)}"
+    created = copr.copr("create", project, "--chroot", CHROOT)
+    assert created.returncode == 0, created.stderr
+    return project
+
+
+def gated_srpm(folder: Path, payload_mb: int = 0) -> tuple[str, Path]:
+    """A package whose %build waits for its gate; with a random (incompressible) payload of
+    `payload_mb` MiB as Source0, to make its import take a while."""
+    name = f"gated{secrets.token_hex(3)}"
+    header = "BuildArch: noarch"
+    if payload_mb:
+        sources = folder / "top" / "SOURCES"
+        sources.mkdir(parents=True)
+        (sources / "payload.bin").write_bytes(os.urandom(payload_mb << 20))
+        header += "\nSource0: payload.bin"
+    body = GATED_BUILD.format(name=name) + FILES.format(name=name)
+    return name, make_srpm(folder, name, body, header=header)
+
+
+def submit(copr: Stack, project: str, srpm: Path) -> int:
+    result = copr.copr("build", project, str(srpm), "--nowait")
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.split("Created builds:")[1].split()[0])
+
+
+def build_state(copr: Stack, build_id: int) -> str:
+    response = requests.get(f"{copr.frontend_url}/api_3/build/{build_id}", timeout=10)
+    response.raise_for_status()
+    return response.json()["state"]
+
+
+def wait_state(copr: Stack, build_id: int, wanted: str, timeout: float = BUILD_TIMEOUT) -> None:
+    """Wait until the build is `wanted`; fail at once if it ends otherwise."""
+
+    def check() -> None:
+        state = build_state(copr, build_id)
+        if state == wanted:
+            return
+        if state in ("succeeded", "failed", "canceled", "skipped"):
+            raise AssertionError(f"build {build_id} ended {state}, not {wanted}")
+        raise wait.NotYet(f"build {build_id} is {state}")
+
+    wait.until(check, what=f"build {build_id} to be {wanted}", timeout=timeout)
+
+
+def building_on(engine: Engine, info: RunInfo, name: str, among: tuple[str, ...] = BUILDERS) -> str:
+    """Wait until a builder runs the %build of package `name`; return that builder."""
+
+    def check() -> str:
+        for builder in among:
+            if engine.exec(container(info, builder), ["test", "-e", f"/tmp/fault-building-{name}"]).ok:
+                return builder
+        raise wait.NotYet(f"no builder of {', '.join(among)} is in the %build of {name} yet")
+
+    return wait.until(check, what=f"{name} to be building", timeout=BUILD_TIMEOUT)
+
+
+def open_gate(engine: Engine, info: RunInfo, name: str, builders: tuple[str, ...] = BUILDERS) -> None:
+    for builder in builders:
+        sh(engine, info, builder, f"touch /tmp/fault-gate-{name}")
+
+
+def log_says(engine: Engine, info: RunInfo, short: str, *texts: str) -> None:
+    """Wait until one line of a container's log contains every one of `texts`."""
+
+    def check() -> None:
+        lines = engine.logs(container(info, short)).splitlines()
+        if not any(all(text in line for text in texts) for line in lines):
+            raise wait.NotYet(f"{short} has not logged {texts}")
+
+    wait.until(check, what=f"{short} to log {' ... '.join(texts)}", timeout=BUILD_TIMEOUT)
+
+
+def chroot_rpms(engine: Engine, info: RunInfo, project: str) -> list[str]:
+    """Every RPM file under the project's chroot directory of the results tree."""
+    out = sh(engine, info, "backend",
+             f"cd {RESULTS_DIR}/{OWNER}/{project} 2>/dev/null && find {CHROOT} -name '*.rpm' | sort || true")
+    return out.split()
+
+
+def assert_nothing_lost(engine: Engine, info: RunInfo, copr: Stack, project: str, build_id: int,
+                        name: str, tmp_path: Path) -> None:
+    """The project exists with exactly its one build, succeeded; the chroot's result directory
+    has the signed RPMs and the repository lists them."""
+    assert copr.copr("list", OWNER).returncode == 0
+    builds = copr.copr("list-builds", f"{OWNER}/{project}")
+    assert builds.returncode == 0, builds.stderr
+    assert builds.stdout.strip().splitlines() == [f"{build_id}\t{name}\tsucceeded"]
+    result_dir = build_dir(OWNER, project, CHROOT, build_id, name)
+    rpms = chroot_rpms(engine, info, project)
+    assert sorted(Path(r).name for r in rpms) == sorted(
+        [f"{name}-1.0-1.fc44.noarch.rpm", f"{name}-1.0-1.fc44.src.rpm"]), rpms
+    assert all(r.startswith(result_dir.split("/", 2)[2] + "/") for r in rpms), rpms
+    host = testinfra.get_host(f"podman://{container(info, 'backend')}")
+    assert repo_package_names(host, f"{RESULTS_DIR}/{OWNER}/{project}/{CHROOT}") == [
+        f"{name}.noarch", f"{name}.src"]
+    assert_signed(copr, project, [f"{RESULTS_DIR}/{OWNER}/{project}/{r}" for r in rpms],
+                  engine, info, tmp_path)
+
+
+def assert_signed(copr: Stack, project: str, paths: list[str], engine: Engine, info: RunInfo,
+                  tmp_path: Path) -> None:
+    """Every RPM (downloaded through the results server) passes `rpmkeys --checksig` against
+    the project's public key and only it."""
+    key = requests.get(f"{copr.env['BACKEND_URL']}/results/{OWNER}/{project}/pubkey.gpg", timeout=10)
+    assert key.ok and "BEGIN PGP PUBLIC KEY BLOCK" in key.text
+    db = tmp_path / "rpmdb"
+    db.mkdir(exist_ok=True)
+    (tmp_path / "pubkey.gpg").write_text(key.text)
+    subprocess.run(["rpmkeys", "--dbpath", str(db), "--import", str(tmp_path / "pubkey.gpg")], check=True)
+    for path in paths:
+        url = f"{copr.env['BACKEND_URL']}/results/{path.removeprefix(RESULTS_DIR + '/')}"
+        response = requests.get(url, timeout=30)
+        assert response.ok, url
+        local = tmp_path / Path(path).name
+        local.write_bytes(response.content)
+        checked = subprocess.run(["rpmkeys", "--dbpath", str(db), "--checksig", str(local)],
+                                 capture_output=True, text=True)
+        assert checked.returncode == 0 and "signatures OK" in checked.stdout, checked.stdout
+
+
+# -- the faults ---------------------------------------------------------------------------------
+
+
+def test_backend_killed_mid_build_then_the_build_completes(engine, stack_run, copr, fault, tmp_path):
+    project = new_project(copr)
+    name, srpm = gated_srpm(tmp_path / "src")
+    build_id = submit(copr, project, srpm)
+    first = building_on(engine, stack_run, name)
+    other = next(b for b in BUILDERS if b != first)
+    wait_state(copr, build_id, "running")
+
+    fault("backend", "kill")
+    assert engine.state(container(stack_run, "backend")) != "running"
+    assert build_state(copr, build_id) == "running"  # the frontend still has it
+    # The killed backend's build may still run on its builder, holding copr-rpmbuild's lock.
+    left = engine.exec(container(stack_run, first), ["pgrep", "-f", "copr-rpmbuild"]).ok
+    print(f"after the kill, copr-rpmbuild still runs on {first}: {left}")
+    sh(engine, stack_run, first, f"rm -f /tmp/fault-building-{name}")  # the next %build shows itself
+    fault(other, "stop")  # so the next backend has to use the builder with the leftover
+    try:
+        fault("backend", "start")
+        building_on(engine, stack_run, name, among=(first,))
+        if left:
+            log_says(engine, stack_run, "backend", f"on {first}: ending a leftover copr-rpmbuild")
+        open_gate(engine, stack_run, name, (first,))
+        wait_state(copr, build_id, "succeeded")
+    finally:
+        fault(other, "start")
+    assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+
+
+def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack_run, copr, fault,
+                                                                    tmp_path):
+    project = new_project(copr)
+    name, srpm = gated_srpm(tmp_path / "src")
+    build_id = submit(copr, project, srpm)
+    lost = building_on(engine, stack_run, name)
+    other = next(b for b in BUILDERS if b != lost)
+    try:
+        fault(lost, "kill")
+        again = building_on(engine, stack_run, name, among=(other,))
+        open_gate(engine, stack_run, name, (again,))
+        wait_state(copr, build_id, "succeeded")
+    finally:
+        fault(lost, "start")
+    info = sh(engine, stack_run, "backend",
+              f"cat {RESULTS_DIR}/{build_dir(OWNER, project, CHROOT, build_id, name)}/build.info")
+    assert f"builder_ip={other}" in info
+    assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+
+
+def test_keygen_down_while_rpms_wait_for_signing(engine, stack_run, copr, fault, tmp_path):
+    project = new_project(copr)
+    name, srpm = gated_srpm(tmp_path / "src")
+    build_id = submit(copr, project, srpm)
+    building_on(engine, stack_run, name)
+    try:
+        fault("keygen", "stop")
+        open_gate(engine, stack_run, name)
+        # The RPMs are built and downloaded; signing them fails while the keygen is down.
+        log_says(engine, stack_run, "backend", f"signing {name}-", "waiting for the keygen")
+        assert build_state(copr, build_id) == "running"
+        assert chroot_rpms(engine, stack_run, project) == [], "an unsigned RPM was published"
+    finally:
+        fault("keygen", "start")
+    wait_state(copr, build_id, "succeeded")
+    assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+
+
+def test_database_restarted_and_the_frontend_recovers_by_itself(engine, stack_run, copr, fault,
+                                                                tmp_path):
+    before = new_project(copr)
+    frontend = container(stack_run, "frontend")
+    pid = sh(engine, stack_run, "frontend", "cat /run/svc/copr-frontend.pid")
+    for action in ("restart", "kill"):
+        fault("database", action)
+        if action == "restart":
+            # A clean stop (fast shutdown), not a SIGKILL that needs crash recovery at start.
+            log = engine.logs(container(stack_run, "database"))
+            assert "received fast shutdown request" in log and "not properly shut down" not in log
+        else:
+            fault("database", "start")
+        # The first requests after the database is back work: no restart, no retry.
+        listed = copr.copr("list", OWNER)
+        assert listed.returncode == 0, listed.stderr
+        assert f"Name: {before}" in listed.stdout
+        after = new_project(copr)
+        assert f"Name: {after}" in copr.copr("list", OWNER).stdout
+    assert engine.state(frontend) == "running"
+    assert sh(engine, stack_run, "frontend", "cat /run/svc/copr-frontend.pid") == pid
+    name = f"afterdb{secrets.token_hex(3)}"
+    build_id = submit(copr, before, make_srpm(tmp_path / "src", name))
+    wait_state(copr, build_id, "succeeded")
+    assert_nothing_lost(engine, stack_run, copr, before, build_id, name, tmp_path)
+
+
+def test_frontend_restarted_during_an_import(engine, stack_run, copr, fault, tmp_path):
+    project = new_project(copr)
+    name, srpm = gated_srpm(tmp_path / "src", payload_mb=32)
+    build_id = submit(copr, project, srpm)
+    task_log = f"/var/lib/copr-dist-git/per-task-logs/{build_id}.log"
+
+    def importing() -> None:
+        if not engine.exec(container(stack_run, "distgit"), ["grep", "-qs", "downloading", task_log]).ok:
+            raise wait.NotYet(f"dist-git has not started importing build {build_id}")
+
+    # Polled often: the frontend must go down before the import (a few seconds) ends.
+    wait.until(importing, what=f"dist-git to import build {build_id}", timeout=BUILD_TIMEOUT,
+               max_interval=0.3)
+    try:
+        fault("frontend", "stop")
+        # The import ends while the frontend is down: its report fails and is tried again later.
+        log_says(engine, stack_run, "distgit", f"import build {build_id}: imported", "reporting it failed")
+    finally:
+        fault("frontend", "start")
+    building_on(engine, stack_run, name)
+    open_gate(engine, stack_run, name)
+    wait_state(copr, build_id, "succeeded")
+    # Imported again once the frontend was back, and that result was reported.
+    imports = [line for line in engine.logs(container(stack_run, "distgit")).splitlines()
+               if f"import build {build_id}: imported" in line]
+    assert len(imports) >= 2 and "reporting it failed" not in imports[-1], imports
+    assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+
+
+def test_fault_command_line(stack_run, cli):
+    restarted = cli("fault", "--run-id", stack_run.run_id, "keygen", "restart")
+    assert restarted.returncode == 0, restarted.stderr
+    assert restarted.stdout.strip() == "keygen: restarted and ready"
+    unknown = cli("fault", "--run-id", stack_run.run_id, "builder-3", "kill")
+    assert unknown.returncode == 2
+    assert "no component or instance 'builder-3'" in unknown.stderr
