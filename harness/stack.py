@@ -13,10 +13,11 @@ from pathlib import Path
 
 import requests
 
-from . import images, owner, packages, progress, reports, users, wait
+from . import images, interrupts, owner, packages, progress, reports, users, wait
 from .components import Component, all_components, start_order
 from .engine import ContainerSpec, Engine, sweep_services
-from .errors import HarnessError, InfraError, InputError
+from .errors import InfraError, InputError
+from .interrupts import Interrupted  # noqa: F401 - its historical home
 from .naming import (
     LABEL_COMPONENT, LABEL_KEPT, LABEL_OWNER, LABEL_RUN, LABEL_SCENARIO, check_run_id, labels,
     marker_name, network_name,
@@ -57,12 +58,6 @@ class ComponentStatus:
     url: str = ""
     packages: list[str] = field(default_factory=list)
     detail: str = ""
-
-
-class Interrupted(HarnessError):
-    """The user (or CI) asked the command to stop."""
-
-    exit_code = 130
 
 
 # -- finding runs --------------------------------------------------------------------------------
@@ -321,11 +316,11 @@ def up(
                 engine.start(name)
         futures: dict[str, Future] = {}
         with ThreadPoolExecutor(max_workers=len(components)) as pool:
-            for wave in start_order(components):
-                for component in wave:
-                    deps = [futures[d] for d in defined[component].depends_on if d in futures]
-                    futures[component] = pool.submit(state.bring_up, component, rpms[component], deps)
-            try:
+            try:  # abort before the pool's exit waits for the threads (an interrupt comes any time)
+                for wave in start_order(components):
+                    for component in wave:
+                        deps = [futures[d] for d in defined[component].depends_on if d in futures]
+                        futures[component] = pool.submit(state.bring_up, component, rpms[component], deps)
                 for component, future in futures.items():
                     future.result()
             except BaseException:
@@ -371,7 +366,12 @@ def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[
 
 def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
     """Save logs, then remove the run unless asked to keep it for inspection."""
-    why = "interrupted" if isinstance(error, (KeyboardInterrupt, Interrupted)) else "failed"
+    with interrupts.deferred():
+        _save_and_remove(engine, state, error, keep)
+
+
+def _save_and_remove(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
+    why = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
     try:
         containers = [name for name in state.all_containers() if engine.exists(name)]
         folder = reports.save_logs(engine, state.run_id, containers)
@@ -389,8 +389,8 @@ def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
 
 
 def down(engine: Engine, run_id: str) -> None:
-    """Remove every container, network and volume of a run."""
-    with progress.step(f"removing run {run_id}"):
+    """Remove every container, network and volume of a run (a signal waits until it is done)."""
+    with interrupts.deferred(), progress.step(f"removing run {run_id}"):
         removed = engine.remove_run(run_id)
         users.forget(run_id)
     progress.say(f"removed {len(removed.containers)} containers, {len(removed.networks)} networks, "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from . import junit_html, progress, reports, stack
+from . import interrupts, junit_html, progress, reports, stack, wait
 from .components import ROOT
 from .engine import Engine
 
@@ -25,12 +26,62 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
     if not any(arg == "-n" or arg.startswith("-n") for arg in pytest_args):
         pytest_args = ["-n", "auto", *pytest_args]  # tests make their own projects: parallel-safe
     command = [sys.executable, "-m", "pytest", str(SUITES / suite), f"--junitxml={junit}",
-               "-o", f"junit_suite_name={suite}", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
-               *pytest_args]
+               "-o", f"junit_suite_name={suite}", "-p", "no:cacheprovider", "-p", "harness.pytest_lifeline",
+               "--rootdir", str(ROOT), *pytest_args]
     with progress.step(f"running the {suite} suite against run {info.run_id}"):
-        code = subprocess.run(command, env=env).returncode
+        # Its own process group: a Ctrl-C reaches the harness only, which stops the whole group
+        # (xdist workers too); and it dies with the harness if that is killed.
+        process = subprocess.Popen(command, env=env, start_new_session=True,
+                                   preexec_fn=interrupts.die_with_parent)
+        try:
+            code = process.wait()
+        except BaseException:
+            stop_group(process)
+            raise
     progress.say(f"{suite} suite exit code {code}; JUnit XML: {junit}")
     return code
+
+
+def stop_group(process: subprocess.Popen, grace: float = 30) -> None:
+    """Stop a process and everything in its process group: SIGTERM, then SIGKILL after `grace`."""
+    with interrupts.deferred():
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            wait.until(lambda: _group_gone(process), what=f"process group {process.pid} to exit",
+                       timeout=grace)
+        except wait.WaitTimeout:
+            _signal_group(process.pid, signal.SIGKILL)
+            wait.until(lambda: _group_gone(process),
+                       what=f"process group {process.pid} to exit after SIGKILL", timeout=grace)
+        process.wait()
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of a process group, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _group_gone(process: subprocess.Popen) -> None:
+    process.poll()  # reap the leader
+    # Orphaned members turn into zombies their new parent reaps when it will: those count as gone.
+    members = group_members(process.pid)
+    if members:
+        raise wait.NotYet(f"process group {process.pid} still has processes {members}")
 
 
 def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, suite: str,
@@ -38,24 +89,34 @@ def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, sui
     """Run a suite with reports and logs. An existing run is used as it is (and left running);
     otherwise a new run is brought up for the suite and torn down after it unless `keep`."""
     existing = stack.runs(engine).get(run_id)
+    info = existing
     if existing is not None:
         progress.say(f"running the {suite} suite against the existing run {run_id}")
         keep = True
-        info = existing
-    else:
-        info = stack.up(engine, scenario_path, scenario, run_id, keep=keep)  # type: ignore[arg-type]
     try:
+        if info is None:
+            info = stack.up(engine, scenario_path, scenario, run_id, keep=keep)  # type: ignore[arg-type]
         code = run(engine, info, suite, pytest_args)
     finally:
-        containers = stack.containers_of(info)
-        folder = reports.save_logs(engine, info.run_id, containers)
-        progress.say(f"container logs saved in {folder}")
-        junit = reports.run_dir(info.run_id) / f"{suite}.junit.xml"
-        if junit.exists():
-            page = junit_html.write(junit, f"copr-harness {suite} suite, run {info.run_id}", folder)
-            progress.say(f"HTML report: {page}")
-        if keep:
-            progress.say(f"keeping run {info.run_id}: 'copr-harness down --run-id {info.run_id}'")
-        else:
-            stack.down(engine, info.run_id)
+        with interrupts.deferred():  # a Ctrl-C now must not cut the teardown short
+            if info is None:
+                # up cleaned up after itself; a signal as it returned may have left the run.
+                engine.remove_run(run_id)
+            else:
+                _finish(engine, info, suite, keep)
     return code
+
+
+def _finish(engine: Engine, info: stack.RunInfo, suite: str, keep: bool) -> None:
+    """Save logs and the HTML report; remove the run unless kept."""
+    containers = stack.containers_of(info)
+    folder = reports.save_logs(engine, info.run_id, containers)
+    progress.say(f"container logs saved in {folder}")
+    junit = reports.run_dir(info.run_id) / f"{suite}.junit.xml"
+    if junit.exists():
+        page = junit_html.write(junit, f"copr-harness {suite} suite, run {info.run_id}", folder)
+        progress.say(f"HTML report: {page}")
+    if keep:
+        progress.say(f"keeping run {info.run_id}: 'copr-harness down --run-id {info.run_id}'")
+    else:
+        stack.down(engine, info.run_id)
