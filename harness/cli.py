@@ -6,6 +6,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -282,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt as error:  # interrupts.Interrupted: SIGINT or SIGTERM
-        print(f"copr-harness: {error or 'interrupted'}", file=sys.stderr)
+        print(f"copr-harness: {str(error) or 'interrupted'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except HarnessError as error:
         print(f"copr-harness: {error}", file=sys.stderr)
@@ -290,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a run id or version given on the command line
         print(f"copr-harness: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception:  # noqa: BLE001 - unforeseen (a Podman API error, a bug): never "tests failed"
+        traceback.print_exc()
+        print("copr-harness: unexpected error (infrastructure)", file=sys.stderr)
+        return EXIT_INFRA
 
 
 if __name__ == "__main__":

@@ -40,16 +40,23 @@ class _State:
 _state = _State()
 
 
+def _say(message: str) -> None:
+    try:
+        progress.say(message)
+    except RuntimeError:  # the signal came amid a write to stderr: a reentrant write fails
+        pass
+
+
 def _handler(signum: int, frame: FrameType | None) -> None:
     name = signal.Signals(signum).name
     if _state.stopping:
-        progress.say(f"{name}: already stopping; cleaning up continues "
-                     "(SIGKILL skips it: then 'copr-harness gc' removes what is left)")
+        _say(f"{name}: already stopping; cleaning up continues "
+             "(SIGKILL skips it: then 'copr-harness gc' removes what is left)")
         return
     _state.stopping = True
     if _state.depth:
         _state.pending = name
-        progress.say(f"{name}: stopping once the current Podman call or teardown is done")
+        _say(f"{name}: stopping once the current Podman call or teardown is done")
         return
     raise Interrupted(f"interrupted by {name}")
 

@@ -80,16 +80,23 @@ class Harness:
 
 
 def processes_of_run(run_id: str) -> list[int]:
-    """Live processes whose environment names the run: the suite's pytest and xdist workers
-    (the harness passes COPR_HARNESS_RUN_ID to them, not to itself)."""
+    """Live Python processes on this host whose environment names the run: the suite's pytest,
+    its xdist workers and the copr-cli they run (the harness passes COPR_HARNESS_RUN_ID to them,
+    not to itself). Processes inside the run's containers carry it too: other pid namespaces and
+    other programs (conmon) are left out."""
     marker = f"COPR_HARNESS_RUN_ID={run_id}".encode()
+    python = os.path.realpath(sys.executable)
+    own_namespace = os.readlink("/proc/self/ns/pid")
     found = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if marker in environ.read_bytes().split(b"\0") and not _zombie(environ.parent):
-                found.append(int(environ.parent.name))
+            if (os.readlink(proc / "ns" / "pid") == own_namespace
+                    and os.path.realpath(proc / "exe") == python
+                    and marker in (proc / "environ").read_bytes().split(b"\0")
+                    and not _zombie(proc)):
+                found.append(int(proc.name))
         except OSError:
-            continue  # gone meanwhile, or not ours to read
+            continue  # gone meanwhile
     return found
 
 

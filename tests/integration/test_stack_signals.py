@@ -22,7 +22,6 @@ RELEASE_GOOD = "scenarios/release-good.yaml"
 
 def assert_interrupted_cleanly(engine, harness: Harness, rid: str) -> None:
     code = harness.finish(timeout=300)
-    print(harness.stderr)
     assert code == 130, harness.stderr
     assert "interrupted" in harness.stderr
     assert not leftovers(engine, rid), harness.stderr
@@ -98,15 +97,17 @@ def test_gc_after_sigkill_removes_the_dead_runs_and_spares_a_kept_one(engine, bu
     try:
         made = cli("up", "--run-id", kept)
         assert made.returncode == 0, made.stderr
-        up = Harness("up", "--run-id", up_id, reports_dir=reports_dir)
         sanity = Harness("sanity", "--run-id", sanity_id, "-n", "2", reports_dir=reports_dir)
         rehearse = Harness("rehearse", RELEASE_GOOD, "--run-id", rehearse_id, reports_dir=reports_dir)
-        started += [up, sanity, rehearse]
-        up.wait_for(lambda: bool(leftovers(engine, up_id).containers),
-                    what=f"a container of run {up_id}", timeout=300)
+        started += [sanity, rehearse]
+        rehearse.wait_for_line("putting production data in", timeout=600)
         sanity.wait_for(lambda: suite_running(sanity_id, 3), what="the sanity pytest and its workers",
                         timeout=600)
-        rehearse.wait_for_line("putting production data in", timeout=600)
+        # up last: it is the shortest, and it must still be creating containers when killed.
+        up = Harness("up", "--run-id", up_id, reports_dir=reports_dir)
+        started.append(up)
+        up.wait_for(lambda: bool(leftovers(engine, up_id).containers),
+                    what=f"a container of run {up_id}", timeout=300)
         for harness in started:
             harness.process.kill()
         for harness in started:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import interrupts, suites
+from harness import cli, errors, interrupts, suites
 
 
 @pytest.fixture(autouse=True)
@@ -128,3 +128,36 @@ def test_stop_group_stops_the_leader_and_its_children():
     assert suites.group_members(process.pid) == []
     state = Path(f"/proc/{child}/stat")
     assert not state.exists() or state.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+# -- the CLI's exit codes --------------------------------------------------------------------
+
+
+def _raising(error: BaseException):
+    def command(args) -> int:
+        """A command that fails the given way."""
+        raise error
+    return command
+
+
+@pytest.mark.parametrize("error, code", [
+    (interrupts.Interrupted("interrupted by SIGTERM"), 130),
+    (KeyboardInterrupt(), 130),
+    (errors.InputError("scenarios/x.yaml: candidate: no such field"), 2),
+    (ValueError("run id 'X' is not valid"), 2),
+    (errors.InfraError("Podman is not installed"), 3),
+    (errors.PackageError("rpm -Uvh refused"), 1),
+    (RuntimeError("an unforeseen error"), 3),
+], ids=["Interrupted", "KeyboardInterrupt", "InputError", "ValueError", "InfraError",
+        "PackageError", "unexpected"])
+def test_cli_exit_codes(monkeypatch, capsys, error, code):
+    monkeypatch.setattr(cli, "cmd_plan", _raising(error))
+    assert cli.main(["plan", "scenarios/release-good.yaml"]) == code
+    if code == 130:
+        assert "interrupted" in capsys.readouterr().err
+
+
+def test_cli_bad_usage_exits_2():
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["no-such-command"])
+    assert exited.value.code == 2
