@@ -31,12 +31,15 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
     with progress.step(f"running the {suite} suite against run {info.run_id}"):
         # Its own process group: a Ctrl-C reaches the harness only, which stops the whole group
         # (xdist workers too); and it dies with the harness if that is killed.
-        process = subprocess.Popen(command, env=env, start_new_session=True,
-                                   preexec_fn=interrupts.die_with_parent)
+        process = None
         try:
+            with interrupts.deferred():  # a signal amid Popen must not lose the handle
+                process = subprocess.Popen(command, env=env, start_new_session=True,
+                                           preexec_fn=interrupts.die_with_parent)
             code = process.wait()
         except BaseException:
-            stop_group(process)
+            if process is not None:
+                stop_group(process)
             raise
     progress.say(f"{suite} suite exit code {code}; JUnit XML: {junit}")
     return code
