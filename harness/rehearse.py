@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import secrets
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -305,8 +306,10 @@ def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: st
     finally:
         with interrupts.deferred():  # a Ctrl-C now must not cut the teardown short
             if info is None:
-                # up cleaned up after itself; a signal as it returned may have left the run.
-                engine.remove_run(run_id)
+                # up cleaned up after itself; only a signal just as it returned leaves the run. (Any
+                # other error may be "run id in use": that run is someone else's.)
+                if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+                    engine.remove_run(run_id)
             else:
                 logs = reports.save_logs(engine, run_id, stack.containers_of(info))
                 progress.say(f"container logs saved in {logs}")

@@ -103,8 +103,10 @@ def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, sui
     finally:
         with interrupts.deferred():  # a Ctrl-C now must not cut the teardown short
             if info is None:
-                # up cleaned up after itself; a signal as it returned may have left the run.
-                engine.remove_run(run_id)
+                # up cleaned up after itself; only a signal just as it returned leaves the run. (Any
+                # other error may be "run id in use": that run is someone else's.)
+                if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+                    engine.remove_run(run_id)
             else:
                 _finish(engine, info, suite, keep)
     return code
