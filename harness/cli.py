@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__, faults, images, kube_play, plan, rehearse, reports, stack, suites, users
+from . import (
+    __version__, faults, images, interrupts, kube_play, plan, rehearse, reports, stack, suites, users,
+)
 from .components import services
 from .engine import Engine
-from .errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, HarnessError, InputError
+from .errors import (
+    EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError, InputError,
+)
 from .naming import check_run_id, new_run_id
 from .quirks import detect, probe_host
 from .scenario import load_scenario
@@ -21,10 +25,6 @@ from .scenario import load_scenario
 
 # Host tools the harness runs, with the Debian package that has each.
 TOOLS = {"mmdebstrap": "mmdebstrap", "rpmbuild": "rpm"}
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise stack.Interrupted(f"stopped by signal {signal.Signals(signum).name}")
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -334,18 +334,22 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run one subcommand and turn errors into exit codes."""
     args = parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    interrupts.install()
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        print("copr-harness: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as error:  # interrupts.Interrupted: SIGINT or SIGTERM
+        print(f"copr-harness: {str(error) or 'interrupted'}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except HarnessError as error:
         print(f"copr-harness: {error}", file=sys.stderr)
         return error.exit_code
     except ValueError as error:  # a run id or version given on the command line
         print(f"copr-harness: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception:  # noqa: BLE001 - unforeseen (a Podman API error, a bug): never "tests failed"
+        traceback.print_exc()
+        print("copr-harness: unexpected error (infrastructure)", file=sys.stderr)
+        return EXIT_INFRA
 
 
 if __name__ == "__main__":

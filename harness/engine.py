@@ -5,7 +5,6 @@ Nothing else in the project (tests included) talks to Podman; everything goes th
 
 from __future__ import annotations
 
-import ctypes
 import io
 import json
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 from podman import PodmanClient
 from podman.errors import APIError, NotFound
 
-from . import wait
+from . import interrupts, wait
 from .errors import InfraError
 from .naming import LABEL_RUN, secret_run_id
 from .quirks import HostConfig, detect, probe_host
@@ -97,12 +96,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _die_with_parent() -> None:
-    """In the child: ask the kernel to send SIGTERM when the parent process dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-
-
 def service_root() -> Path:
     """Where self-started services keep their socket, config and log (one folder each)."""
     return Path(os.environ.get("XDG_RUNTIME_DIR") or "/run") / "copr-harness"
@@ -140,7 +133,8 @@ class OwnService:
         """Start the service and wait until its socket answers."""
         self.conf.write_text(self.host.containers_conf())
         env = dict(os.environ, CONTAINERS_CONF=str(self.conf))
-        with self.log.open("wb") as log:
+        # Deferred: a signal while Popen runs would lose the handle of a service that started.
+        with self.log.open("wb") as log, interrupts.deferred():
             self.process = subprocess.Popen(
                 ["podman", "system", "service", "--time=0", self.url],
                 env=env,
@@ -148,7 +142,7 @@ class OwnService:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # a Ctrl-C in the terminal must not kill it mid-teardown
-                preexec_fn=_die_with_parent,  # ...but a SIGKILLed harness must not leave it running
+                preexec_fn=interrupts.die_with_parent,  # ...but a SIGKILLed harness must not leave it running
             )
 
         def ready() -> None:
@@ -219,10 +213,11 @@ class Engine:
 
     def close(self) -> None:
         """Close the connection and stop the service this engine started, if any."""
-        self.client.close()
-        if self.service is not None:
-            self.service.stop()
-            self.service = None
+        with interrupts.deferred():
+            self.client.close()
+            if self.service is not None:
+                self.service.stop()
+                self.service = None
 
     def __enter__(self) -> "Engine":
         return self
@@ -328,8 +323,9 @@ class Engine:
         """Create a bridge network with DNS, so containers reach each other by alias, isolated
         from the other isolated networks of the host (each run's): netavark drops traffic
         between two bridges that both carry the `isolate` option (netavark >= 1.1)."""
-        self.client.networks.create(name, labels=labels, dns_enabled=True,
-                                    options={"isolate": "true"})
+        with interrupts.deferred():  # a create in flight completes: the teardown must see it
+            self.client.networks.create(name, labels=labels, dns_enabled=True,
+                                        options={"isolate": "true"})
 
     def network_options(self, name: str) -> dict[str, str]:
         """The driver options a network was created with."""
@@ -337,7 +333,8 @@ class Engine:
 
     def create_volume(self, name: str, labels: dict[str, str]) -> None:
         """Create a named volume."""
-        self.client.volumes.create(name, labels=labels)
+        with interrupts.deferred():
+            self.client.volumes.create(name, labels=labels)
 
     def remove_volume(self, name: str) -> None:
         """Remove a volume if it exists."""
@@ -389,7 +386,8 @@ class Engine:
             kwargs["command"] = spec.command
         if spec.memory_mb:
             kwargs["mem_limit"] = f"{spec.memory_mb}m"
-        self.client.containers.create(spec.image, **kwargs)
+        with interrupts.deferred():
+            self.client.containers.create(spec.image, **kwargs)
 
     def run_once(self, image: str, command: list[str], timeout: int = 60) -> ExecResult:
         """Run a throw-away container to completion (doctor's trial run); return its result."""
@@ -399,19 +397,20 @@ class Engine:
         )
         if self.host.runtime:
             kwargs["runtime"] = self.host.runtime
-        try:
-            container = self.client.containers.create(image, **kwargs)
-        except APIError as error:
-            return ExecResult(-1, str(error))
-        try:
-            container.start()
-            code = container.wait(timeout=timeout)
-            output = b"".join(container.logs(stdout=True, stderr=True))
-            return ExecResult(int(code), output.decode(errors="replace"))
-        except APIError as error:
-            return ExecResult(-1, str(error))
-        finally:
-            container.remove(force=True)
+        with interrupts.deferred():  # an unlabelled container: it must not outlive a signal
+            try:
+                container = self.client.containers.create(image, **kwargs)
+            except APIError as error:
+                return ExecResult(-1, str(error))
+            try:
+                container.start()
+                code = container.wait(timeout=timeout)
+                output = b"".join(container.logs(stdout=True, stderr=True))
+                return ExecResult(int(code), output.decode(errors="replace"))
+            except APIError as error:
+                return ExecResult(-1, str(error))
+            finally:
+                container.remove(force=True)
 
     def remove_container(self, name: str) -> None:
         """Remove one container at once: no graceful stop (podman-py does not pass timeout=0)."""

@@ -6,6 +6,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # tests or rules failed
 EXIT_USAGE = 2  # bad usage or bad input
 EXIT_INFRA = 3  # Podman missing or broken, image build failed, a service never got ready
+EXIT_INTERRUPTED = 130  # SIGINT or SIGTERM (harness.interrupts); everything started is removed
 
 
 class HarnessError(Exception):

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import secrets
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,7 +20,10 @@ from pathlib import Path
 import requests
 from copr.v3 import Client
 
-from . import build_times, packages, plan as planning, progress, report_pages, reports, stack, suites, users, wait
+from . import (
+    build_times, interrupts, packages, plan as planning, progress, report_pages, reports, stack, suites,
+    users, wait,
+)
 from .components import all_components
 from .engine import Engine
 from .scenario import Scenario
@@ -245,9 +249,10 @@ def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: st
     plan = planning.make(scenario)
     for problem in plan.problems:
         progress.say(f"plan predicts [{problem.rule}] at {problem.step}: {problem.message}")
-    info = stack.up(engine, scenario_path, scenario, run_id, package_set="production", keep=False)
+    info: stack.RunInfo | None = None
     folder = reports.run_dir(run_id)
     try:
+        info = stack.up(engine, scenario_path, scenario, run_id, package_set="production", keep=False)
         client = _client(run_id)
         owner = users.DEFAULT_USER
         backend_url = stack.url(engine, run_id, all_components()["backend"])
@@ -302,12 +307,19 @@ def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: st
         write_report(folder, scenario_path, result, window, client, queued, info)
         return result
     finally:
-        logs = reports.save_logs(engine, run_id, stack.containers_of(info))
-        progress.say(f"container logs saved in {logs}")
-        if keep:
-            progress.say(f"keeping run {run_id}: 'copr-harness down --run-id {run_id}'")
-        else:
-            stack.down(engine, run_id)
+        with interrupts.deferred():  # a Ctrl-C now must not cut the teardown short
+            if info is None:
+                # up cleaned up after itself; only a signal just as it returned leaves the run. (Any
+                # other error may be "run id in use": that run is someone else's.)
+                if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+                    engine.remove_run(run_id)
+            else:
+                logs = reports.save_logs(engine, run_id, stack.containers_of(info))
+                progress.say(f"container logs saved in {logs}")
+                if keep:
+                    progress.say(f"keeping run {run_id}: 'copr-harness down --run-id {run_id}'")
+                else:
+                    stack.down(engine, run_id)
 
 
 def _candidate_nvr(scenario: Scenario, nvr: str) -> str:

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import requests
 
-from . import images, owner, packages, progress, reports, users, wait
+from . import images, interrupts, owner, packages, progress, reports, users, wait
 from .components import Component, all_components, start_order
 from .engine import ContainerSpec, Engine, sweep_services
 from .phases import Event, record
-from .errors import HarnessError, InfraError, InputError
+from .errors import InfraError, InputError
+from .interrupts import Interrupted  # noqa: F401 - its historical home
 from .naming import (
     LABEL_COMPONENT, LABEL_KEPT, LABEL_OWNER, LABEL_RUN, LABEL_SCENARIO, check_run_id, labels,
     marker_name, network_name,
@@ -59,12 +60,6 @@ class ComponentStatus:
     url: str = ""
     packages: list[str] = field(default_factory=list)
     detail: str = ""
-
-
-class Interrupted(HarnessError):
-    """The user (or CI) asked the command to stop."""
-
-    exit_code = 130
 
 
 # -- finding runs --------------------------------------------------------------------------------
@@ -355,11 +350,11 @@ def up(
                     engine.start(name)
         futures: dict[str, Future] = {}
         with ThreadPoolExecutor(max_workers=len(components)) as pool:
-            for wave in start_order(components):
-                for component in wave:
-                    deps = [futures[d] for d in defined[component].depends_on if d in futures]
-                    futures[component] = pool.submit(state.bring_up, component, rpms[component], deps)
-            try:
+            try:  # abort before the pool's exit waits for the threads (an interrupt comes any time)
+                for wave in start_order(components):
+                    for component in wave:
+                        deps = [futures[d] for d in defined[component].depends_on if d in futures]
+                        futures[component] = pool.submit(state.bring_up, component, rpms[component], deps)
                 for component, future in futures.items():
                     future.result()
             except BaseException:
@@ -409,7 +404,12 @@ def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[
 
 def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
     """Save logs, then remove the run unless asked to keep it for inspection."""
-    why = "interrupted" if isinstance(error, (KeyboardInterrupt, Interrupted)) else "failed"
+    with interrupts.deferred():
+        _save_and_remove(engine, state, error, keep)
+
+
+def _save_and_remove(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
+    why = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
     try:
         containers = [name for name in state.all_containers() if engine.exists(name)]
         folder = reports.save_logs(engine, state.run_id, containers)
@@ -427,8 +427,9 @@ def _fail(engine: Engine, state: _Up, error: BaseException, keep: bool) -> None:
 
 
 def down(engine: Engine, run_id: str) -> None:
-    """Remove every pod, container, network, volume and secret of a run."""
-    with progress.step(f"removing run {run_id}"):
+    """Remove every pod, container, network, volume and secret of a run (a signal waits until
+    it is done)."""
+    with interrupts.deferred(), progress.step(f"removing run {run_id}"):
         removed = engine.remove_run(run_id)
         users.forget(run_id)
     pods = f"{len(removed.pods)} pods, " if removed.pods else ""

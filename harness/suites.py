@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from . import build_recorder, build_times, progress, report_pages, reports, stack
+from . import build_recorder, build_times, interrupts, progress, report_pages, reports, stack, wait
 from .components import ROOT
 from .engine import Engine
 
@@ -27,12 +28,65 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
         pytest_args = ["-n", "auto", *pytest_args]  # tests make their own projects: parallel-safe
     command = [sys.executable, "-m", "pytest", str(SUITES / suite), f"--junitxml={junit}",
                "-o", f"junit_suite_name={suite}", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
-               "-p", "harness.build_recorder",
+               "-p", "harness.pytest_lifeline", "-p", "harness.build_recorder",
                *pytest_args]
     with progress.step(f"running the {suite} suite against run {info.run_id}"):
-        code = subprocess.run(command, env=env).returncode
+        # Its own process group: a Ctrl-C reaches the harness only, which stops the whole group
+        # (xdist workers too); and it dies with the harness if that is killed.
+        process = None
+        try:
+            with interrupts.deferred():  # a signal amid Popen must not lose the handle
+                process = subprocess.Popen(command, env=env, start_new_session=True,
+                                           preexec_fn=interrupts.die_with_parent)
+            code = process.wait()
+        except BaseException:
+            if process is not None:
+                stop_group(process)
+            raise
     progress.say(f"{suite} suite exit code {code}; JUnit XML: {junit}")
     return code
+
+
+def stop_group(process: subprocess.Popen, grace: float = 30) -> None:
+    """Stop a process and everything in its process group: SIGTERM, then SIGKILL after `grace`."""
+    with interrupts.deferred():
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            wait.until(lambda: _group_gone(process), what=f"process group {process.pid} to exit",
+                       timeout=grace)
+        except wait.WaitTimeout:
+            _signal_group(process.pid, signal.SIGKILL)
+            wait.until(lambda: _group_gone(process),
+                       what=f"process group {process.pid} to exit after SIGKILL", timeout=grace)
+        process.wait()
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of a process group, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _group_gone(process: subprocess.Popen) -> None:
+    process.poll()  # reap the leader
+    # Orphaned members turn into zombies their new parent reaps when it will: those count as gone.
+    members = group_members(process.pid)
+    if members:
+        raise wait.NotYet(f"process group {process.pid} still has processes {members}")
 
 
 def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, suite: str,
@@ -40,26 +94,37 @@ def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, sui
     """Run a suite with reports and logs. An existing run is used as it is (and left running);
     otherwise a new run is brought up for the suite and torn down after it unless `keep`."""
     existing = stack.runs(engine).get(run_id)
+    info = existing
     if existing is not None:
         progress.say(f"running the {suite} suite against the existing run {run_id}")
         keep = True
-        info = existing
-    else:
-        info = stack.up(engine, scenario_path, scenario, run_id, keep=keep)  # type: ignore[arg-type]
     try:
+        if info is None:
+            info = stack.up(engine, scenario_path, scenario, run_id, keep=keep)  # type: ignore[arg-type]
         code = run(engine, info, suite, pytest_args)
     finally:
-        containers = stack.containers_of(info)
-        folder = reports.save_logs(engine, info.run_id, containers)
-        progress.say(f"container logs saved in {folder}")
-        report_folder = reports.run_dir(info.run_id)
-        build_times.save(info.run_id, report_folder)
-        if (report_folder / f"{suite}.junit.xml").exists():
-            page = report_pages.write_suite(report_folder, suite,
-                                            f"copr-harness {suite} suite, run {info.run_id}")
-            progress.say(f"HTML report: {page}")
-        if keep:
-            progress.say(f"keeping run {info.run_id}: 'copr-harness down --run-id {info.run_id}'")
-        else:
-            stack.down(engine, info.run_id)
+        with interrupts.deferred():  # a Ctrl-C now must not cut the teardown short
+            if info is None:
+                # up cleaned up after itself; only a signal just as it returned leaves the run. (Any
+                # other error may be "run id in use": that run is someone else's.)
+                if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+                    engine.remove_run(run_id)
+            else:
+                _finish(engine, info, suite, keep)
     return code
+
+
+def _finish(engine: Engine, info: stack.RunInfo, suite: str, keep: bool) -> None:
+    """Save logs, build times and the HTML report; remove the run unless kept."""
+    folder = reports.save_logs(engine, info.run_id, stack.containers_of(info))
+    progress.say(f"container logs saved in {folder}")
+    report_folder = reports.run_dir(info.run_id)
+    build_times.save(info.run_id, report_folder)
+    if (report_folder / f"{suite}.junit.xml").exists():
+        page = report_pages.write_suite(report_folder, suite,
+                                        f"copr-harness {suite} suite, run {info.run_id}")
+        progress.say(f"HTML report: {page}")
+    if keep:
+        progress.say(f"keeping run {info.run_id}: 'copr-harness down --run-id {info.run_id}'")
+    else:
+        stack.down(engine, info.run_id)
