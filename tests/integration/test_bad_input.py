@@ -16,19 +16,13 @@ import pytest
 from harness import packages
 from harness.components import ROOT
 from harness.scenario import PackageVersion
+from tests.support.scenarios import SMALL
 
 from .conftest import leftovers
 
 pytestmark = pytest.mark.integration
 
-GOOD = """\
-components: [database, frontend]
-candidate:
-  python3-copr-common: {version: "1.7.2"}
-  copr-frontend:
-    version: "2.7"
-    macros: {copr_common_version: "1.1.2", fe_be_api_version: 9}
-"""
+GOOD = SMALL
 
 
 def errors(stderr: str) -> list[str]:

@@ -12,17 +12,11 @@ from harness.components import ROOT
 from harness.engine import Engine
 from harness.errors import InputError, PackageError
 from harness.scenario import PackageVersion, load_scenario
+from tests.support.scenarios import SMALL
 
 needs_rpm = pytest.mark.skipif(shutil.which("rpmbuild") is None, reason="rpmbuild is not installed")
 
-GOOD = """\
-components: [database, frontend]
-candidate:
-  python3-copr-common: {version: "1.7.2"}
-  copr-frontend:
-    version: "2.7"
-    macros: {copr_common_version: "1.1.2", fe_be_api_version: 9}
-"""
+GOOD = SMALL
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from harness.components import Component, start_order
 from harness.config import load_model
 from harness.errors import InputError
 from harness.scenario import DEFAULT_SCENARIO, load_scenario
+from tests.support.scenarios import SMALL
 
 
 def write(tmp_path, text, name="s.yaml"):
@@ -16,14 +17,7 @@ def write(tmp_path, text, name="s.yaml"):
     return path
 
 
-GOOD = """\
-components: [database, frontend]
-candidate:
-  python3-copr-common: {version: "1.7.2"}
-  copr-frontend:
-    version: "2.7"
-    macros: {copr_common_version: "1.1.2", fe_be_api_version: 9}
-"""
+GOOD = SMALL
 
 
 def test_default_scenario_is_valid():
