@@ -473,6 +473,48 @@ class Engine:
             runs.setdefault((network.attrs.get("labels") or {})[LABEL_RUN], {})
         return runs
 
+    def memory_usage(self, label: str) -> dict[str, int]:
+        """Memory in use (bytes, as `podman stats` shows it) by each running container carrying
+        `label`. A container that vanishes meanwhile is left out, not an error."""
+        names = [c.name for c in self.client.containers.list(filters={"label": label})]
+        usage = self._stats(names)
+        if usage is None:  # one vanished container fails the whole call: ask one by one
+            usage = {}
+            for name in names:
+                usage.update(self._stats([name]) or {})
+        return usage
+
+    def _stats(self, names: list[str]) -> dict[str, int] | None:
+        """One stats call for `names`; None when Podman refuses it (a container is gone)."""
+        if not names:
+            return {}
+        try:
+            response = self.client.api.get("/containers/stats",
+                                           params={"containers": names, "stream": False})
+        except APIError:
+            return None
+        body = response.json() if response.status_code == 200 else {}
+        if not body.get("Stats"):
+            return None
+        return {item["Name"]: int(item["MemUsage"]) for item in body["Stats"]}
+
+    def connection(self) -> "Engine":
+        """Another connection to the same service, for a thread of its own (closing it leaves
+        the service running)."""
+        return Engine(self.url, self.host)
+
+    def podman_cli(self, args: list[str], timeout: float = 120) -> ExecResult:
+        """Run the plain `podman` CLI (local, with the host's quirks in its own containers.conf).
+
+        Only the benchmark uses this, to compare the harness with the CLI doing the same work.
+        """
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as conf:
+            conf.write(self.host.containers_conf())
+            conf.flush()
+            result = subprocess.run(["podman", *args], capture_output=True, text=True,
+                                    timeout=timeout, env=dict(os.environ, CONTAINERS_CONF=conf.name))
+        return ExecResult(result.returncode, result.stdout + result.stderr)
+
     def remove_run(self, run_id: str) -> Resources:
         """Remove every container, then network and volume labelled with `run_id`."""
         found = self.find(f"{LABEL_RUN}={run_id}")
