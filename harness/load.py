@@ -16,6 +16,7 @@ from copr.v3 import Client
 
 from . import memory, progress, users, wait
 from .engine import Engine
+from .errors import InfraError
 from .figures import mib, summary
 from .srpms import make_srpm
 
@@ -218,7 +219,7 @@ def check(engine: Engine, run_id: str, todo: list[Build], peaks: memory.Peaks) -
 def _disk(engine: Engine, backend: str, projects: list[str]) -> dict:
     result = engine.exec(backend, ["python3", "-c", _DISK_SCRIPT, BACKEND_RESULTS, *projects])
     if not result.ok:
-        raise RuntimeError(f"reading the results tree in {backend} failed: {result.output[-500:]}")
+        raise InfraError(f"reading the results tree in {backend} failed: {result.output[-500:]}")
     return json.loads(result.output)
 
 

@@ -69,7 +69,7 @@ class Sampler:
         """Stop sampling (after one last sample) and return the peaks."""
         self._stop.set()
         self._thread.join(timeout=60)
-        self._engine.client.close()
+        self._engine.close()  # its own connection only: the service stays
         return self.peaks
 
     def __enter__(self) -> "Sampler":

@@ -25,7 +25,7 @@ def test_verdict_compares_with_the_target():
 
 def test_table_puts_targets_beside_the_figures():
     lines = bench.table(figures()).splitlines()
-    assert lines[0].split() == ["FIGURE", "MEASURED", "TARGET", "WHAT"]
+    assert lines[0].split() == ["FIGURE", "MEASURED", "TARGET", "VERDICT", "WHAT"]
     assert lines[1].split()[:6] == ["up", "8.4", "s", "<=", "15", "s"]
     assert "ok" in lines[1].split() and "OVER" in lines[2].split()
     assert lines[3].split()[:4] == ["overhead", "1.07", "x", "-"]

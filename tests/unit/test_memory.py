@@ -92,6 +92,9 @@ class _SteppingEngine:
     def connection(self) -> "_SteppingEngine":
         return self
 
+    def close(self) -> None:
+        self.closed = True
+
     def memory_usage(self, label: str) -> dict[str, int]:
         self.n += 1
         if self.n == 2:
@@ -111,3 +114,4 @@ def test_sampler_records_peaks_until_stopped_and_survives_a_failed_sample():
     assert sampler.errors == ["the service hiccuped"]
     calls = engine.n
     assert not sampler._thread.is_alive() and engine.n == calls
+    assert engine.closed
