@@ -17,7 +17,7 @@ from copr.v3 import Client
 from . import images, memory, progress, rehearse, stack, suites, users, wait
 from .components import ROOT, services
 from .engine import ContainerSpec, Engine
-from .errors import InfraError, InputError
+from .errors import HarnessError, InfraError, InputError
 from .figures import median, mib
 from .naming import LABEL_RUN, labels, network_name, new_run_id
 from .scenario import load_scenario
@@ -39,9 +39,12 @@ class Figure:
     target: float | None = None
     what: str = ""
     detail: dict = field(default_factory=dict)
+    error: str = ""  # why it could not be measured
 
     @property
     def verdict(self) -> str:
+        if self.error:
+            return "FAILED"
         if self.value is None:
             return "n/a"
         if self.target is None:
@@ -89,9 +92,14 @@ class Bench:
         self.done: dict[str, Figure] = {}
 
     def figure(self, name: str) -> Figure:
+        """Measure a figure once; one that fails is recorded as failed and the others go on."""
         if name not in self.done:
-            with progress.step(f"bench: {name}"):
-                self.done[name] = FIGURES[name][1](self)
+            try:
+                with progress.step(f"bench: {name}"):
+                    self.done[name] = FIGURES[name][1](self)
+            except HarnessError as error:
+                self.done[name] = Figure(name, None, "", what=FIGURES[name][0],
+                                         error=str(error).splitlines()[0])
         return self.done[name]
 
     # -- figures ------------------------------------------------------------------------------
@@ -206,7 +214,10 @@ class Bench:
     def cold_sanity(self) -> Figure:
         parts = {"images-cold": self.figure("images-cold").value,
                  "sanity-auto": self.figure("sanity-auto").value}
-        total = sum(v for v in parts.values() if v is not None)
+        if None in parts.values():
+            raise InfraError("a part of the estimate failed: "
+                             + ", ".join(k for k, v in parts.items() if v is None))
+        total = sum(parts.values())
         return Figure("cold-sanity", round(total, 1), "s", 600,
                       "estimate: cold images + sanity -n auto (apt-get and pip not included)",
                       {"parts_seconds": parts})

@@ -170,7 +170,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(bench.table(figures))
     print(f"written: {bench.write(figures, args.repeat)} (load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())})")
-    return EXIT_OK
+    for figure in figures:
+        if figure.error:
+            print(f"{figure.name} FAILED: {figure.error}", file=sys.stderr)
+    return EXIT_FAILED if any(f.error for f in figures) else EXIT_OK
 
 
 def cmd_down(args: argparse.Namespace) -> int:

@@ -154,7 +154,7 @@ def run(engine: Engine, run_id: str, builds: int = 50, projects: int = 5,
     owners = [name for name in users.USERS if name in configs]
     clients = {name: Client.create_from_config_file(str(configs[name])) for name in owners}
     todo = plan(builds, projects, secrets.token_hex(2), owners)
-    timeout = timeout or 300 + 15 * builds  # generous: the machine may be shared
+    timeout = timeout or 300 + 30 * builds  # generous: seen 880 s for 50 at load average 40+
     with tempfile.TemporaryDirectory(prefix="copr-harness-load-") as tmp:
         with progress.step(f"making {builds} SRPMs"):
             srpms = {b.package: make_srpm(Path(tmp), b.package) for b in todo}

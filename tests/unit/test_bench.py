@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness import bench
-from harness.errors import InputError
+from harness.errors import InfraError, InputError
 
 
 def figures() -> list[bench.Figure]:
@@ -41,7 +41,7 @@ def test_json_document_has_figures_and_conditions(tmp_path):
     assert data["repeat"] == 3 and data["cores"] >= 1 and len(data["load_average"]) == 3
     assert data["figures"][0] == {"name": "up", "value": 8.4, "unit": "s", "target": 15,
                                   "what": "warm up, median of 3", "detail": {"seconds": [8.1, 8.4, 9.0]},
-                                  "verdict": "ok"}
+                                  "error": "", "verdict": "ok"}
     assert [f["verdict"] for f in data["figures"]] == ["ok", "OVER", "-", "n/a"]
 
 
@@ -68,3 +68,27 @@ def test_selected_figures_come_in_table_order_with_what_they_need(monkeypatch):
     done = bench.run(engine=None, only=["cold-sanity", "up"], repeat=1)  # type: ignore[arg-type]
     assert [f.name for f in done] == ["up", "images-cold", "cold-sanity"]
     assert calls == ["up", "cold-sanity", "images-cold"]
+
+
+def test_a_figure_that_fails_is_recorded_and_the_others_are_measured(monkeypatch):
+    def broken(self: bench.Bench) -> bench.Figure:
+        raise InfraError("copying files into x failed\nmore lines")
+
+    def fine(name: str):
+        return lambda self: bench.Figure(name, 9.0, "s", 15)
+
+    figures = dict(bench.FIGURES)
+    figures["up"] = (figures["up"][0], fine("up"))
+    figures["images-cold"] = (figures["images-cold"][0], broken)
+    figures["sanity-auto"] = (figures["sanity-auto"][0], fine("sanity-auto"))
+    monkeypatch.setattr(bench, "FIGURES", figures)
+    monkeypatch.setattr(bench, "load_scenario", lambda path: (None, None))
+    done = bench.run(engine=None, only=["up", "cold-sanity"], repeat=1)  # type: ignore[arg-type]
+    by_name = {f.name: f for f in done}
+    assert list(by_name) == ["up", "images-cold", "sanity-auto", "cold-sanity"]
+    assert by_name["up"].verdict == "ok"
+    assert by_name["images-cold"].verdict == "FAILED"
+    assert by_name["images-cold"].error == "copying files into x failed"
+    assert by_name["cold-sanity"].error == "a part of the estimate failed: images-cold"
+    assert "FAILED" in bench.table(done).splitlines()[2]
+
