@@ -282,8 +282,10 @@ FIGURES: dict[str, tuple[str, Callable[[Bench], Figure]]] = {
 }
 
 
-def run(engine: Engine, only: list[str] | None, repeat: int) -> list[Figure]:
-    """Measure the figures named in `only` (default: all), in the table's order."""
+def run(engine: Engine, only: list[str] | None, repeat: int,
+        output: Path | None = None) -> list[Figure]:
+    """Measure the figures named in `only` (default: all), in the table's order; with `output`,
+    write the JSON document there after each figure."""
     unknown = sorted(set(only or []) - set(FIGURES))
     if unknown:
         raise InputError(f"--only: unknown figure(s) {', '.join(unknown)} "
@@ -292,6 +294,12 @@ def run(engine: Engine, only: list[str] | None, repeat: int) -> list[Figure]:
         raise InputError("--repeat must be at least 1")
     bench = Bench(engine, repeat)
     wanted = [name for name in FIGURES if not only or name in only]
+
+    def measured() -> list[Figure]:
+        return [bench.done[name] for name in FIGURES if name in bench.done]
+
     for name in wanted:
         bench.figure(name)
-    return [bench.done[name] for name in FIGURES if name in bench.done]
+        if output is not None:  # after each figure: an interrupted bench keeps what it measured
+            write(measured(), repeat, output)
+    return measured()

@@ -166,9 +166,9 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure the DESIGN.md performance figures; write build/bench.json; print them by target."""
     with Engine.connect() as engine:
-        figures = bench.run(engine, args.only, args.repeat)
+        figures = bench.run(engine, args.only, args.repeat, output=bench.OUTPUT)
     print(bench.table(figures))
-    print(f"written: {bench.write(figures, args.repeat)} (load average "
+    print(f"written: {bench.OUTPUT} (load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())})")
     for figure in figures:
         if figure.error:

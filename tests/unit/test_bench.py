@@ -92,3 +92,20 @@ def test_a_figure_that_fails_is_recorded_and_the_others_are_measured(monkeypatch
     assert by_name["cold-sanity"].error == "a part of the estimate failed: images-cold"
     assert "FAILED" in bench.table(done).splitlines()[2]
 
+
+
+def test_the_document_is_written_after_each_figure(monkeypatch, tmp_path):
+    path = tmp_path / "bench.json"
+    seen = []
+
+    def measure(name: str):
+        def run(self: bench.Bench) -> bench.Figure:
+            seen.append(json.loads(path.read_text())["figures"] if path.exists() else [])
+            return bench.Figure(name, 1.0, "s")
+        return run
+
+    monkeypatch.setattr(bench, "FIGURES", {n: (d, measure(n)) for n, (d, _) in bench.FIGURES.items()})
+    monkeypatch.setattr(bench, "load_scenario", lambda p: (None, None))
+    bench.run(engine=None, only=["up", "build"], repeat=1, output=path)  # type: ignore[arg-type]
+    assert [[f["name"] for f in figures] for figures in seen] == [[], ["up"]]
+    assert [f["name"] for f in json.loads(path.read_text())["figures"]] == ["up", "build"]
