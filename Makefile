@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: all sanity test unit integration deps system-deps images clean
+.PHONY: all sanity test unit integration deps system-deps images bench clean
 
 all: test
 
@@ -38,6 +38,10 @@ integration: deps
 
 images: deps
 	$(BIN)/copr-harness images
+
+## The performance figures of DESIGN.md beside their targets (build/bench.json); BENCH_ARGS="--only up".
+bench: deps
+	$(BIN)/copr-harness bench $(BENCH_ARGS)
 
 ## Remove the harness's runs, the virtualenv and build output (images stay cached).
 clean:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import (
-    __version__, faults, images, interrupts, kube_play, plan, rehearse, reports, stack, suites, users,
+    __version__, bench, faults, images, interrupts, kube_play, load, plan, rehearse, reports, stack,
+    suites, users,
 )
 from .components import services
 from .engine import Engine
@@ -166,6 +169,35 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     return EXIT_OK if result.verdict == "pass" else EXIT_FAILED
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    """Submit many builds at once to a running stack; check each ran once; measure."""
+    if args.builds < 1 or args.projects < 1:
+        raise InputError("--builds and --projects must be at least 1")
+    with Engine.connect() as engine:
+        info = stack.resolve_run(engine, args.run_id)
+        result = load.run(engine, info.run_id, builds=args.builds, projects=args.projects)
+    for line in result.lines():
+        print(line)
+    path = reports.run_dir(info.run_id) / "load.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+    print(f"details: {path}")
+    return EXIT_FAILED if result.problems else EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Measure the DESIGN.md performance figures; write build/bench.json; print them by target."""
+    with Engine.connect() as engine:
+        figures = bench.run(engine, args.only, args.repeat, output=bench.OUTPUT)
+    print(bench.table(figures))
+    print(f"written: {bench.OUTPUT} (load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())})")
+    for figure in figures:
+        if figure.error:
+            print(f"{figure.name} FAILED: {figure.error}", file=sys.stderr)
+    return EXIT_FAILED if any(f.error for f in figures) else EXIT_OK
+
+
 def cmd_down(args: argparse.Namespace) -> int:
     """Remove a run."""
     with Engine.connect() as engine:
@@ -314,6 +346,15 @@ def parser() -> argparse.ArgumentParser:
     rehearse_cmd = command("rehearse", cmd_rehearse)
     rehearse_cmd.add_argument("scenario", type=Path, help="scenario file with production and candidate sets")
     rehearse_cmd.add_argument("--keep", action="store_true", help="leave the stack running for inspection")
+    load_cmd = command("load", cmd_load)
+    load_cmd.add_argument("--builds", type=int, default=50, help="builds to submit at once (default 50)")
+    load_cmd.add_argument("--projects", type=int, default=5,
+                          help="projects to spread them over, owned by alice and bob in turn (default 5)")
+    bench_cmd = command("bench", cmd_bench, run_id=False)
+    bench_cmd.add_argument("--only", nargs="+", metavar="FIGURE",
+                           help="measure only these figures: " + ", ".join(bench.FIGURES))
+    bench_cmd.add_argument("--repeat", type=int, default=3,
+                           help="repetitions of repeated figures (default 3; builds: at least 5)")
     command("down", cmd_down)
     command("status", cmd_status)
     logs_cmd = command("logs", cmd_logs)

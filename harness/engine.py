@@ -449,8 +449,16 @@ class Engine:
                 info.mode = mode
                 tar.addfile(info, io.BytesIO(content))
         container = self.client.containers.get(name)
-        if not container.put_archive(directory, archive.getvalue()):
-            raise InfraError(f"copying files into {name}:{directory} failed")
+
+        def copy() -> None:
+            # Podman 4.3's archive endpoint intermittently refuses a copy into a container that
+            # was just created or started (seen under load): try again, and say what it answered.
+            response = self.client.api.put(f"/containers/{container.id}/archive",
+                                           params={"path": directory}, data=archive.getvalue())
+            if not response.ok:
+                raise wait.NotYet(f"HTTP {response.status_code}: {response.text.strip()[:300]}")
+
+        wait.until(copy, what=f"Podman to copy files into {name}:{directory}", timeout=30)
 
     def logs(self, name: str, tail: int | None = None) -> str:
         """A container's output (stdout and stderr), the last `tail` lines if given."""
@@ -533,6 +541,48 @@ class Engine:
             if run_id := secret_run_id(secret.name):
                 runs.setdefault(run_id, {})
         return runs
+
+    def memory_usage(self, label: str) -> dict[str, int]:
+        """Memory in use (bytes, as `podman stats` shows it) by each running container carrying
+        `label`. A container that vanishes meanwhile is left out, not an error."""
+        names = [c.name for c in self.client.containers.list(filters={"label": label})]
+        usage = self._stats(names)
+        if usage is None:  # one vanished container fails the whole call: ask one by one
+            usage = {}
+            for name in names:
+                usage.update(self._stats([name]) or {})
+        return usage
+
+    def _stats(self, names: list[str]) -> dict[str, int] | None:
+        """One stats call for `names`; None when Podman refuses it (a container is gone)."""
+        if not names:
+            return {}
+        try:
+            response = self.client.api.get("/containers/stats",
+                                           params={"containers": names, "stream": False})
+        except APIError:
+            return None
+        body = response.json() if response.status_code == 200 else {}
+        if not body.get("Stats"):
+            return None
+        return {item["Name"]: int(item["MemUsage"]) for item in body["Stats"]}
+
+    def connection(self) -> "Engine":
+        """Another connection to the same service, for a thread of its own (closing it leaves
+        the service running)."""
+        return Engine(self.url, self.host)
+
+    def podman_cli(self, args: list[str], timeout: float = 120) -> ExecResult:
+        """Run the plain `podman` CLI (local, with the host's quirks in its own containers.conf).
+
+        Only the benchmark uses this, to compare the harness with the CLI doing the same work.
+        """
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as conf:
+            conf.write(self.host.containers_conf())
+            conf.flush()
+            result = subprocess.run(["podman", *args], capture_output=True, text=True,
+                                    timeout=timeout, env=dict(os.environ, CONTAINERS_CONF=conf.name))
+        return ExecResult(result.returncode, result.stdout + result.stderr)
 
     def remove_run(self, run_id: str) -> Resources:
         """Remove every container, then network and volume labelled with `run_id`."""

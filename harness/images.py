@@ -58,24 +58,28 @@ def rootfs_definition() -> dict:
     return data
 
 
-def rootfs_tag() -> str:
+# `repo` is the name prefix of the images: REPO for the cache every run uses; the benchmark
+# builds cold under a scratch prefix of its own and removes only that.
+def rootfs_tag(repo: str = REPO) -> str:
     definition = rootfs_definition()
-    return f"{REPO}/rootfs:{_digest(repr(sorted(definition.items())).encode())}"
+    return f"{repo}/rootfs:{_digest(repr(sorted(definition.items())).encode())}"
 
 
-def base_tag() -> str:
-    return f"{REPO}/base:{_digest(rootfs_tag().encode(), _context(CONTAINERS / 'base'))}"
+def base_tag(repo: str = REPO) -> str:
+    return f"{repo}/base:{_digest(rootfs_tag(repo).encode(), _context(CONTAINERS / 'base'))}"
 
 
-def component_tag(component: str) -> str:
-    return f"{REPO}/{component}:{_digest(base_tag().encode(), _context(CONTAINERS / component))}"
+def component_tag(component: str, repo: str = REPO) -> str:
+    return f"{repo}/{component}:{_digest(base_tag(repo).encode(), _context(CONTAINERS / component))}"
 
 
 @contextmanager
-def _lock() -> Iterator[None]:
-    """One image build at a time on this host (parallel runs share the cache)."""
+def _lock(repo: str = REPO) -> Iterator[None]:
+    """One image build at a time per prefix on this host (parallel runs share the cache; a
+    scratch prefix does not hold up runs that use the cache)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / "images.lock").open("w") as handle:
+    name = "images.lock" if repo == REPO else f"images-{hashlib.sha256(repo.encode()).hexdigest()[:8]}.lock"
+    with (CACHE / name).open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -122,18 +126,20 @@ def _build(engine: Engine, folder: Path, tag: str, buildargs: dict[str, str], no
         )
 
 
-def ensure(engine: Engine, components: list[str], rebuild: bool = False) -> dict[str, ImageResult]:
+def ensure(engine: Engine, components: list[str], rebuild: bool = False,
+           repo: str = REPO) -> dict[str, ImageResult]:
     """Make sure the rootfs, base and component images exist; return them by name."""
     results: dict[str, ImageResult] = {}
-    with _lock():
-        tag = rootfs_tag()
+    with _lock(repo):
+        tag = rootfs_tag(repo)
         cached = not rebuild and engine.image_id(tag) is not None
         if not cached:
             _bootstrap(engine, tag)
         results["rootfs"] = ImageResult(tag, cached)
 
-        chain = [("base", CONTAINERS / "base", base_tag(), {"ROOTFS": tag})]
-        chain += [(c, CONTAINERS / c, component_tag(c), {"BASE": base_tag()}) for c in components]
+        chain = [("base", CONTAINERS / "base", base_tag(repo), {"ROOTFS": tag})]
+        chain += [(c, CONTAINERS / c, component_tag(c, repo), {"BASE": base_tag(repo)})
+                  for c in components]
         for name, folder, image, args in chain:
             cached = not rebuild and engine.image_id(image) is not None
             if not cached:

@@ -188,18 +188,59 @@ def finish(worker: FakeWorker, dispatcher) -> None:
     dispatcher.active[worker.task_id][1].join(5)
 
 
-def test_one_worker_per_task_and_per_builder() -> None:
-    dispatcher, fe, made = make(["b1", "b2"])
+def test_one_worker_per_task_and_two_per_builder() -> None:
+    assert dispatcher_mod.WORKERS_PER_BUILDER == 2
+    dispatcher, fe, made = make(["b1"])
     fe.queue = [task("1"), task("2"), task("3-fedora-44-x86_64")]
     assert dispatcher.cycle() == 2
     assert [w.task_id for w in made] == ["1", "2"]  # the queue's order: SRPM tasks come first
-    assert dispatcher.cycle() == 0  # both builders busy; tasks 1 and 2 already have workers
+    assert dispatcher.cycle() == 0  # two workers for the one builder; 1 and 2 already have workers
     finish(made[0], dispatcher)
     fe.queue = [task("2"), task("3-fedora-44-x86_64")]
     assert dispatcher.cycle() == 1
     assert [w.task_id for w in made] == ["1", "2", "3-fedora-44-x86_64"]
     for worker in made:
         worker.go.set()
+
+
+def test_workers_scale_with_the_builders() -> None:
+    dispatcher, fe, made = make(["b1", "b2"])
+    fe.queue = [task(str(n)) for n in range(1, 7)]
+    assert dispatcher.cycle() == 4
+    assert dispatcher.cycle() == 0
+    for worker in made:
+        worker.go.set()
+
+
+def test_a_builder_runs_one_task_at_a_time_though_two_workers_want_it() -> None:
+    """The second worker of a builder waits in the pool until the first lets the host go."""
+    pool = builders.BuilderPool(["b1"])
+    holding: list[str] = []
+    overlaps: list[list[str]] = []
+    got_it = [threading.Event(), threading.Event()]
+    let_go = [threading.Event(), threading.Event()]
+
+    def worker(n: int) -> None:
+        host = pool.acquire()
+        holding.append(f"w{n}")
+        if len(holding) > 1:
+            overlaps.append(list(holding))
+        got_it[n].set()
+        let_go[n].wait(10)
+        holding.remove(f"w{n}")
+        pool.release(host)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in (0, 1)]
+    threads[0].start()
+    assert got_it[0].wait(10)
+    threads[1].start()
+    assert not got_it[1].wait(0.5)  # the builder is taken: the second worker waits
+    let_go[0].set()
+    assert got_it[1].wait(10)
+    let_go[1].set()
+    for thread in threads:
+        thread.join(10)
+    assert overlaps == []
 
 
 def test_a_list_older_than_the_final_update_does_not_restart_a_task() -> None:

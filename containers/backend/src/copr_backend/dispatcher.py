@@ -15,6 +15,11 @@ log = logging.getLogger("copr-backend.dispatcher")
 
 # How long a finished task's id is remembered, to skip it in lists fetched before it ended.
 FORGET_AFTER = 600
+# Workers per builder. A worker holds its builder only while the build runs there and its
+# results come back; signing, createrepo and the frontend updates happen after it let go. A
+# second worker per builder has its task ready meanwhile, so the builder is not left idle. Each
+# builder still runs one task at a time: the pool hands a host to one worker at once.
+WORKERS_PER_BUILDER = 2
 
 
 class Worker(Protocol):
@@ -30,7 +35,8 @@ class Worker(Protocol):
 
 
 class BuildDispatcher:
-    """Starts at most one worker per builder; a task already in a worker is never started twice."""
+    """Starts at most WORKERS_PER_BUILDER workers per builder; a task already in a worker is
+    never started twice."""
 
     def __init__(
         self,
@@ -151,7 +157,7 @@ class BuildDispatcher:
                 # Ended after the list was asked for: the list may predate its final update.
                 if self.finished.get(task_id, float("-inf")) >= listed_at:
                     continue
-                if len(self.active) >= self.pool.size:
+                if len(self.active) >= self.pool.size * WORKERS_PER_BUILDER:
                     break
             self._start(task)
             started += 1
