@@ -504,6 +504,14 @@ class Engine:
         """Start a stopped container."""
         self.client.containers.get(name).start()
 
+    def pause(self, name: str) -> None:
+        """Freeze every process of a container (cgroup freezer) until `unpause`."""
+        self.client.containers.get(name).pause()
+
+    def unpause(self, name: str) -> None:
+        """Let a paused container's processes run on."""
+        self.client.containers.get(name).unpause()
+
     def kill(self, name: str, signal_name: str = "KILL") -> None:
         """Send a signal to a container's main process."""
         self.client.containers.get(name).kill(signal=signal_name)

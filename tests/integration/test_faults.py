@@ -303,11 +303,17 @@ def test_frontend_restarted_during_an_import(engine, stack_run, copr, fault, tmp
         if not engine.exec(container(stack_run, "distgit"), ["grep", "-qs", "downloading", task_log]).ok:
             raise wait.NotYet(f"dist-git has not started importing build {build_id}")
 
-    # Polled often: the frontend must go down before the import (a few seconds) ends.
+    # Polled often: dist-git is frozen mid-import (a few seconds of work) while the frontend
+    # goes down, so the import cannot finish and report before the frontend is gone.
     wait.until(importing, what=f"dist-git to import build {build_id}", timeout=BUILD_TIMEOUT,
                max_interval=0.3)
+    distgit = container(stack_run, "distgit")
+    engine.pause(distgit)
     try:
-        fault("frontend", "stop")
+        try:
+            fault("frontend", "stop")
+        finally:
+            engine.unpause(distgit)
         # The import ends while the frontend is down: its report fails and is tried again later.
         log_says(engine, stack_run, "distgit", f"import build {build_id}: imported", "reporting it failed")
     finally:
