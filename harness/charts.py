@@ -127,17 +127,6 @@ class Timeline:
         return "".join(parts)
 
 
-def percentile(values: Sequence[float], p: float) -> float:
-    """The p-th percentile (0..100), interpolating linearly between the sorted values."""
-    if not values:
-        raise ValueError("percentile of no values")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
 COLUMN, MEDIAN, P90 = "#54aeff", "#1a7f37", "#cf222e"
 
 

@@ -16,12 +16,12 @@ from copr.v3 import Client
 
 from . import memory, progress, users, wait
 from .engine import Engine
+from .copr_waits import FINISHED
 from .errors import InfraError
 from .figures import mib, summary
 from .srpms import make_srpm
 
 CHROOT = "fedora-44-x86_64"
-FINISHED = ("succeeded", "failed", "canceled", "skipped")
 MEMORY_LIMIT = int(1.5 * 2**30)  # DESIGN.md: the whole stack within 1.5 GiB
 BACKEND_RESULTS = "/var/lib/copr/public_html/results"
 SUBMITTERS = 10  # threads submitting at once

@@ -25,13 +25,13 @@ from . import (
     users, wait,
 )
 from .components import all_components
+from .copr_waits import FINISHED
 from .engine import Engine
 from .scenario import Scenario
 from .srpms import make_srpm
 from .upgrade import Runner, Window
 from .versions import rpmvercmp
 
-FINISHED = ("succeeded", "failed", "canceled", "skipped")
 RUNNING_ON = re.compile(r"task (\S+): running on (\S+) \(copr-rpmbuild ([^)]+)\)")
 # The backend logs the frontend's FE-BE API whenever it changes, with its own minimum.
 API_SEEN = re.compile(r"FE/BE API version on Frontend side: (\d+) \(this backend needs >= (\d+)\)")

@@ -13,7 +13,8 @@ from html import escape
 from pathlib import Path
 
 from . import build_times, junit_html
-from .charts import Bar, Histogram, Timeline, percentile
+from .charts import Bar, Histogram, Timeline
+from .figures import percentile
 
 FRAME = "#d0d7de"  # every chart's border (tests find the charts by it)
 BRINGUP_COLORS = {"images": "#6e7781", "packages": "#8c959f", "users": "#bf8700",

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness import charts
+from harness import charts, figures
 from harness.charts import Bar, Histogram, Timeline
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -86,12 +86,12 @@ def test_nice_steps_are_one_two_or_five_times_a_power_of_ten(span, ticks, step):
 
 def test_percentile_interpolates_between_sorted_values():
     values = [14, 3, 4, 4, 5, 5, 5, 6, 7, 9]
-    assert charts.percentile(values, 50) == 5.0
-    assert charts.percentile(values, 90) == pytest.approx(9.5)
-    assert charts.percentile(values, 0) == 3 and charts.percentile(values, 100) == 14
-    assert charts.percentile([7.0], 90) == 7.0
+    assert figures.percentile(values, 50) == 5.0
+    assert figures.percentile(values, 90) == pytest.approx(9.5)
+    assert figures.percentile(values, 0) == 3 and figures.percentile(values, 100) == 14
+    assert figures.percentile([7.0], 90) == 7.0
     with pytest.raises(ValueError):
-        charts.percentile([], 50)
+        figures.percentile([], 50)
 
 
 def test_histogram_bins_from_zero_with_round_widths():
