@@ -45,10 +45,13 @@ class Repo:
         self.path = path
         self.env = git_env(author_name, author_email)
 
+    # Every child runs in its own session: stopping dist-git signals the service's process group,
+    # and an import in flight must finish (the worker waits for it) rather than fail half-done.
+
     def git(self, *args: str, input: bytes | None = None, ok_codes: tuple[int, ...] = (0,)) -> str:
         """Run `git args...` in the repository; return its stdout."""
         result = subprocess.run(["git", "--git-dir", str(self.path), *args], input=input,
-                                capture_output=True, env=self.env, check=False)
+                                capture_output=True, env=self.env, check=False, start_new_session=True)
         if result.returncode not in ok_codes:
             raise GitError(f"git {' '.join(args[:2])} failed: "
                            f"{result.stderr.decode(errors='replace').strip()}")
@@ -68,7 +71,7 @@ class Repo:
             # No template: sample hooks are of no use in a repository nobody pushes to.
             result = subprocess.run(["git", "-c", "init.defaultBranch=master", "init", "--bare", "-q",
                                      "--template=", str(staging)], capture_output=True, env=self.env,
-                                    check=False)
+                                    check=False, start_new_session=True)
             if result.returncode != 0:
                 raise GitError(f"git init {self.path} failed: "
                                f"{result.stderr.decode(errors='replace').strip()}")
@@ -115,7 +118,7 @@ class Repo:
     def is_ancestor(self, older: str, newer: str) -> bool:
         """Whether `newer` contains `older` (a fast-forward from older to newer is possible)."""
         result = subprocess.run(["git", "--git-dir", str(self.path), "merge-base", "--is-ancestor",
-                                 older, newer], capture_output=True, env=self.env, check=False)
+                                 older, newer], capture_output=True, env=self.env, check=False, start_new_session=True)
         if result.returncode not in (0, 1):
             raise GitError(f"git merge-base failed: {result.stderr.decode(errors='replace').strip()}")
         return result.returncode == 0

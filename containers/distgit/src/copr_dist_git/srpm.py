@@ -58,10 +58,11 @@ class Srpm:
 
 
 def _run(command: list[str], stdin: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    # Own sessions: a dist-git stop signals its process group; an import in flight must finish.
     if stdin is None:
-        return subprocess.run(command, capture_output=True, check=False)
+        return subprocess.run(command, capture_output=True, check=False, start_new_session=True)
     with stdin.open("rb") as handle:
-        return subprocess.run(command, stdin=handle, capture_output=True, check=False)
+        return subprocess.run(command, stdin=handle, capture_output=True, check=False, start_new_session=True)
 
 
 def _error(result: subprocess.CompletedProcess[bytes]) -> str:
@@ -113,7 +114,7 @@ def unpack(path: Path, into: Path) -> Srpm:
     archive = into / ".payload.tgz"
     with archive.open("wb") as out, path.open("rb") as src:
         result = subprocess.run(["rpm2archive", "-"], stdin=src, stdout=out, stderr=subprocess.PIPE,
-                                check=False)
+                                check=False, start_new_session=True)
     if result.returncode != 0:
         raise SrpmError(f"rpm2archive failed: {result.stderr.decode(errors='replace').strip()}")
     files: list[PackageFile] = []
