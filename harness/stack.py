@@ -325,7 +325,7 @@ def up(
     defined = state.defined
 
     with progress.step(f"building packages ({package_set} set)"), state.phase("harness", "packages"):
-        rpms = {c: list(packages.build_set(defined[c].packages, package_versions).values())
+        rpms = {c: list(packages.build_set(scenario.packages_of(c), package_versions).values())
                 for c in components}
     # An inconsistent set is refused here, before anything is created.
     packages.check_installable(rpms, f"{scenario_path} ({package_set} set)")
@@ -498,7 +498,7 @@ def describe(engine: Engine, info: RunInfo) -> dict:
         _, scenario = load_scenario(Path(info.scenario))
         package_set = scenario.package_set(info.package_set or "candidate")
         for component in info.components:
-            nvrs = [f"{name}-{package_set[name].evr}" for name in defined[component].packages]
+            nvrs = [f"{name}-{package_set[name].evr}" for name in scenario.packages_of(component)]
             for name, _ in defined[component].instances(info.run_id):
                 expected[name.removeprefix(f"{info.run_id}-")] = nvrs
     probes: dict[str, dict] = {}
