@@ -41,7 +41,8 @@ def backend_conf(env: dict[str, str], builder_config: Path) -> str:
         # dist-git downloads srpm_url from here; copr-repo --devel writes it as the baseurl.
         f"results_baseurl={_need(env, 'RESULTS_INTERNAL_URL')}",
         f"destdir={DESTDIR}",
-        f"log_dir={LOG_DIR}",
+        # The log drain writes into dirname(log_dir): the trailing slash matters.
+        f"log_dir={LOG_DIR}/",
         "log_level=info",
         "redis_host=127.0.0.1",
         "redis_port=6379",
