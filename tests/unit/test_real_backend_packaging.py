@@ -87,3 +87,16 @@ def test_a_version_the_sdists_do_not_have_fails(tmp_path, monkeypatch):
 def test_a_pypi_requirement_without_a_version_is_refused():
     with pytest.raises(InputError, match="'copr-backend' is not NAME==VERSION"):
         packages.pypi_sdists("copr-backend")
+
+
+def test_plan_upgrades_the_packages_the_scenario_gives_a_component(tmp_path):
+    from harness.plan import make
+    text = (ROOT / "scenarios" / "real-backend.yaml").read_text()
+    candidate = text.split("candidate:\n", 1)[1]
+    production = candidate.replace('copr-backend-glue:\n    version: "1.0"',
+                                   'copr-backend-glue:\n    version: "0.9"')
+    path = tmp_path / "s.yaml"
+    path.write_text(text + "production:\n" + production)
+    _, scenario = load_scenario(path)
+    backend = next(step for step in make(scenario).steps if step.component == "backend")
+    assert backend.upgrades == {"copr-backend-glue": ("0.9-1", "1.0-1")}
