@@ -1,12 +1,10 @@
-"""copr-rpmbuild (containers/builder/src): chroot names, dist tags, Copr macros, arch exclusion."""
+"""copr-rpmbuild (containers/builder/src/copr_rpmbuild): chroot names, dist tags, Copr macros, arch exclusion."""
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "containers" / "builder" / "src"))
-import copr_rpmbuild as cr  # noqa: E402
+from copr_rpmbuild.errors import TaskError
+from copr_rpmbuild.helpers import arch_exclusion, build_id_of, copr_macros, distro_macros, split_chroot
 
 
 @pytest.mark.parametrize(("chroot", "distro", "arch"), [
@@ -16,13 +14,13 @@ import copr_rpmbuild as cr  # noqa: E402
     ("epel-9-s390x", "epel-9", "s390x"),
 ])
 def test_split_chroot(chroot: str, distro: str, arch: str) -> None:
-    assert cr.split_chroot(chroot) == (distro, arch)
+    assert split_chroot(chroot) == (distro, arch)
 
 
 @pytest.mark.parametrize("chroot", ["", "fedora", "x86_64", "fedora-44", "-x86_64", "fedora-44-"])
 def test_split_chroot_rejects_non_chroots(chroot: str) -> None:
-    with pytest.raises(cr.TaskError, match="not a chroot name"):
-        cr.split_chroot(chroot)
+    with pytest.raises(TaskError, match="not a chroot name"):
+        split_chroot(chroot)
 
 
 @pytest.mark.parametrize(("distro", "expected"), [
@@ -37,25 +35,25 @@ def test_split_chroot_rejects_non_chroots(chroot: str) -> None:
     ("openeuler-22.03", {}),
 ])
 def test_distro_macros(distro: str, expected: dict[str, str]) -> None:
-    assert cr.distro_macros(distro, rawhide_version=45) == expected
+    assert distro_macros(distro, rawhide_version=45) == expected
 
 
 def test_rawhide_follows_the_configured_version() -> None:
-    assert cr.distro_macros("fedora-rawhide", rawhide_version=46)["dist"] == ".fc46"
+    assert distro_macros("fedora-rawhide", rawhide_version=46)["dist"] == ".fc46"
 
 
 @pytest.mark.parametrize(("task_id", "build_id"), [("7", "7"), ("7-fedora-44-x86_64", "7"), (12, "12")])
 def test_build_id_of(task_id: str, build_id: str) -> None:
-    assert cr.build_id_of(task_id) == build_id
+    assert build_id_of(task_id) == build_id
 
 
 def test_build_id_of_rejects_garbage() -> None:
-    with pytest.raises(cr.TaskError):
-        cr.build_id_of("fedora-44-x86_64")
+    with pytest.raises(TaskError):
+        build_id_of("fedora-44-x86_64")
 
 
 def test_copr_macros_for_a_user() -> None:
-    assert cr.copr_macros("alice", "hello", "7-fedora-44-x86_64", "Copr harness") == {
+    assert copr_macros("alice", "hello", "7-fedora-44-x86_64", "Copr harness") == {
         "copr_username": "alice",
         "copr_projectname": "hello",
         "vendor": "Copr harness - user alice",
@@ -64,9 +62,9 @@ def test_copr_macros_for_a_user() -> None:
 
 
 def test_copr_macros_for_a_group_without_vendor() -> None:
-    macros = cr.copr_macros("@copr", "tools", "31", "Fedora Copr")
+    macros = copr_macros("@copr", "tools", "31", "Fedora Copr")
     assert macros["vendor"] == "Fedora Copr - group @copr"
-    assert "vendor" not in cr.copr_macros("@copr", "tools", "31", "")
+    assert "vendor" not in copr_macros("@copr", "tools", "31", "")
 
 
 @pytest.mark.parametrize(("arch", "exclusive", "exclude", "excluded"), [
@@ -79,7 +77,7 @@ def test_copr_macros_for_a_group_without_vendor() -> None:
     ("x86_64", ["x86_64"], ["x86_64"], True),  # ExcludeArch wins
 ])
 def test_arch_exclusion(arch: str, exclusive: list[str], exclude: list[str], excluded: bool) -> None:
-    reason = cr.arch_exclusion(arch, exclusive, exclude)
+    reason = arch_exclusion(arch, exclusive, exclude)
     assert (reason is not None) == excluded
     if reason:
         assert arch in reason

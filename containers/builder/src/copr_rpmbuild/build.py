@@ -1,0 +1,182 @@
+"""The builds: an SRPM from a link/upload/spec, binary RPMs from dist-git, with rpmbuild.
+
+Upstream's providers/ make the SRPM and builders/mock.py the RPMs; here both are plain rpmbuild.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from .config import Config
+from .distgit import fetch_sources
+from .download import NETWORK_ATTEMPTS, backoff, download
+from .errors import BuildError
+from .helpers import arch_exclusion, copr_macros, define_args, distro_macros, split_chroot
+from .process import LiveLog, capture, run
+from .results import query_package, rpm_results, skipped_results, spec_arch_tags, srpm_results
+from .task import Task
+
+SUPPORTED_SOURCES = {"link", "upload", "spec"}
+
+
+@dataclass
+class Build:
+    """What one task run shares: configuration, log, and its private work directory."""
+
+    config: Config
+    log: LiveLog
+    workdir: Path
+
+    @property
+    def resultdir(self) -> Path:
+        return self.config.resultdir
+
+    def rpm_env(self) -> dict[str, str]:
+        # A private HOME: the root account's ~/.rpmmacros must not change what gets built.
+        return dict(os.environ, HOME=str(self.workdir), LC_ALL="C.UTF-8")
+
+    def write_json(self, name: str, data: dict[str, Any]) -> None:
+        (self.resultdir / name).write_text(json.dumps(data, indent=4) + "\n")
+
+
+def build_srpm(task: Task, build: Build) -> str:
+    """An SRPM task: fetch the .src.rpm, or the .spec and `rpmbuild -bs` it; write the results."""
+    if task.source_type not in SUPPORTED_SOURCES:
+        raise BuildError(f"source type '{task.source_type}' is not supported by this builder "
+                         f"(supported: {', '.join(sorted(SUPPORTED_SOURCES))})")
+    url = task.source.get("url")
+    if not url:
+        raise BuildError(f"source_json of a '{task.source_type}' task has no 'url'")
+    filename = os.path.basename(str(task.source.get("pkg") or unquote(urlparse(url).path)))
+    if not filename.endswith((".src.rpm", ".spec")):
+        raise BuildError(f"'{filename}' is neither a .src.rpm nor a .spec file")
+    fetched = build.workdir / filename
+    download(url, fetched, build.log, build.config.network_timeout)
+
+    macros = copr_macros(task.project_owner, task.project_name, task.task_id,
+                         build.config.rpm_vendor_copr_name)
+    if filename.endswith(".spec"):
+        # SRPM names carry no dist tag; remote SourceN URLs may be fetched, as upstream allows.
+        macros.update({"dist": "%{nil}", "_disable_source_fetch": "0"})
+        command = ["rpmbuild", "-bs", *define_args({
+            "_topdir": str(build.workdir / "rpmbuild"), "_sourcedir": str(build.workdir),
+            "_srcrpmdir": str(build.resultdir), **macros}), str(fetched)]
+        code = run(command, build.log, cwd=build.workdir, env=build.rpm_env(),
+                   timeout=task.timeout or build.config.default_timeout, grace=build.config.timeout_grace)
+        if code != 0:
+            raise BuildError(f"rpmbuild -bs exited with {code}")
+    else:
+        shutil.copyfile(fetched, build.resultdir / filename)
+
+    srpms = sorted(build.resultdir.glob("*.src.rpm"))
+    if len(srpms) != 1:
+        raise BuildError(f"expected one source RPM, found {len(srpms)}")
+    header = query_package(srpms[0])
+    spec = extract_spec(srpms[0], build)
+    arch_tags = {}
+    for distro in task.distributions:
+        defines = {**macros, "dist": "%{nil}", **distro_macros(distro, build.config.rawhide_version)}
+        arch_tags[distro] = spec_arch_tags(spec, defines)
+    build.write_json("results.json", srpm_results(header, arch_tags))
+    build.log.write(f"Built {srpms[0].name}")
+    return "succeeded"
+
+
+def extract_spec(srpm: Path, build: Build) -> Path:
+    """Unpack the spec of a source RPM into the resultdir."""
+    unpacked = build.workdir / "unpacked"
+    capture(["rpm", "-i", "--nodeps", "--nosignature", "--nodigest",
+             "--define", f"_topdir {unpacked}", str(srpm)], f"unpacking {srpm.name}")
+    specs = sorted((unpacked / "SPECS").glob("*.spec"))
+    if len(specs) != 1:
+        raise BuildError(f"{srpm.name} holds {len(specs)} spec files, expected one")
+    target = build.resultdir / specs[0].name
+    shutil.copyfile(specs[0], target)
+    return target
+
+
+def locate_spec(checkout: Path, package_name: str) -> Path:
+    """The package's spec in a dist-git checkout: <package>.spec, or the only spec there."""
+    preferred = checkout / f"{package_name}.spec"
+    if preferred.is_file():
+        return preferred
+    specs = sorted(checkout.glob("*.spec"))
+    if len(specs) != 1:
+        raise BuildError(f"the repository has {len(specs)} spec files and no {package_name}.spec")
+    return specs[0]
+
+
+def clone(task: Task, checkout: Path, build: Build) -> None:
+    """Clone the task's dist-git repository at its commit, retrying a flaky network."""
+    grace = build.config.timeout_grace
+    network = build.config.network_timeout * 5
+    for attempt in range(1, NETWORK_ATTEMPTS + 1):
+        shutil.rmtree(checkout, ignore_errors=True)
+        if run(["git", "clone", "--quiet", task.git_repo, str(checkout)], build.log,
+               timeout=network, grace=grace) == 0:
+            break
+        if attempt == NETWORK_ATTEMPTS:
+            raise BuildError(f"git clone {task.git_repo} failed")
+        build.log.write(f"  git clone attempt {attempt} failed; retrying")
+        time.sleep(backoff(attempt))
+    if task.git_hash and run(["git", "-C", str(checkout), "checkout", "--quiet", task.git_hash],
+                             build.log, timeout=network, grace=grace) != 0:
+        raise BuildError(f"git checkout {task.git_hash} failed")
+
+
+def build_rpm(task: Task, build: Build) -> str:
+    """An RPM task: clone dist-git at the commit, fetch sources, `rpmbuild -ba`; write the results."""
+    assert task.chroot is not None
+    distro, arch = split_chroot(task.chroot)
+    checkout = build.workdir / (task.package_name or "package")
+    clone(task, checkout, build)
+    spec = locate_spec(checkout, task.package_name)
+    fetch_sources(checkout, task.git_repo, task.lookaside_url or build.config.lookaside_url,
+                  build.config.clone_path_prefix, build.log, build.config.network_timeout)
+
+    macros = distro_macros(distro, build.config.rawhide_version)
+    macros.update(copr_macros(task.project_owner, task.project_name, task.task_id,
+                              build.config.rpm_vendor_copr_name))
+    tags = spec_arch_tags(spec, macros)
+    reason = arch_exclusion(arch, tags["exclusivearch"], tags["excludearch"])
+    if reason:
+        build.log.write(f"Skipping chroot {task.chroot}: {reason}")
+        build.write_json("results.json", skipped_results(reason))
+        return "skipped"
+
+    command = ["rpmbuild", "-ba", "--target", arch, *define_args({
+        "_topdir": str(build.workdir / "rpmbuild"),
+        "_sourcedir": str(checkout),
+        "_specdir": str(checkout),
+        "_rpmdir": str(build.resultdir),
+        "_srcrpmdir": str(build.resultdir),
+        # Flat result directory, as the backend expects, instead of per-arch subfolders.
+        "_rpmfilename": "%%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm",
+        "_build_id_links": "none",
+        # As on a builder of the chroot's architecture: rpmbuild checks a noarch package's
+        # ExcludeArch/ExclusiveArch against this, not against --target.
+        "_host_cpu": arch,
+        **macros,
+    })]
+    for option in task.with_opts:
+        command += ["--with", option]
+    for option in task.without_opts:
+        command += ["--without", option]
+    code = run(command + [str(spec)], build.log, cwd=checkout, env=build.rpm_env(),
+               timeout=task.timeout or build.config.default_timeout, grace=build.config.timeout_grace)
+    if code != 0:
+        raise BuildError(f"rpmbuild -ba exited with {code}")
+    built = sorted(build.resultdir.glob("*.rpm"))
+    if not built:
+        raise BuildError("rpmbuild produced no packages")
+    packages = [query_package(path) for path in built]
+    build.write_json("results.json", rpm_results(packages))
+    build.log.write("Built " + ", ".join(path.name for path in built))
+    return "succeeded"
