@@ -18,9 +18,10 @@ from .config import Config
 from .distgit import fetch_sources
 from .download import NETWORK_ATTEMPTS, backoff, download
 from .errors import BuildError
-from .helpers import arch_exclusion, copr_macros, define_args, distro_macros, split_chroot
+from .configs import archive_configs, build_macros, write_configs
+from .helpers import copr_macros, define_args, distro_macros, split_chroot
 from .process import LiveLog, capture, run
-from .results import query_package, rpm_results, skipped_results, spec_arch_tags, srpm_results
+from .results import query_package, rpm_results, spec_arch_tags, srpm_results
 from .task import Task
 
 SUPPORTED_SOURCES = {"link", "upload", "spec"}
@@ -43,7 +44,14 @@ class Build:
         return dict(os.environ, HOME=str(self.workdir), LC_ALL="C.UTF-8")
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
-        (self.resultdir / name).write_text(json.dumps(data, indent=4) + "\n")
+        (self.resultdir / name).write_text(json.dumps(data, indent=4))
+
+    def succeed(self, results: dict[str, Any]) -> str:
+        """Upstream's order: `success` first, then results.json (the backend reads both once the
+        build has ended, so neither is a signal on its own)."""
+        (self.resultdir / "success").write_text("done")
+        self.write_json("results.json", results)
+        return "succeeded"
 
 
 def build_srpm(task: Task, build: Build) -> str:
@@ -84,9 +92,8 @@ def build_srpm(task: Task, build: Build) -> str:
     for distro in task.distributions:
         defines = {**macros, "dist": "%{nil}", **distro_macros(distro, build.config.rawhide_version)}
         arch_tags[distro] = spec_arch_tags(spec, defines)
-    build.write_json("results.json", srpm_results(header, arch_tags))
     build.log.write(f"Built {srpms[0].name}")
-    return "succeeded"
+    return build.succeed(srpm_results(header, arch_tags))
 
 
 def extract_spec(srpm: Path, build: Build) -> Path:
@@ -132,51 +139,54 @@ def clone(task: Task, checkout: Path, build: Build) -> None:
 
 
 def build_rpm(task: Task, build: Build) -> str:
-    """An RPM task: clone dist-git at the commit, fetch sources, `rpmbuild -ba`; write the results."""
+    """An RPM task: clone dist-git at the commit, fetch sources, `rpmbuild -ba`; write the results.
+
+    Like mock's result folder: root.log (preparing the build), build.log (rpmbuild), the spec,
+    the packages, and configs.tar.gz even when the build fails.
+    """
     assert task.chroot is not None
-    distro, arch = split_chroot(task.chroot)
-    checkout = build.workdir / (task.package_name or "package")
-    clone(task, checkout, build)
-    spec = locate_spec(checkout, task.package_name)
-    fetch_sources(checkout, task.git_repo, task.lookaside_url or build.config.lookaside_url,
-                  build.config.clone_path_prefix, build.log, build.config.network_timeout)
-
-    macros = distro_macros(distro, build.config.rawhide_version)
-    macros.update(copr_macros(task.project_owner, task.project_name, task.task_id,
-                              build.config.rpm_vendor_copr_name))
-    tags = spec_arch_tags(spec, macros)
-    reason = arch_exclusion(arch, tags["exclusivearch"], tags["excludearch"])
-    if reason:
-        build.log.write(f"Skipping chroot {task.chroot}: {reason}")
-        build.write_json("results.json", skipped_results(reason))
-        return "skipped"
-
-    command = ["rpmbuild", "-ba", "--target", arch, *define_args({
-        "_topdir": str(build.workdir / "rpmbuild"),
-        "_sourcedir": str(checkout),
-        "_specdir": str(checkout),
-        "_rpmdir": str(build.resultdir),
-        "_srcrpmdir": str(build.resultdir),
-        # Flat result directory, as the backend expects, instead of per-arch subfolders.
-        "_rpmfilename": "%%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm",
-        "_build_id_links": "none",
-        # As on a builder of the chroot's architecture: rpmbuild checks a noarch package's
-        # ExcludeArch/ExclusiveArch against this, not against --target.
-        "_host_cpu": arch,
-        **macros,
-    })]
-    for option in task.with_opts:
-        command += ["--with", option]
-    for option in task.without_opts:
-        command += ["--without", option]
-    code = run(command + [str(spec)], build.log, cwd=checkout, env=build.rpm_env(),
-               timeout=task.timeout or build.config.default_timeout, grace=build.config.timeout_grace)
-    if code != 0:
-        raise BuildError(f"rpmbuild -ba exited with {code}")
-    built = sorted(build.resultdir.glob("*.rpm"))
-    if not built:
-        raise BuildError("rpmbuild produced no packages")
-    packages = [query_package(path) for path in built]
-    build.write_json("results.json", rpm_results(packages))
-    build.log.write("Built " + ", ".join(path.name for path in built))
-    return "succeeded"
+    _, arch = split_chroot(task.chroot)
+    write_configs(task.record, build.config)
+    try:
+        checkout = build.workdir / (task.package_name or "package")
+        with build.log.copy_to(build.resultdir / "root.log"):
+            clone(task, checkout, build)
+            spec = locate_spec(checkout, task.package_name)
+            fetch_sources(checkout, task.git_repo, task.lookaside_url or build.config.lookaside_url,
+                          build.config.clone_path_prefix, build.log, build.config.network_timeout)
+            shutil.copyfile(spec, build.resultdir / spec.name)
+            macros = build_macros(task.record, build.config)
+            build.log.write(f"Buildroot of {task.chroot}: the builder's own rpmbuild, target {arch}, "
+                            + ", ".join(f"%{name} {value}" for name, value in macros.items()))
+        command = ["rpmbuild", "-ba", "--target", arch, *define_args({
+            "_topdir": str(build.workdir / "rpmbuild"),
+            "_sourcedir": str(checkout),
+            "_specdir": str(checkout),
+            "_rpmdir": str(build.resultdir),
+            "_srcrpmdir": str(build.resultdir),
+            # Flat result directory, as the backend expects, instead of per-arch subfolders.
+            "_rpmfilename": "%%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm",
+            "_build_id_links": "none",
+            # As on a builder of the chroot's architecture: rpmbuild checks a noarch package's
+            # ExcludeArch/ExclusiveArch against this, not against --target.
+            "_host_cpu": arch,
+            **macros,
+        })]
+        for option in task.with_opts:
+            command += ["--with", option]
+        for option in task.without_opts:
+            command += ["--without", option]
+        with build.log.copy_to(build.resultdir / "build.log"):
+            code = run(command + [str(spec)], build.log, cwd=checkout, env=build.rpm_env(),
+                       timeout=task.timeout or build.config.default_timeout,
+                       grace=build.config.timeout_grace)
+        if code != 0:
+            raise BuildError(f"rpmbuild -ba exited with {code}")
+        built = sorted(build.resultdir.glob("*.rpm"))
+        if not built:
+            raise BuildError("rpmbuild produced no packages")
+        packages = [query_package(path) for path in built]
+        build.log.write("Built " + ", ".join(path.name for path in built))
+        return build.succeed(rpm_results(packages))
+    finally:
+        archive_configs(build.resultdir)

@@ -50,18 +50,23 @@ def copr_macros(project_owner: str, project_name: str, task_id: str, vendor_name
     macros = {"copr_username": project_owner, "copr_projectname": project_name}
     if vendor_name:
         macros["vendor"] = f"{vendor_name} - {kind} {project_owner}"
-    macros["buildtag"] = f".copr{build_id_of(task_id)}"
+    if task_id:
+        # Upstream's rule: whatever precedes the first dash (a --copr task id has no build id).
+        macros["buildtag"] = ".copr" + str(task_id).split("-", 1)[0]
     return macros
 
 
-def arch_exclusion(arch: str, exclusivearch: list[str], excludearch: list[str]) -> str | None:
-    """Why a spec cannot build for `arch` (None when it can), by its ExclusiveArch/ExcludeArch."""
-    if arch in excludearch:
-        return f"ExcludeArch ({' '.join(excludearch)}) excludes {arch}"
-    # A noarch package that lists noarch as exclusive builds everywhere, as rpmbuild allows.
-    if exclusivearch and arch not in exclusivearch and "noarch" not in exclusivearch:
-        return f"ExclusiveArch ({' '.join(exclusivearch)}) does not include {arch}"
-    return None
+def parse_copr_name(name: str) -> tuple[str, str]:
+    """--copr owner/project (a group as @group/project) -> (owner, project)."""
+    owner, slash, project = name.partition("/")
+    if not owner or not slash or not project:
+        raise TaskError(f"--copr {name!r} is not owner/project (or @group/project)")
+    return owner, project
+
+
+def copr_chroot_to_task_id(copr: str, chroot: str) -> str:
+    """The task id upstream makes up for --copr: @group/project + chroot -> group_group-project-chroot."""
+    return copr.replace("@", "group_").replace("/", "-") + "-" + chroot
 
 
 def define_args(macros: dict[str, str]) -> list[str]:

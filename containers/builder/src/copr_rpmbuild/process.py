@@ -7,6 +7,8 @@ import re
 import signal
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -23,6 +25,7 @@ class LiveLog:
         self.echo = echo
         self.lock = threading.Lock()
         self.handle = path.open("w", encoding="utf-8", errors="replace")
+        self.copies: list[TextIO] = []
 
     def write(self, text: str) -> None:
         """Append text (one or more whole lines) to the log."""
@@ -31,6 +34,8 @@ class LiveLog:
         with self.lock:
             self.handle.write(text)
             self.handle.flush()
+            for copy in self.copies:
+                copy.write(text)
             if self.echo is not None:
                 try:
                     self.echo.write(text)
@@ -38,6 +43,18 @@ class LiveLog:
                 except (OSError, ValueError):
                     # The caller's SSH session is gone: build on, the results stay for collection.
                     self.echo = None
+
+    @contextmanager
+    def copy_to(self, path: Path) -> Iterator[None]:
+        """Also write what is logged meanwhile to `path` (mock's build.log and root.log)."""
+        with path.open("a", encoding="utf-8", errors="replace") as copy:
+            with self.lock:
+                self.copies.append(copy)
+            try:
+                yield
+            finally:
+                with self.lock:
+                    self.copies.remove(copy)
 
     def close(self) -> None:
         with self.lock:

@@ -21,11 +21,6 @@ def rpm_results(packages: list[dict[str, Any]]) -> dict[str, Any]:
     return {"packages": [{key: package[key] for key in keys} for package in packages]}
 
 
-def skipped_results(reason: str) -> dict[str, Any]:
-    """results.json of an RPM task whose chroot the spec excludes (no `success` file goes with it)."""
-    return {"packages": [], "skipped": True, "reason": reason}
-
-
 def srpm_results(header: dict[str, Any], arch_tags: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
     """results.json of an SRPM build: the NEVR and, per distribution, the spec's arch tags."""
     return {

@@ -6,12 +6,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from .config import Config
 from .distgit import repo_path
 from .download import fetch_task
 from .errors import TaskError
-from .helpers import build_id_of, split_chroot
+from .helpers import build_id_of, copr_chroot_to_task_id, parse_copr_name, split_chroot
 
 # BuildSourceEnum values the frontend sends as `source_type`.
 SOURCE_TYPES = {0: "unset", 1: "link", 2: "upload", 5: "pypi", 6: "rubygems", 8: "scm",
@@ -41,6 +42,8 @@ class Task:
     with_opts: list[str] = field(default_factory=list)
     without_opts: list[str] = field(default_factory=list)
     lookaside_url: str = ""
+    # The record as given (after -r and --copr): repos, buildroot_pkgs... for configs/child.cfg.
+    record: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_task(data: Any, kind: str, chroot: str | None = None) -> Task:
@@ -60,6 +63,7 @@ def parse_task(data: Any, kind: str, chroot: str | None = None) -> Task:
         project_name=str(data["project_name"]),
         chroot=chroot or data.get("chroot"),
         timeout=_positive_int(data.get("timeout"), "timeout"),
+        record=given,
     )
     if kind == "srpm":
         _read_srpm_fields(task, data)
@@ -112,8 +116,66 @@ def task_url(config: Config, kind: str, build_id: str, chroot: str | None) -> st
     return f"{base}/backend/get-build-task/{build_id}-{chroot}"
 
 
+@dataclass
+class Request:
+    """What the command line asks for: the kind of run and where its task comes from."""
+
+    kind: str  # "srpm", "rpm" or "dump-configs"
+    chroot: str | None = None
+    build_id: str | None = None
+    copr: str | None = None
+    task_file: str | None = None
+    task_url: str | None = None
+
+
+def get_task(request: Request, config: Config) -> dict[str, Any]:
+    """The raw task record, with upstream's rules for the chroot and the task's source.
+
+    --task-file wins over --task-url, which wins over the URL --build-id or --copr make; -r/--chroot
+    overrides the record's chroot. RPM builds and --dump-configs need --chroot, SRPM builds refuse
+    it (and --copr), as upstream's main.py does.
+    """
+    chroot = request.chroot
+    if chroot and "/" in chroot:
+        raise TaskError("The -r/--chroot option expects a chroot name "
+                        "(e.g. fedora-rawhide-x86_64), not a file path")
+    task_id, url = None, None
+    if request.kind == "srpm":
+        if chroot:
+            raise TaskError("--chroot option is not supported with --srpm")
+        if request.build_id:
+            url = task_url(config, "srpm", request.build_id, None)
+        elif request.copr:
+            raise TaskError("--copr option is not supported with --srpm")
+    else:
+        if not chroot:
+            raise TaskError("Missing --chroot parameter")
+        if request.build_id:
+            task_id = f"{request.build_id}-{chroot}"
+            url = task_url(config, "rpm", request.build_id, chroot)
+        elif request.copr:
+            owner, project = parse_copr_name(request.copr)
+            query = urlencode({"ownername": owner, "projectname": project, "chrootname": chroot})
+            url = f"{config.frontend_url.rstrip('/')}/api_3/project-chroot/build-config?{query}"
+    data = load_task(request.task_file, request.task_url or url, config)
+    if not data or not isinstance(data, dict):
+        raise TaskError("No valid build_config: the task is empty, null or not a JSON object")
+    record: dict[str, Any] = {"task_id": task_id, **data}
+    if chroot:
+        record["chroot"] = chroot
+    if request.copr:
+        owner, project = parse_copr_name(request.copr)
+        record["task_id"] = copr_chroot_to_task_id(request.copr, chroot or "")
+        # project-chroot/build-config names no project; the macros need one.
+        record.setdefault("project_owner", owner)
+        record.setdefault("project_name", project)
+    return record
+
+
 def load_task(task_file: str | None, url: str | None, config: Config) -> Any:
     """The raw task record from a local file or a URL."""
+    if not (task_file or url):
+        raise TaskError("one of --task-url, --task-file, --build-id or --copr is required")
     if task_file:
         try:
             return json.loads(Path(task_file).read_text())

@@ -1,10 +1,11 @@
-"""copr-rpmbuild (containers/builder/src/copr_rpmbuild): chroot names, dist tags, Copr macros, arch exclusion."""
+"""copr-rpmbuild (containers/builder/src/copr_rpmbuild): chroot names, dist tags, Copr macros, --copr names."""
 
 
 import pytest
 
 from copr_rpmbuild.errors import TaskError
-from copr_rpmbuild.helpers import arch_exclusion, build_id_of, copr_macros, distro_macros, split_chroot
+from copr_rpmbuild.helpers import (build_id_of, copr_chroot_to_task_id, copr_macros, distro_macros, parse_copr_name,
+                                   split_chroot)
 
 
 @pytest.mark.parametrize(("chroot", "distro", "arch"), [
@@ -67,17 +68,18 @@ def test_copr_macros_for_a_group_without_vendor() -> None:
     assert "vendor" not in copr_macros("@copr", "tools", "31", "")
 
 
-@pytest.mark.parametrize(("arch", "exclusive", "exclude", "excluded"), [
-    ("x86_64", [], [], False),
-    ("x86_64", [], ["x86_64"], True),
-    ("x86_64", [], ["i686", "ppc64le"], False),
-    ("x86_64", ["aarch64"], [], True),
-    ("x86_64", ["x86_64", "aarch64"], [], False),
-    ("s390x", ["x86_64", "noarch"], [], False),  # noarch among the exclusive arches builds anywhere
-    ("x86_64", ["x86_64"], ["x86_64"], True),  # ExcludeArch wins
+@pytest.mark.parametrize(("copr", "owner", "project", "task_id"), [
+    ("alice/hello", "alice", "hello", "alice-hello-fedora-44-x86_64"),
+    ("@copr/tools", "@copr", "tools", "group_copr-tools-fedora-44-x86_64"),
 ])
-def test_arch_exclusion(arch: str, exclusive: list[str], exclude: list[str], excluded: bool) -> None:
-    reason = arch_exclusion(arch, exclusive, exclude)
-    assert (reason is not None) == excluded
-    if reason:
-        assert arch in reason
+def test_copr_option(copr: str, owner: str, project: str, task_id: str) -> None:
+    assert parse_copr_name(copr) == (owner, project)
+    assert copr_chroot_to_task_id(copr, "fedora-44-x86_64") == task_id
+    # Upstream's %buildtag takes what precedes the first dash, build id or not.
+    assert copr_macros(owner, project, task_id, "")["buildtag"] == f".copr{task_id.split('-')[0]}"
+
+
+@pytest.mark.parametrize("copr", ["alice", "/hello", "alice/"])
+def test_copr_option_needs_owner_and_project(copr: str) -> None:
+    with pytest.raises(TaskError, match="owner/project"):
+        parse_copr_name(copr)

@@ -11,7 +11,7 @@ from copr_rpmbuild.config import Config, load_config
 from copr_rpmbuild.distgit import SourceEntry, lookaside_url, parse_sources, repo_path
 from copr_rpmbuild.errors import BuildError, TaskError
 from copr_rpmbuild.main import parser
-from copr_rpmbuild.results import parse_epoch, rpm_results, skipped_results, srpm_results
+from copr_rpmbuild.results import parse_epoch, rpm_results, srpm_results
 from copr_rpmbuild.task import parse_task, task_url
 
 RPM_TASK = {
@@ -138,11 +138,6 @@ def test_rpm_results_shape() -> None:
         {"name": "hello", "epoch": None, "version": "1.0", "release": "1.fc44", "arch": "src"},
         {"name": "hello", "epoch": 2, "version": "1.0", "release": "1.fc44", "arch": "noarch"},
     ]}
-
-
-def test_skipped_results_have_no_packages() -> None:
-    results = skipped_results("ExcludeArch (x86_64) excludes x86_64")
-    assert results["packages"] == [] and results["skipped"] is True and "x86_64" in results["reason"]
 
 
 def test_srpm_results_shape() -> None:
