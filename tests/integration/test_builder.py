@@ -66,8 +66,26 @@ ExcludeArch: s390x
 Tiny.
 %files
 """
+# Tries what issue 18 found: links from the package output folders to the builders' secrets, to
+# /proc/self/environ and to /, a FIFO, a directory, a write into the results, a daemon.
+PLANTER_BUILD = """\
+%build
+echo "building as $(id -un)"
+%install
+mkdir -p %{_rpmdir} %{_srcrpmdir}
+ln -s /root/.ssh/authorized_keys %{_rpmdir}/authorized_keys.rpm
+ln -s /proc/self/environ %{_srcrpmdir}/environ.src.rpm
+ln -s / %{_rpmdir}/slash.rpm
+ln -s /root/.ssh %{_rpmdir}/ssh
+mkfifo %{_rpmdir}/fifo.rpm
+mkdir %{_rpmdir}/planted.rpm
+touch /var/lib/copr-rpmbuild/results/planted 2>/dev/null && echo "results writable" || echo "results read-only"
+cat /root/.ssh/authorized_keys >/dev/null 2>&1 && echo "root key readable" || echo "root key unreadable"
+setsid sleep 600 </dev/null >/dev/null 2>&1 &
+"""
 SPECS = {
     "broken": "%build\necho 'compiler says no' >&2\nexit 1\n",
+    "planter": PLANTER_BUILD,
     "endless": "%build\nwhile :; do sleep 1; done\n",
     "excluded": "ExcludeArch: x86_64\n",
 }
@@ -327,6 +345,37 @@ def test_timeout_interrupts_the_build(builder: Builder, served: dict) -> None:
     assert "Copr build error: build timed out after 3 s" in log
     assert "success" not in builder.results()
     assert not builder.sh(RPMBUILD_RUNNING).ok, "the build's processes outlived the timeout"
+
+
+def test_planted_links_never_reach_the_results(builder: Builder, served: dict) -> None:
+    builder.must("test -s /root/.ssh/authorized_keys")  # the run's key, which sshd authorises
+    result, _ = builder.build("rpm", rpm_task("planter", served["planter"][0]))
+    assert result.ok, result.output
+    assert builder.results() == {"planter-1-1.fc44.noarch.rpm", "planter-1-1.fc44.src.rpm", "planter.spec",
+                                 "build.log", "root.log", "configs.tar.gz", "results.json", "success"}
+    assert builder.must(f"find {RESULTS} -mindepth 1 ! -type f") == ""
+    build_log = builder.read(f"{RESULTS}/build.log")
+    for line in ("building as mockbuild", "results read-only", "root key unreadable"):
+        assert line in build_log.splitlines()
+    log = builder.read(LIVE_LOG)
+    for dropped in ("authorized_keys.rpm is a symbolic link", "environ.src.rpm is a symbolic link",
+                    "slash.rpm is a symbolic link", "fifo.rpm is a FIFO", "planted.rpm is a directory",
+                    "ssh is not a file the build makes"):
+        assert f"Dropped from the results: {dropped}" in log
+    assert "Killed the processes rpmbuild left running as mockbuild" in log
+    assert not builder.sh("pgrep -u mockbuild").ok, "a process of the build outlived it"
+
+
+def test_planted_links_in_an_srpm_build(builder: Builder, served: dict) -> None:
+    # Parsing the spec runs its %(...): as the build user, in the work directory.
+    spec = TINY_SPEC.replace("%description", "%global planted %(ln -s /root/.ssh/authorized_keys "
+                             "%{_srcrpmdir}/key.src.rpm; id -un)\n%description")
+    builder.put(WWW, {"planter.spec": spec})
+    result, _ = builder.build("srpm", srpm_task(1, {"url": f"{HTTP}/planter.spec"}))
+    assert result.ok, result.output
+    assert builder.results() == {"tiny-2.0-1.src.rpm", "planter.spec", "results.json", "success"}
+    assert builder.must(f"find {RESULTS} -mindepth 1 ! -type f") == ""
+    assert "Dropped from the results: key.src.rpm is a symbolic link" in builder.read(LIVE_LOG)
 
 
 def test_excluded_arch_is_not_skipped_by_the_builder(builder: Builder, served: dict) -> None:

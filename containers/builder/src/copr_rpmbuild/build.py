@@ -1,13 +1,15 @@
 """The builds: an SRPM from a link/upload/spec, binary RPMs from dist-git, with rpmbuild.
 
-Upstream's providers/ make the SRPM and builders/mock.py the RPMs; here both are plain rpmbuild.
+Upstream's providers/ make the SRPM and builders/mock.py the RPMs; here both are plain rpmbuild,
+run as the unprivileged build user in the task's work directory. rpmbuild writes its packages
+to <workdir>/out; only the regular files copr-rpmbuild picks there are copied to the resultdir
+(sandbox.collect), with root.log, build.log, the spec, results.json and `success`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +17,14 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .config import Config
+from .configs import archive_configs, build_macros, write_configs
 from .distgit import fetch_sources
 from .download import NETWORK_ATTEMPTS, backoff, download
 from .errors import BuildError
-from .configs import archive_configs, build_macros, write_configs
 from .helpers import copr_macros, define_args, distro_macros, split_chroot
 from .process import LiveLog, capture, run
 from .results import query_package, rpm_results, spec_arch_tags, srpm_results
+from .sandbox import BuildUser, collect, collect_dir, give
 from .task import Task
 
 SUPPORTED_SOURCES = {"link", "upload", "spec"}
@@ -29,19 +32,44 @@ SUPPORTED_SOURCES = {"link", "upload", "spec"}
 
 @dataclass
 class Build:
-    """What one task run shares: configuration, log, and its private work directory."""
+    """What one task run shares: configuration, log, its work directory and build user."""
 
     config: Config
     log: LiveLog
     workdir: Path
+    user: BuildUser | None = None
 
     @property
     def resultdir(self) -> Path:
         return self.config.resultdir
 
+    @property
+    def outdir(self) -> Path:
+        """Where rpmbuild writes packages (the build user's; never the resultdir)."""
+        return self.workdir / "out"
+
+    def prepare(self) -> None:
+        """The work directory and its output folder belong to the build user."""
+        give(self.workdir, self.user)
+        give(self.outdir, self.user)
+
     def rpm_env(self) -> dict[str, str]:
-        # A private HOME: the root account's ~/.rpmmacros must not change what gets built.
-        return dict(os.environ, HOME=str(self.workdir), LC_ALL="C.UTF-8")
+        # A clean environment with a private HOME: nothing of the caller's (an SSH session's,
+        # a container's) reaches the build, and ~/.rpmmacros cannot change what gets built.
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self.workdir), "LC_ALL": "C.UTF-8",
+               "TMPDIR": str(self.workdir)}
+        if self.user is not None:
+            env.update(USER=self.user.name, LOGNAME=self.user.name)
+        return env
+
+    def run(self, command: list[str], timeout: float | None, cwd: Path | None = None) -> int:
+        """Run one step of the build as the build user, its output in the live log."""
+        return run(command, self.log, cwd=cwd or self.workdir, env=self.rpm_env(), timeout=timeout,
+                   grace=self.config.timeout_grace, user=self.user)
+
+    def query(self, command: list[str], what: str) -> str:
+        """A short query (rpmspec, rpm -i) as the build user: specs run code when parsed."""
+        return capture(command, what, user=self.user, env=self.rpm_env(), cwd=self.workdir)
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
         (self.resultdir / name).write_text(json.dumps(data, indent=4))
@@ -65,6 +93,7 @@ def build_srpm(task: Task, build: Build) -> str:
     filename = os.path.basename(str(task.source.get("pkg") or unquote(urlparse(url).path)))
     if not filename.endswith((".src.rpm", ".spec")):
         raise BuildError(f"'{filename}' is neither a .src.rpm nor a .spec file")
+    build.prepare()
     fetched = build.workdir / filename
     download(url, fetched, build.log, build.config.network_timeout)
 
@@ -75,13 +104,13 @@ def build_srpm(task: Task, build: Build) -> str:
         macros.update({"dist": "%{nil}", "_disable_source_fetch": "0"})
         command = ["rpmbuild", "-bs", *define_args({
             "_topdir": str(build.workdir / "rpmbuild"), "_sourcedir": str(build.workdir),
-            "_srcrpmdir": str(build.resultdir), **macros}), str(fetched)]
-        code = run(command, build.log, cwd=build.workdir, env=build.rpm_env(),
-                   timeout=task.timeout or build.config.default_timeout, grace=build.config.timeout_grace)
+            "_srcrpmdir": str(build.outdir), **macros}), str(fetched)]
+        code = build.run(command, timeout=task.timeout or build.config.default_timeout)
         if code != 0:
             raise BuildError(f"rpmbuild -bs exited with {code}")
+        collect_dir(build.outdir, build.resultdir, build.log, lambda name: name.endswith(".src.rpm"))
     else:
-        shutil.copyfile(fetched, build.resultdir / filename)
+        collect(fetched, build.resultdir, build.log)
 
     srpms = sorted(build.resultdir.glob("*.src.rpm"))
     if len(srpms) != 1:
@@ -91,21 +120,22 @@ def build_srpm(task: Task, build: Build) -> str:
     arch_tags = {}
     for distro in task.distributions:
         defines = {**macros, "dist": "%{nil}", **distro_macros(distro, build.config.rawhide_version)}
-        arch_tags[distro] = spec_arch_tags(spec, defines)
+        arch_tags[distro] = spec_arch_tags(spec, defines, build.query)
     build.log.write(f"Built {srpms[0].name}")
     return build.succeed(srpm_results(header, arch_tags))
 
 
 def extract_spec(srpm: Path, build: Build) -> Path:
-    """Unpack the spec of a source RPM into the resultdir."""
+    """Unpack the spec of a source RPM (as the build user) and copy it to the resultdir."""
     unpacked = build.workdir / "unpacked"
-    capture(["rpm", "-i", "--nodeps", "--nosignature", "--nodigest",
-             "--define", f"_topdir {unpacked}", str(srpm)], f"unpacking {srpm.name}")
+    build.query(["rpm", "-i", "--nodeps", "--nosignature", "--nodigest",
+                 "--define", f"_topdir {unpacked}", str(srpm)], f"unpacking {srpm.name}")
     specs = sorted((unpacked / "SPECS").glob("*.spec"))
     if len(specs) != 1:
         raise BuildError(f"{srpm.name} holds {len(specs)} spec files, expected one")
-    target = build.resultdir / specs[0].name
-    shutil.copyfile(specs[0], target)
+    target = collect(specs[0], build.resultdir, build.log)
+    if target is None:
+        raise BuildError(f"the spec of {srpm.name} is not a regular file")
     return target
 
 
@@ -122,19 +152,18 @@ def locate_spec(checkout: Path, package_name: str) -> Path:
 
 def clone(task: Task, checkout: Path, build: Build) -> None:
     """Clone the task's dist-git repository at its commit, retrying a flaky network."""
-    grace = build.config.timeout_grace
     network = build.config.network_timeout * 5
     for attempt in range(1, NETWORK_ATTEMPTS + 1):
-        shutil.rmtree(checkout, ignore_errors=True)
-        if run(["git", "clone", "--quiet", task.git_repo, str(checkout)], build.log,
-               timeout=network, grace=grace) == 0:
+        if build.run(["rm", "-rf", str(checkout)], timeout=network) != 0:
+            raise BuildError(f"cannot remove {checkout.name} before cloning")
+        if build.run(["git", "clone", "--quiet", task.git_repo, str(checkout)], timeout=network) == 0:
             break
         if attempt == NETWORK_ATTEMPTS:
             raise BuildError(f"git clone {task.git_repo} failed")
         build.log.write(f"  git clone attempt {attempt} failed; retrying")
         time.sleep(backoff(attempt))
-    if task.git_hash and run(["git", "-C", str(checkout), "checkout", "--quiet", task.git_hash],
-                             build.log, timeout=network, grace=grace) != 0:
+    if task.git_hash and build.run(["git", "-C", str(checkout), "checkout", "--quiet", task.git_hash],
+                                   timeout=network) != 0:
         raise BuildError(f"git checkout {task.git_hash} failed")
 
 
@@ -148,13 +177,15 @@ def build_rpm(task: Task, build: Build) -> str:
     _, arch = split_chroot(task.chroot)
     write_configs(task.record, build.config)
     try:
+        build.prepare()
         checkout = build.workdir / (task.package_name or "package")
         with build.log.copy_to(build.resultdir / "root.log"):
             clone(task, checkout, build)
             spec = locate_spec(checkout, task.package_name)
             fetch_sources(checkout, task.git_repo, task.lookaside_url or build.config.lookaside_url,
                           build.config.clone_path_prefix, build.log, build.config.network_timeout)
-            shutil.copyfile(spec, build.resultdir / spec.name)
+            if collect(spec, build.resultdir, build.log) is None:
+                raise BuildError(f"{spec.name} is not a regular file")
             macros = build_macros(task.record, build.config)
             build.log.write(f"Buildroot of {task.chroot}: the builder's own rpmbuild, target {arch}, "
                             + ", ".join(f"%{name} {value}" for name, value in macros.items()))
@@ -162,9 +193,9 @@ def build_rpm(task: Task, build: Build) -> str:
             "_topdir": str(build.workdir / "rpmbuild"),
             "_sourcedir": str(checkout),
             "_specdir": str(checkout),
-            "_rpmdir": str(build.resultdir),
-            "_srcrpmdir": str(build.resultdir),
-            # Flat result directory, as the backend expects, instead of per-arch subfolders.
+            "_rpmdir": str(build.outdir),
+            "_srcrpmdir": str(build.outdir),
+            # Flat output directory, as the backend expects, instead of per-arch subfolders.
             "_rpmfilename": "%%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm",
             "_build_id_links": "none",
             # As on a builder of the chroot's architecture: rpmbuild checks a noarch package's
@@ -177,12 +208,11 @@ def build_rpm(task: Task, build: Build) -> str:
         for option in task.without_opts:
             command += ["--without", option]
         with build.log.copy_to(build.resultdir / "build.log"):
-            code = run(command + [str(spec)], build.log, cwd=checkout, env=build.rpm_env(),
-                       timeout=task.timeout or build.config.default_timeout,
-                       grace=build.config.timeout_grace)
+            code = build.run(command + [str(spec)], timeout=task.timeout or build.config.default_timeout,
+                             cwd=checkout)
         if code != 0:
             raise BuildError(f"rpmbuild -ba exited with {code}")
-        built = sorted(build.resultdir.glob("*.rpm"))
+        built = collect_dir(build.outdir, build.resultdir, build.log, lambda name: name.endswith(".rpm"))
         if not built:
             raise BuildError("rpmbuild produced no packages")
         packages = [query_package(path) for path in built]

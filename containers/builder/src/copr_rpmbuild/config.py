@@ -23,6 +23,7 @@ class Config:
     pidfile: Path = Path("/var/lib/copr-rpmbuild/pid")
     logger_pidfile: Path = Path("/var/lib/copr-rpmbuild/logger_pid")
     lockfile: Path = Path("/var/lib/copr-rpmbuild/lockfile")
+    build_user: str = "mockbuild"
     rpm_vendor_copr_name: str = "Copr harness"
     lookaside_url: str = "{scheme}://{netloc}/repo/pkgs"
     clone_path_prefix: str = "/git/"

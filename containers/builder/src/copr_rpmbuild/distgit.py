@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 
 from .download import Log, download
 from .errors import BuildError
+from .sandbox import read_text
 
 
 @dataclass
@@ -66,7 +67,9 @@ def fetch_sources(checkout: Path, git_repo: str, base: str, clone_path_prefix: s
     if not listing.is_file():
         log.write("No sources file: nothing to fetch from the lookaside cache")
         return
-    for entry in parse_sources(listing.read_text()):
+    # Read without following a link: the checkout is the build user's (a `sources` link to a
+    # secret file would put its lines in the error message).
+    for entry in parse_sources(read_text(listing)):
         if entry.hashtype not in hashlib.algorithms_available:
             raise BuildError(f"sources file: unknown hash type {entry.hashtype}")
         target = checkout / entry.filename

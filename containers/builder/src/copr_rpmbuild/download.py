@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from .errors import BuildError, TaskError
+from .sandbox import create_file
 
 # dist-git and the frontend restart during a release window: network steps retry for about 30 s.
 NETWORK_ATTEMPTS = 6
@@ -30,7 +32,8 @@ def download(url: str, target: Path, log: Log, timeout: float,
     parsed = urlparse(url)
     if parsed.scheme == "file":
         try:
-            shutil.copyfile(unquote(parsed.path), target)
+            with open(unquote(parsed.path), "rb") as source, os.fdopen(create_file(target), "wb") as copy:
+                shutil.copyfileobj(source, copy)
         except OSError as error:
             raise BuildError(f"cannot read {url}: {error.strerror}") from None
         return
@@ -45,7 +48,8 @@ def download(url: str, target: Path, log: Log, timeout: float,
                     raise requests.ConnectionError(f"HTTP {response.status_code}")
                 if response.status_code >= 400:
                     raise BuildError(f"downloading {url} failed: HTTP {response.status_code}")
-                with target.open("wb") as handle:
+                # The target folder is the build user's: create the file without following a link.
+                with os.fdopen(create_file(target), "wb") as handle:
                     for chunk in response.iter_content(65536):
                         handle.write(chunk)
                 return

@@ -25,6 +25,7 @@ from .config import DEFAULT_CONFIG, Config, load_config
 from .configs import write_configs
 from .errors import BuildError, Canceled, TaskError
 from .process import LiveLog, _on_cancel, quote
+from .sandbox import build_user, kill_processes
 from .task import Request, get_task, parse_task
 
 
@@ -66,8 +67,14 @@ def perform(request: Request, config: Config, log: LiveLog, workdir: Path) -> st
     task = parse_task(record, request.kind)
     log.write(f"Task {task.task_id} ({task.kind.upper()} build of {task.project_owner}/"
               f"{task.project_name}" + (f", chroot {task.chroot}" if task.chroot else "") + ")")
-    build = Build(config, log, workdir)
-    return build_srpm(task, build) if task.kind == "srpm" else build_rpm(task, build)
+    user = build_user(config.build_user)
+    log.write(f"Building as {user.name} (uid {user.uid}) in {workdir}" if user
+              else f"Building as uid {os.geteuid()} in {workdir}")
+    build = Build(config, log, workdir, user)
+    try:
+        return build_srpm(task, build) if task.kind == "srpm" else build_rpm(task, build)
+    finally:
+        kill_processes(user)
 
 
 def run_task(args: argparse.Namespace, config: Config, echo: TextIO | None) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from .errors import BuildError, Canceled
+from .sandbox import BuildUser, kill_processes
 
 TIMEOUT_LINE = "Copr timeout => sending INT"
 
@@ -87,19 +88,19 @@ def _on_cancel(signum: int, frame: object) -> None:
 
 def run(command: list[str], log: LiveLog, *, cwd: Path | None = None, timeout: float | None = None,
         grace: float = 10.0, env: dict[str, str] | None = None,
-        user: str | None = None) -> int:
+        user: BuildUser | None = None) -> int:
     """Run a command with its output in the live log; return its exit code.
 
     The command leads its own process group (as `user` when given). When `timeout` runs out the
     group gets SIGINT (and the log one line saying so), then SIGKILL if anything of it still runs
     `grace` seconds later; a cancel signal does the same without the timeout line. Raises
-    BuildError on timeout and Canceled when the task was canceled meanwhile.
+    BuildError on timeout and Canceled when the task was canceled meanwhile. Whatever the build
+    user still runs when the command ends (a daemon it forked) is killed.
     """
     log.write("Running: " + " ".join(quote(part) for part in command))
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, errors="replace", process_group=0,
-        user=user, group=user, extra_groups=[] if user else None,
+        stderr=subprocess.STDOUT, text=True, errors="replace", process_group=0, **_as(user),
     )
     timed_out, finished = threading.Event(), threading.Event()
     timers: list[threading.Timer] = []
@@ -149,6 +150,8 @@ def run(command: list[str], log: LiveLog, *, cwd: Path | None = None, timeout: f
         finished.set()
         for timer in list(timers):
             timer.cancel()
+        if user is not None and kill_processes(user):
+            log.write(f"Killed the processes {command[0]} left running as {user.name}")
     if timed_out.is_set():
         raise BuildError(f"build timed out after {timeout:g} s")
     if _Current.canceled:
@@ -161,11 +164,23 @@ def quote(part: str) -> str:
     return part if re.fullmatch(r"[\w@%+=:,./-]+", part) else "'" + part.replace("'", "'\\''") + "'"
 
 
-def capture(command: list[str], what: str, user: str | None = None) -> str:
+def _as(user: BuildUser | None) -> dict:
+    """Popen arguments that run a child as `user` with no supplementary groups."""
+    if user is None:
+        return {}
+    return {"user": user.uid, "group": user.gid, "extra_groups": []}
+
+
+def capture(command: list[str], what: str, user: BuildUser | None = None,
+            env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
     """Run a short query (rpm -qp, rpmspec -q) and return its stdout; BuildError if it fails."""
-    result = subprocess.run(command, capture_output=True, text=True, errors="replace",
-                            stdin=subprocess.DEVNULL, user=user, group=user,
-                            extra_groups=[] if user else None)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, errors="replace", timeout=600,
+                                stdin=subprocess.DEVNULL, env=env, cwd=cwd, **_as(user))
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"{what} did not end within 600 s") from None
+    finally:
+        kill_processes(user)
     if result.returncode != 0:
         detail = "; ".join(line for line in result.stderr.splitlines()
                            if line.strip() and not line.startswith("rpm: "))
