@@ -1,7 +1,6 @@
 """copr-rpmbuild (containers/builder/src/copr_rpmbuild): task records, sources files, lookaside URLs, results."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
