@@ -96,3 +96,19 @@ def test_build_user() -> None:
         build_user("root")
     nobody = build_user("nobody")
     assert nobody is not None and nobody.uid != 0
+
+
+def test_a_sources_link_to_a_secret_is_not_read(tmp_path: Path) -> None:
+    # A dist-git repository whose `sources` links to root's key: its lines must not reach the log.
+    from copr_rpmbuild.distgit import fetch_sources
+
+    secret = tmp_path / "id_ed25519"
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "sources").symlink_to(secret)
+    log = Lines()
+    with pytest.raises(BuildError) as error:
+        fetch_sources(checkout, "http://distgit/git/a/p/x", "http://distgit/repo/pkgs", "/git/", log, 1)
+    assert "sources is a symbolic link" in str(error.value)
+    assert "PRIVATE KEY" not in str(error.value) + "".join(log.lines)
