@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from harness import wait
-from harness.engine import Engine
+from harness.podman.engine import Engine
 from harness.naming import resource_name
 
 from ..support.srpms import make_srpm
