@@ -51,12 +51,35 @@ def real(engine: Engine, built_images: dict) -> Iterator[RealStack]:
         yield RealStack(engine, client_view(engine, info), up_seconds)
 
 
+def health(real: RealStack) -> requests.Response:
+    return requests.get(f"{real.stack.env['BACKEND_URL']}/health", timeout=10)
+
+
+def test_health_means_ready_to_take_a_build(real: RealStack) -> None:
+    assert health(real).ok
+    real.exec("svc", "stop", "copr-backend-build")
+    try:
+        stopped = health(real)
+        assert stopped.status_code == 503 and stopped.json()["copr-backend-build"] is False
+    finally:
+        real.exec("svc", "start", "copr-backend-build")
+
+    def ready() -> None:
+        answer = health(real)
+        if not answer.ok:
+            raise wait.NotYet(f"/health answered {answer.status_code}: {answer.text}")
+
+    wait.until(ready, what="the backend's /health after its build dispatcher restarted", timeout=60)
+
+
 def build_state(stack: Stack, build_id: int) -> str:
     return requests.get(f"{stack.frontend_url}/api_3/build/{build_id}", timeout=10).json()["state"]
 
 
-def test_the_backend_is_upstreams_2_11(real: RealStack) -> None:
-    assert real.exec("rpm", "-q", "copr-backend").strip().startswith("copr-backend-2.11-")
+def test_the_backend_is_upstreams_2_11(real: RealStack, cli) -> None:
+    shown = cli("exec", "--run-id", real.stack.run_id, "backend", "--", "rpm", "-q", "copr-backend")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip().startswith("copr-backend-2.11-"), shown.stdout
     # Upstream's module, not the stand-in's: 2.11's worker has the builder version gate.
     source = real.exec("python3", "-c", "import copr_backend.background_worker_build as m; "
                                         "print(open(m.__file__).read())")
