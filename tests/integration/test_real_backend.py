@@ -133,3 +133,11 @@ def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, t
     worker_log = real.exec("cat", "/var/log/copr-backend/worker.log")
     assert f"Finished build: id={build_id} failed=False" in worker_log, worker_log[-2000:]
     assert "Worker succeeded build" in worker_log
+    # The project's actions ran in the glue's action worker: key generation, then createrepo
+    # (2.11's build worker waits for that repository before it builds).
+    actions = real.exec("cat", "/var/log/copr-backend/actions.log")
+    for kind in ("GenerateGpgKey", "Createrepo"):
+        ran = [line for line in actions.splitlines() if f"running <{kind}(Action)" in line]
+        assert ran, f"no {kind} action in actions.log:\n{actions[-2000:]}"
+    assert actions.count("ended: success") >= 2, actions[-2000:]
+
