@@ -72,7 +72,7 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
         key, _, value = line.removeprefix("export ").partition("=")
         env[key] = value
     junit = folder / f"{suite}.junit.xml"
-    env[build_recorder.VARIABLE] = str((folder / build_times.DELETED_LOG).resolve())
+    env = build_recorder.subprocess_env(env, folder / build_times.DELETED_LOG)
     if not any(arg == "-n" or arg.startswith("-n") for arg in pytest_args):
         pytest_args = ["-n", "auto", *pytest_args]  # tests make their own projects: parallel-safe
     command = [sys.executable, "-m", "pytest", str(SUITES / suite), f"--junitxml={junit}",
