@@ -46,7 +46,8 @@ def test_suite_page_has_three_charts_the_test_table_and_relative_log_links(tmp_p
         "bring-up timeline", "builds timeline", "seconds from submit to finished"]
     assert "<h2>Bring-up: 7.8s</h2>" in page
     assert "median 5.0s, p90 9.5s" in page and "10 builds" in page
-    assert "<strong>1 passed, 1 failed, 1 skipped</strong>" in page
+    assert '<div class="banner failed" role="status">FAILED<small>1 failed, 1 passed, ' in page
+    assert "1 expected failure, 1 skipped" in page
     assert "test_build_&lt;fails&gt;" in page and "state was &lt;failed&gt; &amp; more" in page
     assert "<title>sanity &lt;run r1&gt;</title>" in page
     assert '<a href="logs/frontend.log">frontend.log</a>' in page
@@ -67,12 +68,12 @@ def test_build_bars_wait_then_run_and_outline_what_failed():
         by_lane.setdefault(bar.lane, []).append(bar)
     failed = by_lane["#6 @copr/team"]
     assert [(b.phase, b.start - fx.T, b.end - fx.T, b.ok) for b in failed] == [
-        ("waiting", 13, 15, True), ("running", 15, 18, False)]
+        ("waiting", 13, 15, True), ("failed", 15, 18, False)]
     running = by_lane["#11 alice/demo"]
     assert running[-1].end == fx.NOW and running[-1].ok  # still running: drawn up to now
     canceled = pages.build_bars([{"id": 1, "project": "p", "state": "canceled",
                                          "submitted": 5.0, "started": None, "ended": 9.0}], 20.0)
-    assert [(b.phase, b.end, b.ok) for b in canceled] == [("waiting", 9.0, False)]
+    assert [(b.phase, b.end, b.ok) for b in canceled] == [("failed", 9.0, False)]
 
 
 def test_latencies_are_submit_to_finished_of_finished_builds_only():
@@ -188,7 +189,7 @@ def check_histogram(image: png_pixels.Image, origin: tuple[int, int], histogram:
 
 def test_suite_page_in_chromium_draws_every_bar_and_column_where_expected(tmp_path):
     image = screenshot(tmp_path, "suite", suite_html(tmp_path))
-    bringup_bars = pages.event_bars(fx.bringup())
+    bringup_bars = pages.bringup_bars(fx.bringup())
     bringup = Timeline.fit(bringup_bars)
     builds, build_bars = pages.builds_timeline(fx.builds(), fx.NOW)
     histogram, marks = pages.latency_histogram(pages.latencies(fx.builds()))
@@ -208,7 +209,7 @@ def test_rehearsal_page_in_chromium_draws_the_window_histogram_and_bring_up(tmp_
         summary, fx.bringup(), fx.builds(), [Path("logs/backend.log")]))
     window, window_bars = pages.window_timeline(summary)
     histogram, marks = pages.latency_histogram(pages.latencies(fx.builds()))
-    bringup_bars = pages.event_bars(fx.bringup())
+    bringup_bars = pages.bringup_bars(fx.bringup())
     bringup = Timeline.fit(bringup_bars)
     first, second, third = origins(image, [window, histogram, bringup])
     assert window.lanes == ["backend", "frontend", "build 12", "build 13"]
