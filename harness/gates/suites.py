@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from harness import interrupts, paths, progress, stack
@@ -13,7 +14,7 @@ from harness.gates import build_recorder
 from harness.paths import ROOT
 from harness.podman.engine import Engine
 from harness.processes import stop_group
-from harness.reports import build_times, pages
+from harness.reports import build_times, publish
 
 SUITES = ROOT / "tests"
 # pytest's exit codes (pytest.ExitCode) as the harness's: no test matched and usage errors are
@@ -104,6 +105,7 @@ def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, sui
     seconds and creates nothing."""
     if not collected:
         collect(suite, pytest_args)
+    started, code = time.time(), None
     existing = stack.runs(engine).get(run_id)
     info = existing
     if existing is not None:
@@ -121,20 +123,23 @@ def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, sui
                 if isinstance(sys.exc_info()[1], KeyboardInterrupt):
                     engine.remove_run(run_id)
             else:
-                _finish(engine, info, suite, keep)
+                _finish(engine, info, suite, keep, (scenario_path, scenario, started, code))
     return code
 
 
-def _finish(engine: Engine, info: stack.RunInfo, suite: str, keep: bool) -> None:
-    """Save logs, build times and the HTML report; remove the run unless kept."""
+def _finish(engine: Engine, info: stack.RunInfo, suite: str, keep: bool,
+            run_facts: tuple[Path, object, float, int | None]) -> None:
+    """Save logs, build times and the reports (`publish.suite`: run.json, the page, summary.md);
+    remove the run unless kept. `run_facts`: scenario path and model, start time, pytest's code."""
     folder = stack.save_logs(engine, info.run_id, stack.containers_of(info))
     progress.say(f"container logs saved in {folder}")
     report_folder = paths.run_dir(info.run_id)
     build_times.save(info.run_id, report_folder)
-    if (report_folder / f"{suite}.junit.xml").exists():
-        page = pages.write_suite(report_folder, suite,
-                                        f"copr-harness {suite} suite, run {info.run_id}")
-        progress.say(f"HTML report: {page}")
+    scenario_path, scenario, started, code = run_facts
+    try:
+        publish.suite(report_folder, suite, info.run_id, scenario_path, scenario, started, code)
+    except Exception as error:  # noqa: BLE001 - a report bug must not leave the stack running
+        progress.say(f"could not write the reports: {type(error).__name__}: {error}")
     if keep:
         progress.say(f"keeping run {info.run_id}: 'copr-harness down --run-id {info.run_id}'")
     else:
