@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The gate's scenario (default: scenarios/default.yaml) and any other `copr-harness sanity` options.
+SCENARIO ?=
+SANITY_ARGS ?=
 
 .PHONY: all sanity test unit integration deps system-deps images bench clean
 
@@ -23,8 +26,9 @@ $(STAMP): pyproject.toml
 deps: system-deps $(STAMP)
 
 ## The pre-release gate: bring the stack up, run the sanity suite, tear down.
+## make sanity SCENARIO=scenarios/x.yaml SANITY_ARGS="-k smoke"
 sanity: deps
-	$(BIN)/copr-harness sanity
+	$(BIN)/copr-harness sanity $(if $(SCENARIO),--scenario $(SCENARIO)) $(SANITY_ARGS)
 
 ## The harness's own tests: unit (no Podman) and integration (real Podman).
 test: deps
