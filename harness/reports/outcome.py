@@ -16,7 +16,7 @@ CSS = f"""
 table.record td {{ border: none; padding: 1px 12px 1px 0; font-size: 13px; }}
 .failure {{ border-left: 6px solid {FAILED_COLOR}; padding: 4px 12px; margin: 0 0 16px; }}
 .failure h3 {{ margin: 4px 0; font-size: 15px; word-break: break-all; }}
-.failure pre {{ background: #f6f8fa; padding: 8px; overflow-x: auto; white-space: pre-wrap; }}
+.failure pre {{ background: #f6f8fa; padding: 8px; overflow: auto; max-height: 40em; white-space: pre-wrap; }}
 """
 
 

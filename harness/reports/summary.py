@@ -15,6 +15,8 @@ FILE = "summary.md"
 TMT_FILE = "tmt-results.yaml"  # the tmt plan copies it to $TMT_TEST_DATA/results.yaml
 TMT_RESULTS = {"passed": "pass", "xfailed": "pass", "failed": "fail", "error": "error",
                "skipped": "skip"}
+LABELS = {"total_seconds": "run {} s", "bringup_seconds": "bring-up {} s", "builds": "{} builds",
+          "build_latency_p50": "build latency p50 {} s", "build_latency_p90": "p90 {} s"}
 MAX_TRACEBACK = 6000  # characters of a failure kept in summary.md (GitHub caps a summary)
 
 
@@ -29,9 +31,10 @@ def markdown(title: str, verdict: str, cases: list[Case], record: dict | None) -
              f"**{counts_line(totals(cases))}**", ""]
     if record:
         timings = record.get("timings", {})
-        figures = [f"{name.replace('_', ' ')} {value}" for name, value in timings.items()]
-        lines += [f"Scenario `{record['scenario']['path']}` (sha256 `{record['scenario']['sha256'][:12]}`); "
-                  + "; ".join(figures), ""]
+        figures = [LABELS.get(name, name.replace("_", " ") + " {}").format(value)
+                   for name, value in timings.items()]
+        lines += [f"Scenario `{record['scenario']['path']}` (sha256 `{record['scenario']['sha256'][:12]}`) · "
+                  + " · ".join(figures), ""]
         lines += ["| component | packages |", "|---|---|"]
         for name, component in record.get("components", {}).items():
             lines.append(f"| {name} | " + ", ".join(f"`{p['nvr']}` ({p['source']})"
