@@ -94,3 +94,22 @@ def test_a_package_source_comes_from_the_scenario_when_it_says(tmp_path):
         rpm = None
 
     assert [run_record.source_of(v) for v in (Given(), Prebuilt(), FromSpec())] == ["pypi", "rpm", "spec"]
+
+
+def test_a_rehearsal_leaves_its_record_with_both_package_sets_and_a_summary(tmp_path, monkeypatch):
+    from harness.paths import ROOT
+
+    monkeypatch.setattr("harness.paths.REPORTS", tmp_path)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    folder = tmp_path / "r2"
+    folder.mkdir()
+    path, scenario = load_scenario(ROOT / "scenarios" / "migration-fails.yaml")
+    publish.rehearsal(folder, "r2", path, scenario, fx.T, fx.rehearsal_summary(), [Path("logs/backend.log")])
+    record = run_record.load(folder)
+    assert record["kind"] == "rehearsal" and record["verdict"] == "failed"
+    assert set(record["package_sets"]) == {"production", "candidate"}
+    assert record["rules"] == {"rpm-transactions": True, "builds-completed": False}
+    page = (folder / "rehearsal.html").read_text()
+    assert page.index('<div class="banner failed"') < page.index(record["scenario"]["sha256"][:12])
+    assert "builds-completed" in (folder / summary.FILE).read_text()
+    assert [r["run_id"] for r in history.runs(tmp_path)] == ["r2"]
