@@ -3,7 +3,6 @@ newest first, with its verdict, gate and bring-up times, build latency, and a sm
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 
