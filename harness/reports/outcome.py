@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from harness.reports.junit_html import Case
+from harness.reports.junit_html import Case, slowest
 
 PASSED_COLOR, FAILED_COLOR = "#009E73", "#D55E00"  # Okabe-Ito bluish green and vermillion
 CSS = f"""
@@ -72,7 +72,7 @@ def failures_section(found: list[Case], build_logs: dict[str, list[Path]]) -> st
 
 def slowest_section(found: list[Case], count: int = 10) -> str:
     """The slowest tests, slowest first (where the gate's time goes)."""
-    slow = sorted(found, key=lambda c: -c.seconds)[:count]
+    slow = slowest(found, count)
     if not slow:
         return ""
     rows = "".join(f"<tr><td>{c.seconds:.1f}s</td><td>{escape(c.nodeid)}</td>"
