@@ -141,7 +141,7 @@ def builds_timeline(builds: list[dict], now: float, expected: set[int] = frozens
                     ) -> tuple[Timeline, list[Bar]]:
     """The builds' bars and where they go (narrower lanes when there are many builds)."""
     bars = build_bars(builds[-MAX_BUILD_LANES:], now, expected)
-    return Timeline.fit(bars, lane_height=22 if len(builds) <= 30 else 14, left=260), bars
+    return Timeline.fit(bars, lane_height=22 if len(builds) <= 30 else 14, left=330), bars
 
 
 def builds_section(builds: list[dict], now: float, expected: set[int] = frozenset()) -> str:

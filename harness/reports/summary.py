@@ -37,8 +37,8 @@ def markdown(title: str, verdict: str, cases: list[Case], record: dict | None) -
                   + " · ".join(figures), ""]
         lines += ["| component | packages |", "|---|---|"]
         for name, component in record.get("components", {}).items():
-            lines.append(f"| {name} | " + ", ".join(f"`{p['nvr']}` ({p['source']})"
-                                                    for p in component["packages"]) + " |")
+            lines.append(f"| {name} | " + (", ".join(f"`{p['nvr']}` ({p['source']})"
+                                                     for p in component["packages"]) or "none") + " |")
         lines.append("")
     for case in (c for c in cases if c.failed):
         lines += [f"<details><summary>❌ <code>{escape(case.nodeid)}</code>: "
@@ -70,7 +70,7 @@ def tmt_results(cases: list[Case], logs: list[str]) -> list[dict]:
     for case in cases:
         name = "/" + "/".join([*case.classname.split("."), case.name])
         entry = {"name": name, "result": TMT_RESULTS[case.outcome],
-                 "duration": _duration(case.seconds), "log": logs}
+                 "duration": _duration(case.seconds), "log": list(logs)}
         if case.outcome == "xfailed":
             entry["note"] = f"expected failure: {case.message}"[:200]
         elif case.failed:
