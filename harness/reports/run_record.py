@@ -106,6 +106,15 @@ def timings(folder: Path, started: float, ended: float) -> dict[str, Any]:
     return found
 
 
+def shown_path(path: Path) -> str:
+    """A scenario's path as a reader knows it: relative to the harness's root when inside it
+    (scenarios/default.yaml), else as given."""
+    try:
+        return str(path.resolve().relative_to(ROOT.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
@@ -116,7 +125,7 @@ def write(folder: Path, kind: str, run_id: str, scenario_path: Path, scenario: A
     """Write `folder`/run.json; its path."""
     record = {
         "kind": kind, "run_id": run_id, "verdict": verdict,
-        "scenario": {"path": str(scenario_path),
+        "scenario": {"path": shown_path(Path(scenario_path)),
                      "sha256": hashlib.sha256(Path(scenario_path).read_bytes()).hexdigest()},
         "package_sets": {s: components(scenario, s) for s in package_sets},
         "harness": harness_info(), "tools": tools(), "host": host(),

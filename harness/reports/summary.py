@@ -15,7 +15,7 @@ FILE = "summary.md"
 TMT_FILE = "tmt-results.yaml"  # the tmt plan copies it to $TMT_TEST_DATA/results.yaml
 TMT_RESULTS = {"passed": "pass", "xfailed": "pass", "failed": "fail", "error": "error",
                "skipped": "skip"}
-LABELS = {"total_seconds": "run {} s", "bringup_seconds": "bring-up {} s", "builds": "{} builds",
+LABELS = {"total_seconds": "run {} s", "bringup_seconds": "bring-up {} s", "builds": "builds {}",
           "build_latency_p50": "build latency p50 {} s", "build_latency_p90": "p90 {} s"}
 MAX_TRACEBACK = 6000  # characters of a failure kept in summary.md (GitHub caps a summary)
 

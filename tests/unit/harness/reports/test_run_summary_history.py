@@ -31,7 +31,7 @@ def test_a_suite_run_leaves_its_record_page_summary_and_tmt_results(tmp_path, mo
     folder = write_run(tmp_path, "r1", fx.T, fx.JUNIT, 1)
     record = json.loads((folder / "run.json").read_text())
     path, scenario = load_scenario(None)
-    assert record["scenario"] == {"path": str(path),
+    assert record["scenario"] == {"path": "scenarios/default.yaml",
                                   "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     frontend = record["components"]["frontend"]["packages"]
     assert frontend and all(p["source"] in ("spec", "rpm") for p in frontend)
