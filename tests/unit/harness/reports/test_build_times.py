@@ -125,3 +125,18 @@ def test_every_python_process_of_a_suite_records_deletes_copr_cli_too(tmp_path):
     run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                          cwd=tmp_path, check=True)
     assert run.stdout.strip() == "False"
+
+
+def test_the_suites_sitecustomize_still_runs_the_one_it_shadows(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "sitecustomize.py").write_text("import os\nos.environ['SHADOWED_RAN'] = 'yes'\n")
+    env = build_recorder.subprocess_env(dict(os.environ, PYTHONPATH=str(other)),
+                                        tmp_path / build_times.DELETED_LOG)
+    run = subprocess.run([sys.executable, "-c", "import os; print(os.environ.get('SHADOWED_RAN'))"],
+                         env=env, capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert run.stdout.strip() == "yes", run.stderr
