@@ -100,3 +100,11 @@ def test_plan_upgrades_the_packages_the_scenario_gives_a_component(tmp_path):
     _, scenario = load_scenario(path)
     backend = next(step for step in make(scenario).steps if step.component == "backend")
     assert backend.upgrades == {"copr-backend-glue": ("0.9-1", "1.0-1")}
+
+
+def test_the_run_record_lists_the_packages_the_scenario_gives_a_component():
+    from harness.reports.run_record import components
+    _, scenario = load_scenario(ROOT / "scenarios" / "real-backend.yaml")
+    backend = components(scenario, "candidate")["backend"]["packages"]
+    assert [p["nvr"] for p in backend] == ["obs-signd-2.6.1-1", "copr-backend-2.11-1",
+                                           "copr-backend-glue-1.0-1"]
