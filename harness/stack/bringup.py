@@ -29,7 +29,8 @@ from harness.stack.registry import LABEL_COMPONENTS, LABEL_PACKAGE_SET, RunInfo,
 
 def new_secrets() -> dict[str, str]:
     """Passwords and keys made for one run only (never written into the project)."""
-    made = {"db_password": secrets.token_urlsafe(18), "backend_password": secrets.token_urlsafe(18)}
+    made = {name: secrets.token_urlsafe(18)
+            for name in ("db_password", "backend_password", "broker_password")}
     with tempfile.TemporaryDirectory() as tmp:
         key = Path(tmp) / "id"
         result = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "copr-harness",

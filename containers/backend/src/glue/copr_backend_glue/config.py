@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from copr_backend_glue import msgbus
+
 CONFIG = Path("/etc/copr/copr-be.conf")
 HOME = Path("/var/lib/copr")
 DESTDIR = "/var/lib/copr/public_html/results"
@@ -101,12 +103,27 @@ def write_all(env: dict[str, str], user: str = "copr", root: Path = Path("/")) -
     _write(builder_config, ssh_config(Path("/") / key.relative_to(root)), 0o600, owner)
     conf = backend_conf(env, Path("/") / builder_config.relative_to(root))
     _write(root / CONFIG.relative_to("/"), conf, 0o640, (0, owner[1]) if owner else None)
+    write_msgbus(env, root, (0, owner[1]) if owner else None)
+
+
+def write_msgbus(env: dict[str, str], root: Path, owner: tuple[int, int] | None) -> None:
+    """The message bus files (the broker's password: readable by root and copr's group), or
+    none: a stack without a broker leaves no bus behind from an earlier configuration."""
+    bus_dir = root / msgbus.BUS_DIR.relative_to("/")
+    files = msgbus.wanted(env)
+    if files is None:
+        for name in (msgbus.BUS_CONF, msgbus.TOML):
+            (bus_dir / name).unlink(missing_ok=True)
+        return
+    # The TOML first: a bus .conf must never name a file that is not there yet.
+    for name in (msgbus.TOML, msgbus.BUS_CONF):
+        _write(bus_dir / name, files[name], 0o640, owner)
 
 
 def main() -> int:
     try:
         write_all(dict(os.environ))
-    except (MissingSetting, KeyError) as error:
+    except (MissingSetting, KeyError, ValueError) as error:
         print(f"copr-backend-glue: {error}", file=sys.stderr)
         return 2
     return 0
