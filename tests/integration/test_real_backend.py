@@ -16,10 +16,14 @@ import requests
 
 from harness import wait
 from harness.podman.engine import Engine
+from harness.model.components import all_components
 from harness.naming import resource_name
+from harness.stack.probes import wait_ready
 
+from ..support.copr_messages import Collector, check_build
 from ..support.srpms import make_srpm
 from .copr_stack import Stack, client_view, running
+from .run_secrets import stack_env
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +39,12 @@ class RealStack:
         self.stack = stack
         self.up_seconds = up_seconds
         self.backend = resource_name(stack.run_id, "backend")
+        self.broker = resource_name(stack.run_id, "broker")
+
+    def collector(self) -> Collector:
+        """A consumer of every message on the run's broker, from now on."""
+        port = self.engine.published_port(self.broker, 5672)
+        return Collector("127.0.0.1", port, stack_env(self.engine, self.broker, "BROKER_PASSWORD"))
 
     def exec(self, *command: str) -> str:
         result = self.engine.exec(self.backend, list(command))
@@ -88,24 +98,33 @@ def test_the_backend_is_upstreams_2_11(real: RealStack, cli) -> None:
                                       "print(hasattr(copr_common.lock, 'lock'))").strip() == "True"
 
 
-def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, tmp_path: Path) -> None:
-    stack = real.stack
+def submit(stack: Stack, tmp_path: Path) -> tuple[str, int]:
+    """A new project with one build of hello submitted: (project, build id)."""
     project = f"r{secrets.token_hex(4)}"
     created = stack.copr("create", project, "--chroot", CHROOT)
     assert created.returncode == 0, created.stderr
-    began = time.monotonic()
     submitted = stack.copr("build", project, str(make_srpm(tmp_path, "hello")), "--nowait")
     assert submitted.returncode == 0, submitted.stderr
-    build_id = int(submitted.stdout.split("Created builds:")[1].split()[0])
+    return project, int(submitted.stdout.split("Created builds:")[1].split()[0])
 
+
+def wait_finished(stack: Stack, build_id: int, timeout: float = 240) -> str:
     def finished() -> str:
         state = build_state(stack, build_id)
         if state not in ("succeeded", "failed", "canceled", "skipped"):
             raise wait.NotYet(f"build {build_id} is {state}")
         return state
 
-    state = wait.until(finished, what=f"build {build_id} of the real backend to finish",
-                       timeout=240)
+    return wait.until(finished, what=f"build {build_id} of the real backend to finish",
+                      timeout=timeout)
+
+
+def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, tmp_path: Path) -> None:
+    stack = real.stack
+    collector = real.collector()
+    began = time.monotonic()
+    project, build_id = submit(stack, tmp_path)
+    state = wait_finished(stack, build_id)
     latency = time.monotonic() - began
     print(f"real backend: up {real.up_seconds:.1f}s, build submit -> {state} {latency:.1f}s")
     assert state == "succeeded", real.engine.logs(real.backend)[-3000:]
@@ -141,3 +160,37 @@ def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, t
         assert ran, f"no {kind} action in actions.log:\n{actions[-2000:]}"
     assert actions.count("ended: success") >= 2, actions[-2000:]
 
+    # Its messages on the broker: start/chroot-start/end for the SRPM and the RPM chroot, each
+    # valid against copr-messaging's schema and agreeing with the API about the build.
+    try:
+        chroots = ["srpm-builds", CHROOT]
+        messages = collector.wait_for_build(build_id, chroots)
+        build = requests.get(f"{stack.frontend_url}/api_3/build/{build_id}", timeout=10).json()
+        print("messages of build", build_id, [str(m) for m in messages])
+        problems = check_build(messages, build, chroots)
+        assert not problems, "\n".join(problems)
+    finally:
+        collector.close()
+
+
+def test_a_build_with_the_broker_down_still_succeeds(real: RealStack, tmp_path: Path) -> None:
+    # Upstream's bus logs a failed publish and goes on: the build is not lost. Each of the six
+    # messages (three per chroot) waits fedora-messaging's 30 s publish timeout once.
+    real.engine.stop(real.broker)
+    try:
+        project, build_id = submit(real.stack, tmp_path)
+        state = wait_finished(real.stack, build_id, timeout=240 + 6 * 30)
+        assert state == "succeeded", real.engine.logs(real.backend)[-3000:]
+        worker_log = real.exec("cat", "/var/log/copr-backend/worker.log")
+        assert "to publish a message failed" in worker_log, worker_log[-2000:]
+    finally:
+        real.engine.start(real.broker)
+        wait_ready(real.engine, all_components()["broker"], real.broker)
+    # The bus works again once the broker is back.
+    collector = real.collector()
+    try:
+        _, build_id = submit(real.stack, tmp_path)
+        assert wait_finished(real.stack, build_id) == "succeeded"
+        collector.wait_for_build(build_id, ["srpm-builds", CHROOT])
+    finally:
+        collector.close()
