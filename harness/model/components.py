@@ -56,6 +56,8 @@ class Component(BaseModel):
     probe: Probe | None = None
     memory_mb: int | None = None
     replicas: int = Field(1, ge=1, le=8)
+    # In a stack only when its scenario lists it (a scenario without `components` leaves it out).
+    opt_in: bool = False
 
     def instances(self, run_id: str) -> list[tuple[str, list[str]]]:
         """(container name, aliases) of each instance: one, or `replicas` numbered ones."""

@@ -112,11 +112,11 @@ class Upgrade(BaseModel):
     @field_validator("order")
     @classmethod
     def _known_steps(cls, value: list[str]) -> list[str]:
-        known = services()
+        # Only components that install packages are upgraded (not the database, the broker).
+        known = [name for name, spec in services().items() if spec.packages]
         for name in value:
-            if name not in known or name == "database":
-                raise ValueError(f"unknown upgrade step '{name}' "
-                                 f"(steps: {', '.join(n for n in known if n != 'database')})")
+            if name not in known:
+                raise ValueError(f"unknown upgrade step '{name}' (steps: {', '.join(known)})")
         if len(set(value)) != len(value):
             raise ValueError("a component appears twice in the order")
         return value
@@ -183,7 +183,7 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _packages_complete(self) -> "Scenario":
         if not self.components:
-            self.components = list(services())
+            self.components = [name for name, spec in services().items() if not spec.opt_in]
         for set_name in ("candidate", "production"):
             packages = getattr(self, set_name)
             if packages is None:

@@ -109,7 +109,7 @@ def rpms(tmp_path):
 @pytest.mark.parametrize("text, line, message", [
     ("candidate:\n  a: [1, 2\n  b: 3\n", 3, "malformed YAML: expected ',' or ']', but got ':'"),
     (GOOD.replace("[database, frontend]", "[database, fronted]"), 1,
-     "components: unknown component 'fronted' (known: backend, builder, database, distgit, "
+     "components: unknown component 'fronted' (known: backend, broker, builder, database, distgit, "
      "frontend, keygen)"),
     (GOOD + "  copr-nonsense: {version: '1'}\n", 7,
      "candidate.copr-nonsense: unknown package 'copr-nonsense': no containers/*/copr-nonsense.spec"),

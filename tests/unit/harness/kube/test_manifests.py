@@ -17,10 +17,11 @@ COMPONENTS = ["database", "frontend", "backend", "distgit", "keygen", "builder"]
 SECRETS = {
     "db_password": "db-pw-Zq81",
     "backend_password": "be-pw-Xy27",
+    "broker_password": "br-pw-Lm42",
     "builder_ssh_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nkey-body-Qw93\n-----END OPENSSH PRIVATE KEY-----\n",
     "builder_ssh_pubkey": "ssh-ed25519 AAAApub-Rt55 copr-harness",
 }
-TOKENS = ["db-pw-Zq81", "be-pw-Xy27", "key-body-Qw93", "pub-Rt55"]  # one unique part of each
+TOKENS = ["db-pw-Zq81", "be-pw-Xy27", "br-pw-Lm42", "key-body-Qw93", "pub-Rt55"]  # one unique part of each
 PORTS = {"frontend": 41001, "backend": 41002, "distgit": 41003}
 
 

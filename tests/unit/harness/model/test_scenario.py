@@ -95,3 +95,16 @@ def test_component_probe_needs_one_kind(tmp_path):
 
 def test_start_order_puts_dependencies_first():
     assert start_order(["frontend", "database"]) == [["database"], ["frontend"]]
+
+
+def test_the_broker_is_only_in_scenarios_that_list_it(tmp_path):
+    text = "\n".join(line for line in DEFAULT_SCENARIO.read_text().splitlines()
+                      if not line.startswith("components:"))
+    _, unlisted = load_scenario(write(tmp_path, text))
+    assert "broker" not in unlisted.components and "backend" in unlisted.components
+    _, real = load_scenario(DEFAULT_SCENARIO.with_name("real-backend.yaml"))
+    assert "broker" in real.components
+    broker = load_model(DEFAULT_SCENARIO.parents[1] / "containers" / "broker" / "component.yaml",
+                        Component)
+    # Reached by tests on loopback only (the engine publishes on 127.0.0.1), memory bounded.
+    assert broker.ports == [5672] and broker.memory_mb and broker.opt_in
