@@ -31,8 +31,8 @@ def backend_url(copr_stack) -> str:
 
 @pytest.fixture(scope="session")
 def owner(copr_stack) -> str:
-    """The default user's name (projects are made under it unless a test says otherwise)."""
-    return copr_stack["default_user"]
+    """The user or @group projects are made in (the target's owner; default: its default user)."""
+    return copr_stack["owner"]
 
 
 @pytest.fixture(scope="session")
