@@ -18,10 +18,11 @@ from harness.bench import bench, load
 from harness.errors import (
     EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError, InputError,
 )
-from harness.gates import suites
+from harness.gates import suites, target_run
 from harness.kube import play as kube_play
 from harness.model.components import services
 from harness.model.scenario import load_scenario
+from harness.model.target import load_target
 from harness.naming import check_run_id, new_run_id
 from harness.podman.engine import Engine
 from harness.podman.quirks import detect, probe_host
@@ -131,6 +132,8 @@ def cmd_post_release(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace, suite: str) -> int:
+    if args.target or args.dry_run:
+        return _gate_target(args, suite)
     path, scenario = load_scenario(args.scenario)
     run_id = args.run_id or new_run_id()
     pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
@@ -139,6 +142,38 @@ def _gate(args: argparse.Namespace, suite: str) -> int:
     verdict = "PASSED" if code == 0 else "FAILED"
     print(f"{suite.replace('_', '-')} {verdict}; reports in {paths.run_dir(run_id)}/")
     return EXIT_OK if code == 0 else EXIT_FAILED
+
+
+def _gate_target(args: argparse.Namespace, suite: str) -> int:
+    """A suite against an existing Copr given by a target file (black-box)."""
+    if not args.target:
+        raise InputError("--dry-run prints what a run against a target would do: give --target FILE")
+    if args.scenario or args.run_id:
+        raise InputError("--target runs against an existing Copr: --scenario and --run-id do not apply")
+    target = load_target(args.target)
+    pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
+    if args.dry_run:
+        tests = target_run.collect(args.target.resolve(), suite, pytest_args)
+        for line in target_run.plan(target, suite, tests):
+            print(line)
+        return EXIT_OK
+    print(f"testing the Copr at {target.urls.frontend}", flush=True)
+    target_run.check_reachable(target)
+    run_id = new_run_id()
+    code = target_run.run(args.target.resolve(), target, run_id, suite, pytest_args, keep=args.keep)
+    verdict = "PASSED" if code == 0 else "FAILED"
+    print(f"{suite.replace('_', '-')} against {target.urls.frontend} {verdict}; reports in "
+          f"{paths.run_dir(run_id)}/")
+    return EXIT_OK if code == 0 else EXIT_FAILED
+
+
+def cmd_target(args: argparse.Namespace) -> int:
+    """Write a target file for a running stack (its URLs and per-run copr-cli configs)."""
+    with Engine.connect() as engine:
+        info = stack.resolve_run(engine, args.run_id)
+        path = stack.write_target(engine, info, args.output, hosts=args.hosts)
+    print(f"target file of run {info.run_id}: {path}")
+    return EXIT_OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -344,6 +379,16 @@ def parser() -> argparse.ArgumentParser:
                               "(a --run-id that names an existing run is always left running)")
         gate_cmd.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
         gate_cmd.add_argument("-n", metavar="N", help="parallel workers (pytest-xdist -n; default auto)")
+        gate_cmd.add_argument("--target", type=Path, metavar="FILE",
+                              help="run against the existing Copr this target file describes "
+                                   "(--keep then leaves the projects the suite made)")
+        gate_cmd.add_argument("--dry-run", action="store_true",
+                              help="with --target: print what would be created and deleted; "
+                                   "contact nothing")
+    target_cmd = command("target", cmd_target)
+    target_cmd.add_argument("-o", "--output", type=Path, required=True, help="the target file to write")
+    target_cmd.add_argument("--hosts", action="store_true",
+                            help="also give the containers as testinfra hosts (not black-box)")
     plan_cmd = command("plan", cmd_plan, run_id=False)
     plan_cmd.add_argument("scenario", type=Path, help="scenario file with production and candidate sets")
     rehearse_cmd = command("rehearse", cmd_rehearse)

@@ -13,6 +13,7 @@ fixtures read the description only when a test asks for them.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -41,6 +42,7 @@ _OLD_SIGTERM = pytest.StashKey[Any]()
 _CAPABILITIES = pytest.StashKey[set]()
 # Fixtures only some targets give, and the capability a test using them needs.
 NEEDED_BY_FIXTURE = {"stack_host": "hosts", "other_client": "second_user"}
+NEEDS_FILE_VARIABLE = "COPR_HARNESS_NEEDS_FILE"
 WORKER_KEY = "copr_stack"  # the key of the description path in xdist's workerinput
 
 
@@ -136,12 +138,18 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return None
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselected: the needs of the tests that will run
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that use a fixture only some targets give need that capability."""
+    """Tests that use a fixture only some targets give need that capability. With
+    COPR_HARNESS_NEEDS_FILE set, write each test's needs there (a dry run's plan reads them)."""
+    needs: dict[str, list[str]] = {}
     for item in items:
         for fixture, capability in NEEDED_BY_FIXTURE.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.needs(capability))
+        needs[item.nodeid] = sorted({n for mark in item.iter_markers("needs") for n in mark.args})
+    if os.environ.get(NEEDS_FILE_VARIABLE):
+        Path(os.environ[NEEDS_FILE_VARIABLE]).write_text(json.dumps(needs))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
