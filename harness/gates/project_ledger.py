@@ -56,6 +56,19 @@ class Registry:
         return deleted
 
 
+class Recording(list):
+    """A test's list of (owner, name) projects it makes itself: each is recorded in the registry
+    as it is appended (before the test creates it), acting as `user`."""
+
+    def __init__(self, registry: Registry, user: str) -> None:
+        super().__init__()
+        self.registry, self.user = registry, user
+
+    def append(self, item: tuple[str, str]) -> None:
+        self.registry.add(item[0], item[1], self.user)
+        super().append(item)
+
+
 def _append(path: str | None, entry: dict) -> None:
     if not path:
         return

@@ -19,6 +19,8 @@ from copr.v3 import Client
 from copr.v3.exceptions import CoprAuthException, CoprNoResultException
 
 from ..support.srpms import make_srpm
+from harness.gates.project_ledger import Recording
+
 from .conftest import wait_all_finished
 
 CHROOT = "fedora-44-x86_64"
@@ -32,9 +34,10 @@ def unique_name() -> str:
 
 
 @pytest.fixture
-def made_by_cli(client) -> Iterator[list[tuple[str, str]]]:
-    """(owner, name) of projects a test makes itself with copr-cli; deleted after it."""
-    made: list[tuple[str, str]] = []
+def made_by_cli(client, copr_created, copr_stack) -> Iterator[list[tuple[str, str]]]:
+    """(owner, name) of projects a test makes itself with copr-cli, appended before it makes
+    them; deleted after it (and at the session's end by the copr_created registry)."""
+    made = Recording(copr_created, copr_stack["default_user"])
     yield made
     for owner, name in made:
         with contextlib.suppress(Exception):  # a test may have deleted it already
