@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.post_release.repo_install import install_from_repo
 from tests.sanity.conftest import wait_build
 from tests.support.srpms import make_srpm
 
@@ -68,6 +69,11 @@ def test_one_build_end_to_end_in_a_new_unlisted_project(client, copr_cli, copr_s
         srpm = make_srpm(tmp_path, "post-release-check")
         build = client.build_proxy.create_from_file(owner, name, str(srpm))
         assert wait_build(client, build.id) == "succeeded"
+        chroot = copr_stack["chroots"][0]
+        repo = client.project_proxy.get(owner, name).chroot_repos[chroot]
+        installed = install_from_repo(repo, "post-release-check", f"{repo.rstrip('/').rsplit('/', 1)[0]}"
+                                      "/pubkey.gpg", tmp_path / "root")
+        assert installed.startswith("post-release-check-"), installed
     finally:
         deleted = copr_cli("delete", project)
     assert deleted.returncode == 0, deleted.stderr
