@@ -100,7 +100,7 @@ def run(target_file: Path, target: Target, run_id: str, suite: str, pytest_args:
     folder = paths.run_dir(run_id)
     ledger = folder / "projects.jsonl"
     junit = folder / f"{suite}.junit.xml"
-    env = dict(os.environ, COPR_STACK=str(target_file))
+    env = dict(os.environ, COPR_STACK=str(target_file), PYTHONUNBUFFERED="1")  # shown as it comes
     env[project_ledger.VARIABLE] = str(ledger)
     env[build_recorder.VARIABLE] = str((folder / build_times.DELETED_LOG).resolve())
     if keep:
