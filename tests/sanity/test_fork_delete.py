@@ -26,6 +26,18 @@ CHROOT = "fedora-44-x86_64"
 RESULTS = "/var/lib/copr/public_html/results"  # the backend's destdir (upstream's default)
 
 
+class _Forks(list):
+    """Names of projects made by `copr-cli fork` in a test, recorded before they are made."""
+
+    def __init__(self, created, owner: str, user: str) -> None:
+        super().__init__()
+        self.created, self.owner, self.user = created, owner, user
+
+    def append(self, name: str) -> None:
+        self.created.add(self.owner, name, self.user)
+        super().append(name)
+
+
 @pytest.fixture
 def forks(client, owner, copr_created, copr_stack) -> Iterator[list[str]]:
     """Names of projects made by `copr-cli fork` in a test; deleted after it (and at the
