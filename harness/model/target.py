@@ -62,7 +62,7 @@ class Target(BaseModel):
     urls: Urls
     users: dict[str, Path]  # name -> copr-cli config file (holds the token; never inline)
     default_user: str | None = None
-    owner: str | None = None  # user or @group the tests make projects in (default: default_user)
+    owner: str | None = None  # user or @group post-release makes its project in (default: default_user)
     group: str | None = None
     chroots: list[str] = ["fedora-44-x86_64"]
     hosts: dict[str, str] = {}  # name -> testinfra URI (ssh://..., podman://...)
