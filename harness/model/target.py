@@ -27,6 +27,7 @@ CAPABILITIES = {
     "backend_password": "the backend's password (backend_password_file:)",
     "second_user": "a second copr-cli config (two entries under 'users:')",
     "probes": "health probe URLs (probes:)",
+    "group": "a group the default user may make projects in (group:, without the @)",
 }
 
 
@@ -132,6 +133,8 @@ class Target(BaseModel):
             given.add("second_user")
         if self.probes:
             given.add("probes")
+        if self.group:
+            given.add("group")
         return given
 
     def description(self) -> dict:

@@ -90,6 +90,7 @@ def test_create_then_duplicate_and_unknown_chroot_fail_with_upstream_messages(
         client.project_proxy.get(owner, other)
 
 
+@pytest.mark.needs("group")
 def test_group_project_duplicate_names_the_group(copr_cli, copr_stack, made_by_cli):
     group = copr_stack["group"]
     name = unique_name()
