@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness.gates import project_ledger as ledger
+from harness.gates import target_logs
 from harness.errors import InputError
 from harness.model.config import load_model
 from harness.model.target import CAPABILITIES, Target
@@ -338,6 +339,7 @@ def copr_project(copr_stack: dict, copr_client_for: Callable[[str | None], Clien
         with contextlib.suppress(Exception):  # the test may have deleted it already
             client = copr_client_for(actor)
             wait_all_finished(client, owner, name)
+            target_logs.save_build_logs(client, owner, name)
             client.project_proxy.delete(owner, name)
             copr_created.forget(owner, name)
 

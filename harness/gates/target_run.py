@@ -18,7 +18,7 @@ import requests
 
 from harness import interrupts, paths, progress
 from harness.errors import InfraError
-from harness.gates import build_recorder, project_ledger, pytest_plugin
+from harness.gates import build_recorder, project_ledger, pytest_plugin, target_logs
 from harness.model.target import CAPABILITIES, Target
 from harness.paths import ROOT
 from harness.processes import stop_group
@@ -103,6 +103,7 @@ def run(target_file: Path, target: Target, run_id: str, suite: str, pytest_args:
     junit = folder / f"{suite}.junit.xml"
     env = dict(os.environ, COPR_STACK=str(target_file), PYTHONUNBUFFERED="1")  # shown as it comes
     env[project_ledger.VARIABLE] = str(ledger)
+    env[target_logs.VARIABLE] = str(folder / "logs")
     env[build_recorder.VARIABLE] = str((folder / build_times.DELETED_LOG).resolve())
     if keep:
         env[project_ledger.KEEP_VARIABLE] = "1"
@@ -115,7 +116,8 @@ def run(target_file: Path, target: Target, run_id: str, suite: str, pytest_args:
     code = 1
     try:
         with progress.step(f"running the {suite} suite against {target.urls.frontend}"):
-            code = _pytest(command, env, folder / f"{suite}.log")
+            (folder / "logs").mkdir(exist_ok=True)
+            code = _pytest(command, env, folder / "logs" / f"{suite}.log")
     finally:
         with interrupts.deferred():  # a Ctrl-C now must not cut the clean-up short
             _clean_up(target, ledger, keep)

@@ -105,7 +105,8 @@ def test_sanity_against_the_target_passes_black_box_and_skips_the_rest(target):
     assert {o for name, (o, _) in cases.items() if name not in skipped} == {"passed"}, cases
     html = (folder / "sanity.html").read_text()
     assert f"against the Copr at {target.frontend}" in html
-    assert (folder / "sanity.log").read_text().strip()
+    assert f"testing the Copr at {target.frontend}" in (folder / "logs" / "sanity.log").read_text()
+    assert list((folder / "logs").glob("build-*-fedora-44-x86_64.log"))  # the builds' logs
     assert target.projects() == before
 
 
@@ -120,7 +121,10 @@ def test_post_release_against_the_target_is_safe_and_leaves_others_alone(target)
     before = target.projects()
     result = target.harness("post-release", "--target", str(with_project))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    cases = junit_cases(report_folder(result) / "post_release.junit.xml")
+    folder = report_folder(result)
+    cases = junit_cases(folder / "post_release.junit.xml")
+    [build_log] = (folder / "logs").glob("build-*-fedora-44-x86_64.log")
+    assert "post-release-check" in build_log.read_text()
     assert {n for n, (o, _) in cases.items() if o == "passed"} == {
         "test_the_apis_answer", "test_the_named_project_is_intact",
         "test_one_build_end_to_end_in_a_new_unlisted_project"}, cases

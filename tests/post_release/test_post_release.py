@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from harness.gates.target_logs import save_build_logs
 from tests.post_release.repo_install import install_from_repo
 from tests.sanity.conftest import wait_build
 from tests.support.srpms import make_srpm
@@ -75,6 +76,7 @@ def test_one_build_end_to_end_in_a_new_unlisted_project(client, copr_cli, copr_s
                                       "/pubkey.gpg", tmp_path / "root")
         assert installed.startswith("post-release-check-"), installed
     finally:
+        save_build_logs(client, owner, name)  # for the report, when the harness asks for them
         deleted = copr_cli("delete", project)
     assert deleted.returncode == 0, deleted.stderr
     copr_created.forget(owner, name)
