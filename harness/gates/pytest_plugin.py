@@ -314,18 +314,21 @@ def copr_created(copr_stack: dict, copr_client_for: Callable[[str | None], Clien
 
 
 @pytest.fixture
-def copr_project(copr_stack: dict, copr_client_for: Callable[[str | None], Client],
+def copr_project(request: pytest.FixtureRequest, copr_stack: dict,
+                 copr_client_for: Callable[[str | None], Client],
                  copr_created: ledger.Registry) -> Iterator[Callable[..., str]]:
-    """Make uniquely named projects (safe under xdist): `copr_project("fedora-44-x86_64",
-    user="bob", **options)` returns the name (default: the target's chroots, in the default
-    user's namespace); each is deleted after the test, once its builds finished."""
+    """Make uniquely named projects (safe under xdist), named after the test that makes them:
+    `copr_project("fedora-44-x86_64", user="bob", **options)` returns the name (default: the
+    target's chroots, in the default user's namespace); each is deleted after the test, once its
+    builds finished."""
+    from harness.gates import project_names
     from harness.gates.copr_waits import wait_all_finished
 
     made: list[tuple[str, str, str]] = []
 
     def create(*chroots: str, user: str | None = None, **options: Any) -> str:
         owner = actor = user or copr_stack["default_user"]
-        name = ledger.unique_name()
+        name = project_names.for_test(request.node.name)
         copr_created.add(owner, name, actor)  # recorded first: a signal amid `add` still finds it
         copr_client_for(actor).project_proxy.add(
             owner, name, chroots=list(chroots or copr_stack["chroots"]), **options)

@@ -104,7 +104,7 @@ def run(target_file: Path, target: Target, run_id: str, suite: str, pytest_args:
     env = dict(os.environ, COPR_STACK=str(target_file), PYTHONUNBUFFERED="1")  # shown as it comes
     env[project_ledger.VARIABLE] = str(ledger)
     env[target_logs.VARIABLE] = str(folder / "logs")
-    env[build_recorder.VARIABLE] = str((folder / build_times.DELETED_LOG).resolve())
+    env = build_recorder.subprocess_env(env, folder / build_times.DELETED_LOG)
     if keep:
         env[project_ledger.KEEP_VARIABLE] = "1"
     else:
