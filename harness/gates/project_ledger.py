@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,12 +19,6 @@ from typing import Any
 
 VARIABLE = "COPR_HARNESS_PROJECT_LEDGER"
 KEEP_VARIABLE = "COPR_HARNESS_KEEP_PROJECTS"
-PREFIX = "test-"
-
-
-def unique_name(prefix: str = PREFIX) -> str:
-    """A project name no other run (or person) uses."""
-    return f"{prefix}{secrets.token_hex(5)}"
 
 
 @dataclass

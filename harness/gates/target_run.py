@@ -61,9 +61,8 @@ def plan(target: Target, suite: str, tests: dict[str, list[str]]) -> list[str]:
     else:
         lines += [
             f"tests: {len(tests)} collected",
-            f"create: projects <user>/{project_ledger.PREFIX}<10 hex digits> and "
-            "<user>/sanity-<10 hex digits> (and '-fork' copies of them), chroots "
-            f"{chroots}, in the namespaces of the users {', '.join(target.users)}",
+            "create: projects <user>/<test name>-<6 hex digits> (and '-fork' copies of them), "
+            f"chroots {chroots}, in the namespaces of the users {', '.join(target.users)}",
             "delete: each of them after its test, and whatever is left at the end (also after "
             "a failure, Ctrl-C or SIGTERM)",
         ]
