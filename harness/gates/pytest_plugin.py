@@ -330,8 +330,12 @@ def copr_project(request: pytest.FixtureRequest, copr_stack: dict,
         owner = actor = user or copr_stack["default_user"]
         name = project_names.for_test(request.node.name)
         copr_created.add(owner, name, actor)  # recorded first: a signal amid `add` still finds it
-        copr_client_for(actor).project_proxy.add(
-            owner, name, chroots=list(chroots or copr_stack["chroots"]), **options)
+        try:
+            copr_client_for(actor).project_proxy.add(
+                owner, name, chroots=list(chroots or copr_stack["chroots"]), **options)
+        except Exception:
+            copr_created.forget(owner, name)  # refused (a name taken?): not ours to delete
+            raise
         made.append((owner, name, actor))
         return name
 
