@@ -108,6 +108,8 @@ def run(target_file: Path, target: Target, run_id: str, suite: str, pytest_args:
         env[project_ledger.KEEP_VARIABLE] = "1"
     else:
         env.pop(project_ledger.KEEP_VARIABLE, None)
+    if suite == "sanity" and not any(arg.startswith("-n") for arg in pytest_args):
+        pytest_args = ["-n", "auto", *pytest_args]  # as locally; post-release stays one process
     command = [sys.executable, "-m", "pytest", str(ROOT / "tests" / suite), f"--junitxml={junit}",
                "-o", f"junit_suite_name={suite}", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
                "-p", "harness.gates.pytest_lifeline", "-p", "harness.gates.build_recorder",
