@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("flask")
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "containers" / "keygen" / "src"))
 
 from copr_keygen.access import allowed, local_segments, parse_routes  # noqa: E402
 from copr_keygen.app import create_app  # noqa: E402

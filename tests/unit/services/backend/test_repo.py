@@ -6,9 +6,8 @@ import threading
 import time
 from pathlib import Path
 
-from .backend_loader import backend
 
-repo = backend("repo")
+from copr_backend import repo
 
 
 def test_argv(tmp_path: Path) -> None:

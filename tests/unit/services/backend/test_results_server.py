@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from .backend_loader import backend
 
-results_server = backend("results_server")
+from copr_backend import results_server
 
 
 @pytest.fixture
