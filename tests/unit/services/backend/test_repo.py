@@ -6,6 +6,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from harness import wait
+
 
 from copr_backend import repo
 
@@ -51,3 +55,30 @@ def test_failure_is_reported(tmp_path: Path) -> None:
         assert "exited 1" in str(error)
     else:
         raise AssertionError("no RepoError")
+
+
+def test_a_createrepo_that_does_not_end_is_stopped_at_its_timeout(tmp_path: Path) -> None:
+    """createrepo_c walking a pathological tree (a link to /) is killed, with its children, and
+    the failure says why; the directory's lock is free again for the next writer."""
+    hung = tmp_path / "createrepo_c"
+    pidfile = tmp_path / "child.pid"
+    hung.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pidfile}\nwait\n")
+    hung.chmod(0o755)
+    runner = repo.Createrepo(tmp_path / "locks", command=str(hung), timeout=1)
+    started = time.monotonic()
+    with pytest.raises(repo.RepoError, match=r"createrepo_c .*fedora-44-x86_64 did not finish within 1s: stopped"):
+        runner.run(tmp_path / "fedora-44-x86_64")
+    assert time.monotonic() - started < 10
+    child = Path(f"/proc/{int(pidfile.read_text())}/stat")
+
+    def child_gone() -> None:
+        if child.exists() and child.read_text().split()[2] != "Z":
+            raise wait.NotYet("createrepo_c's child still runs")
+
+    wait.until(child_gone, what="createrepo_c's child to be killed too", timeout=5)
+    with repo.dir_lock(tmp_path / "locks", tmp_path / "fedora-44-x86_64"):
+        pass
+
+
+def test_the_createrepo_timeout_is_a_named_default() -> None:
+    assert repo.Createrepo(Path("/locks")).timeout == repo.CREATEREPO_TIMEOUT > 0
