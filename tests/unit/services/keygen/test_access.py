@@ -1,55 +1,54 @@
-"""Unit tests of the keygen's client filter: its own network segment only, never the gateway."""
+"""Unit tests of the keygen's client filter: only the backend's addresses (and loopback)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import ipaddress
 
 import pytest
 
 pytest.importorskip("flask")
 
-from copr_keygen.access import allowed, local_segments, parse_routes  # noqa: E402
+from copr_keygen.access import allowed, backend_addresses  # noqa: E402
 from copr_keygen.app import create_app  # noqa: E402
 from copr_keygen.config import Settings  # noqa: E402
 
-# A container on 10.89.3.0/24 whose default route goes through the bridge's gateway 10.89.3.1.
-ROUTES = """\
-Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
-eth0\t00000000\t0103590A\t0003\t0\t0\t0\t00000000\t0\t0\t0
-eth0\t0003590A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
-"""
-
-
-def test_routes_give_the_attached_network_and_its_gateway():
-    segments = parse_routes(ROUTES)
-    assert [str(n) for n in segments.networks] == ["10.89.3.0/24"]
-    assert {str(g) for g in segments.gateways} == {"10.89.3.1"}
+BACKEND = {ipaddress.ip_address("10.89.3.7")}
 
 
 @pytest.mark.parametrize("client, expected", [
-    ("10.89.3.7", True),                 # the backend, a peer on the segment
-    ("127.0.0.1", True), ("::1", True),  # the container itself (probes, tests)
+    ("10.89.3.7", True),                 # the backend
     ("::ffff:10.89.3.7", True),
+    ("127.0.0.1", True), ("::1", True),  # the container itself (probes, tests)
+    ("10.89.3.8", False),                # a builder on the same network
     ("10.89.3.1", False),                # the host, or traffic routed in from another network
     ("10.89.4.7", False),                # another run's network
     ("192.0.2.9", False), ("fd00::2", False), ("", False), (None, False), ("nonsense", False),
 ])
-def test_only_peers_of_the_segment_are_allowed(client, expected):
-    assert allowed(client, parse_routes(ROUTES)) is expected
+def test_only_the_backend_is_allowed(client, expected):
+    assert allowed(client, BACKEND) is expected
 
 
-def test_an_unreadable_route_table_allows_only_loopback(tmp_path):
-    segments = local_segments(tmp_path / "missing")
-    assert allowed("127.0.0.1", segments) and not allowed("10.89.3.7", segments)
+def test_backend_addresses_are_resolved_now_and_unknown_names_give_none():
+    assert backend_addresses(("localhost", "no-such-host.invalid")) >= {ipaddress.ip_address("127.0.0.1")}
+    assert backend_addresses(("no-such-host.invalid",)) == set()
+    assert backend_addresses(()) == set()
 
 
-def test_the_app_answers_403_outside_the_segment(tmp_path):
-    (tmp_path / "route").write_text(ROUTES)
-    settings = Settings(state_dir=tmp_path / "state", route_table=tmp_path / "route")
-    client = create_app(settings).test_client()
+def test_the_backend_hosts_come_from_the_stack_environment():
+    assert Settings.from_env({"BACKEND_HOSTS": "backend"}).backend_hosts == ("backend",)
+    assert Settings.from_env({}).backend_hosts == ()
+
+
+def test_the_app_answers_403_to_anyone_but_the_backend(tmp_path):
+    settings = Settings(state_dir=tmp_path / "state", backend_hosts=("backend",))
+    app = create_app(settings, resolve=lambda hosts: BACKEND if hosts == ("backend",) else set())
+    client = app.test_client()
     assert client.get("/ping", environ_base={"REMOTE_ADDR": "10.89.3.7"}).status_code == 200
-    refused = client.post("/gen_key", json={"name_real": "x", "name_email": "x@example.org"},
-                          environ_base={"REMOTE_ADDR": "10.89.3.1"})
-    assert refused.status_code == 403
-    assert client.get("/ping", environ_base={"REMOTE_ADDR": "10.89.9.9"}).status_code == 403
+    assert client.get("/ping").status_code == 200  # loopback: the probe
+    for builder in ("10.89.3.8", "10.89.3.1"):
+        refused = client.post("/sign/alice%23p@copr.fedorahosted.org?hash=sha256", data=b"\xed\xab\xee\xdb",
+                              environ_base={"REMOTE_ADDR": builder})
+        assert refused.status_code == 403 and refused.data == b"only the backend may use the keygen\n"
+        gen = client.post("/gen_key", json={"name_real": "x", "name_email": "x@example.org"},
+                          environ_base={"REMOTE_ADDR": builder})
+        assert gen.status_code == 403
