@@ -7,6 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The largest request body the HTTP server reads (a fetch negotiation is small).
+MAX_BODY = 64 * 1024 * 1024
+# Seconds a client may stay silent (while sending its request, or between requests on a kept
+# connection) before the server closes it: idle connections must not pile up.
+IDLE_TIMEOUT = 30.0
+
 
 @dataclass(frozen=True)
 class Config:
@@ -30,6 +36,8 @@ class Config:
     smart_http: bool = True
     # A failed import whose failure could not be reported is tried again after this long.
     retry_after: float = 10.0
+    max_body: int = MAX_BODY
+    idle_timeout: float = IDLE_TIMEOUT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
