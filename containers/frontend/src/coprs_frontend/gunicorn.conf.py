@@ -15,15 +15,6 @@ from gunicorn.workers.gthread import ThreadWorker
 CLIENT_TIMEOUT = 10
 
 
-class TimedThreadWorker(ThreadWorker):
-    """gunicorn's threaded worker, with CLIENT_TIMEOUT on every client socket."""
-
-    def handle(self, conn):  # type: ignore[no-untyped-def]
-        # The worker made the socket blocking (no timeout) just before handing it to a thread.
-        conn.sock.settimeout(CLIENT_TIMEOUT)
-        return super().handle(conn)
-
-
 class ShortTimeoutLines(logging.Filter):
     """A client that timed out is routine: one line instead of gunicorn's traceback."""
 
@@ -35,7 +26,16 @@ class ShortTimeoutLines(logging.Filter):
 
 
 def post_worker_init(worker: ThreadWorker) -> None:
+    """Give each client socket CLIENT_TIMEOUT as a thread takes it (gunicorn 20.1 accepts no
+    worker class object in its configuration, only a name it can import)."""
     logging.getLogger("gunicorn.error").addFilter(ShortTimeoutLines())
+    if not isinstance(worker, ThreadWorker):
+        return
+    plain = worker.handle
 
+    def handle(conn):  # type: ignore[no-untyped-def]
+        # The worker made the socket blocking (no timeout) just before handing it to a thread.
+        conn.sock.settimeout(CLIENT_TIMEOUT)
+        return plain(conn)
 
-worker_class = TimedThreadWorker
+    worker.handle = handle  # type: ignore[method-assign]
