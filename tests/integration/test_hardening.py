@@ -138,12 +138,13 @@ def test_a_createrepo_that_walks_everything_is_stopped_and_other_projects_build(
     """A link to / in a project's chroot directory (left by an older backend) made createrepo_c
     walk the backend's whole file system with no end. Its timeout is lowered for the test (the
     service reads COPR_BACKEND_CREATEREPO_TIMEOUT); before, the build never ended."""
+    services = "copr-backend-build copr-backend-action"
+    # Before the projects exist: their createrepo actions must already run with the knob.
+    sh(engine, stack_run, "backend", "echo COPR_BACKEND_CREATEREPO_TIMEOUT=20 >> /etc/copr-harness/stack.env"
+       f" && svc restart {services}")
     stalled, other = new_project(copr, "stalled"), new_project(copr, "bystander")
     chroot_dir = f"{RESULTS_DIR}/{OWNER}/{stalled}/{CHROOT}"
-    sh(engine, stack_run, "backend", f"install -d -o copr -g copr {chroot_dir} && ln -sfn / {chroot_dir}/loop"
-       " && chown -h copr:copr " + f"{chroot_dir}/loop")
-    sh(engine, stack_run, "backend", "echo COPR_BACKEND_CREATEREPO_TIMEOUT=20 >> /etc/copr-harness/stack.env"
-       " && svc restart copr-backend-build")
+    sh(engine, stack_run, "backend", f"mkdir -p {chroot_dir} && ln -sfn / {chroot_dir}/loop", user="copr")
     try:
         hung = build(copr, stalled, make_srpm(tmp_path / "s", "stalled", FILES.format(name="stalled")))
         fine = build(copr, other, make_srpm(tmp_path / "o", "bystander", FILES.format(name="bystander")))
@@ -152,7 +153,7 @@ def test_a_createrepo_that_walks_everything_is_stopped_and_other_projects_build(
         assert "did not finish within 20s: stopped" in task_log(copr, stalled, hung, "stalled")
     finally:
         sh(engine, stack_run, "backend", f"rm -f {chroot_dir}/loop && sed -i '/CREATEREPO_TIMEOUT/d' "
-           "/etc/copr-harness/stack.env && svc restart copr-backend-build")
+           f"/etc/copr-harness/stack.env && svc restart {services}")  # the test's knob goes
 
 
 # -- item 3: keygen only for the backend ---------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -73,6 +74,10 @@ class Createrepo:
             (chroot_dir / DEVEL_DIR).mkdir(exist_ok=True)  # createrepo_c makes no --outputdir
         where = chroot_dir / DEVEL_DIR if devel else chroot_dir
         with dir_lock(self.lock_dir, chroot_dir):
+            # A createrepo_c killed at its timeout (or with a crashed backend) leaves its temporary
+            # `.repodata`, and every later run there would refuse to start. Under the lock no
+            # other writer can be using it.
+            shutil.rmtree(where / ".repodata", ignore_errors=True)
             # Own session: a service stop must not kill it halfway through writing repodata; and
             # at the timeout the whole session goes.
             process = subprocess.Popen(self.argv(chroot_dir, excludes, devel, baseurl), text=True,

@@ -82,3 +82,27 @@ def test_a_createrepo_that_does_not_end_is_stopped_at_its_timeout(tmp_path: Path
 
 def test_the_createrepo_timeout_is_a_named_default() -> None:
     assert repo.Createrepo(Path("/locks")).timeout == repo.CREATEREPO_TIMEOUT > 0
+
+
+# Like createrepo_c: refuses to start while the output directory has a temporary `.repodata`.
+STRICT_CREATEREPO = """#!/bin/sh
+prev=""; out=""
+for arg; do [ "$prev" = --outputdir ] && out=$arg; prev=$arg; done
+out=${out:-$prev}
+if [ -e "$out/.repodata" ]; then echo "Temporary repodata directory $out/.repodata already exists!" >&2; exit 1; fi
+mkdir -p "$out/repodata"
+"""
+
+
+@pytest.mark.parametrize("devel", [False, True])
+def test_a_killed_createrepo_leaves_nothing_that_stops_the_next(tmp_path: Path, devel: bool) -> None:
+    """A createrepo_c killed at its timeout leaves its temporary `.repodata`; the next run in
+    that directory (under the same lock, so nobody else writes there) must not fail on it."""
+    command = tmp_path / "createrepo_c"
+    command.write_text(STRICT_CREATEREPO)
+    command.chmod(0o755)
+    chroot_dir = tmp_path / "fedora-44-x86_64"
+    output = chroot_dir / "devel" if devel else chroot_dir
+    (output / ".repodata").mkdir(parents=True)
+    repo.Createrepo(tmp_path / "locks", command=str(command)).run(chroot_dir, devel=devel)
+    assert (output / "repodata").is_dir() and not (output / ".repodata").exists()
