@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from harness import wait
-from harness.components import services
-from harness.engine import Engine
+from harness.model.components import services
+from harness.podman.engine import Engine
 from harness.stack import RunInfo
 
 from ..sanity._builds import CHROOT, RESULTS_DIR, build_dir

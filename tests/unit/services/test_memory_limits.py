@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.components import services
+from harness.model.components import services
 
 STACK_TARGET_MB = 1536
 
