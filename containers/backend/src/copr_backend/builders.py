@@ -244,10 +244,10 @@ class SSH:
             raise TimeoutError(f"{where} took longer than {timeout:.0f}s: stopped")
         if sender.returncode == SSH_FAILED:
             raise BuilderLost(f"{where} failed: {why}")
+        if failure is not None:  # (the sender was killed after it: its exit code says nothing)
+            raise OSError(f"{where} failed: {failure}")
         if sender.returncode != 0:
             raise OSError(f"{where} failed: {why}")
-        if failure is not None:
-            raise OSError(f"{where} failed: {failure}")
         return dropped
 
 

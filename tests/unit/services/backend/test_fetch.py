@@ -92,3 +92,12 @@ def test_fetch_dir_is_stopped_at_its_timeout(tmp_path: Path) -> None:
     with pytest.raises(TimeoutError, match=r"downloading builder-1:/x took longer than 1s"):
         Hung(tmp_path / "key").fetch_dir("builder-1", "/x", tmp_path / "staging", timeout=1)
     assert time.monotonic() - started < 10
+
+
+def test_fetch_dir_names_a_corrupt_stream(tmp_path: Path) -> None:
+    class Garbage(SSH):
+        def argv(self, host: str, command: str) -> list[str]:
+            return ["sh", "-c", "head -c 2048 /dev/zero | tr '\\0' x"]
+
+    with pytest.raises(OSError, match=r"downloading builder-1:/x failed: .*(bad|invalid|empty|header)"):
+        Garbage(tmp_path / "key").fetch_dir("builder-1", "/x", tmp_path / "staging")
