@@ -2,7 +2,9 @@
 
 gunicorn 20.1's threaded worker has no read timeout: a client that sends half a request holds one
 of the worker's threads for as long as it keeps the connection open, and a few such clients block
-the whole API. Each connection's socket gets a timeout instead.
+the whole API. Each connection's socket gets a timeout instead, and the service runs 64 threads
+per worker (started only when needed): 50 half-sent requests, even all on one worker, leave
+threads free for the API.
 """
 
 from __future__ import annotations
