@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from . import distgit_support
-from .distgit_support import build_srpm
+from . import srpms
+from .srpms import build_srpm
 
-if not distgit_support.HAVE_TOOLS:
-    pytest.skip(distgit_support.MISSING_TOOLS, allow_module_level=True)
+if not srpms.HAVE_TOOLS:
+    pytest.skip(srpms.MISSING_TOOLS, allow_module_level=True)
 
 from copr_dist_git.config import Config  # noqa: E402
 from copr_dist_git.importer import import_srpm  # noqa: E402
@@ -167,3 +167,18 @@ def test_an_srpm_with_its_own_sources_file_is_refused(tmp_path: Path, config: Co
     srpm = build_srpm(tmp_path, sources={"sources": b"x\n"})
     with pytest.raises(SrpmError, match="sources"):
         import_srpm(config, srpm, "alice", "p", ["f44"])
+
+
+def test_a_git_command_that_does_not_end_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every git command has a timeout: one that runs past it fails the import with the reason."""
+    from copr_dist_git import gitrepo
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "git").write_text("#!/bin/sh\nexec sleep 30\n")
+    (fake / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:/usr/bin:/bin")
+    monkeypatch.setattr(gitrepo, "GIT_TIMEOUT", 1)
+    repo = gitrepo.Repo(tmp_path / "r.git")
+    with pytest.raises(gitrepo.GitError, match=r"git init .* did not finish within 1s: stopped"):
+        repo.ensure()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from .backend_loader import backend
 
-config = backend("config")
+from copr_backend import config
 
 CONSTANTS = config.BuildConstants(version="2.13-1", min_fe_be_api=9, min_builder_version="1.6.1",
                                   copr_common_version="1.7.2")

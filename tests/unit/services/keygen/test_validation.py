@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "containers" / "keygen" / "src"))
 
 from copr_keygen.validation import (  # noqa: E402
     BadRequest, KeyRequest, check_rpm, parse_gen_key, parse_hash, valid_email,

@@ -11,12 +11,12 @@ from typing import Any, IO
 
 import pytest
 
-from .backend_loader import backend
 
-worker_mod = backend("worker")
-builders = backend("builders")
-layout_mod = backend("layout")
-signing = backend("signing")
+from copr_backend import frontend as frontend_mod
+from copr_backend import worker as worker_mod
+from copr_backend import builders
+from copr_backend import layout as layout_mod
+from copr_backend import signing
 
 INTERNAL = "http://backend:5002/results"
 SRPM_TASK = {
@@ -376,7 +376,7 @@ def test_frontend_refusing_the_task_does_not_crash_the_worker(tmp_path: Path) ->
     worker, _, fe, _ = run_worker(tmp_path, SRPM_TASK, FakeBuilder())
 
     def refuse(path: str, **kwargs: Any) -> Any:
-        raise backend("frontend").FrontendRequestError(404, "Specified task ID not found")
+        raise frontend_mod.FrontendRequestError(404, "Specified task ID not found")
 
     fe.get = refuse  # type: ignore[method-assign]
     worker.run()

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from . import distgit_support
-from .distgit_support import build_srpm
+from . import srpms
+from .srpms import build_srpm
 
-if not distgit_support.HAVE_TOOLS:
-    pytest.skip(distgit_support.MISSING_TOOLS, allow_module_level=True)
+if not srpms.HAVE_TOOLS:
+    pytest.skip(srpms.MISSING_TOOLS, allow_module_level=True)
 
 from copr_dist_git.config import Config  # noqa: E402
 from copr_dist_git.layout import LayoutError  # noqa: E402

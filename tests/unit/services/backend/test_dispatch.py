@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from .backend_loader import backend
 
-builders = backend("builders")
-dispatcher_mod = backend("dispatcher")
-frontend_mod = backend("frontend")
+from copr_backend import builders, errors
+from copr_backend import dispatcher as dispatcher_mod
+from copr_backend import frontend as frontend_mod
 
 
 # -- builder pool and selection ---------------------------------------------------------------
@@ -61,7 +60,7 @@ def test_pool_wait_can_be_canceled() -> None:
     pool.acquire()
     cancel = threading.Event()
     cancel.set()
-    with pytest.raises(backend("errors").Canceled):
+    with pytest.raises(errors.Canceled):
         pool.acquire(cancel=cancel, poll=0.01)
 
 

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from .backend_loader import backend
 
-frontend = backend("frontend")
+from copr_backend import frontend
 
 
 class FakeResponse:

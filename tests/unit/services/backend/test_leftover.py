@@ -7,9 +7,8 @@ from pathlib import Path
 
 from harness import wait
 
-from .backend_loader import backend
 
-builders = backend("builders")
+from copr_backend import builders
 
 
 def end_leftover(pidfile: Path) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,6 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from . import distgit_support  # noqa: F401  (puts containers/distgit/src on sys.path)
 
 from copr_dist_git.gitrepo import branch_action  # noqa: E402
 from copr_dist_git.layout import (  # noqa: E402

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 CLIENT = ROOT / "containers" / "keygen" / "src" / "sign"
 EMAIL = "owner#project@copr.example.org"
 
@@ -84,7 +84,6 @@ def keygen() -> Iterator[tuple[str, object]]:
     pytest.importorskip("flask")
     from werkzeug.serving import make_server
 
-    sys.path.insert(0, str(ROOT / "containers" / "keygen" / "src"))
     from copr_keygen.app import create_app
     from copr_keygen.config import Settings
 

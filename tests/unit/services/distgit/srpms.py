@@ -1,15 +1,10 @@
-"""Helpers of the dist-git tests: put its source on sys.path and build small SRPMs with rpmbuild."""
+"""Helpers of the dist-git tests: build small SRPMs with rpmbuild."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-
-SRC = Path(__file__).resolve().parents[2] / "containers" / "distgit" / "src"
-if str(SRC) not in sys.path:
-    sys.path.insert(0, str(SRC))
 
 HAVE_TOOLS = all(shutil.which(tool) for tool in ("rpmbuild", "rpm2archive", "git"))
 MISSING_TOOLS = "needs rpmbuild, rpm2archive and git (apt-get install -y rpm rpm2cpio git)"

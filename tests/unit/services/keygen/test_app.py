@@ -19,7 +19,6 @@ if not (shutil.which("gpg") and shutil.which("rpmsign") and shutil.which("rpmbui
     pytest.skip("needs gpg, rpmsign and rpmbuild (apt-get install -y gnupg rpm)",
                 allow_module_level=True)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "containers" / "keygen" / "src"))
 
 from copr_keygen.app import create_app  # noqa: E402
 from copr_keygen.config import Settings  # noqa: E402

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from . import distgit_support
-from .distgit_support import build_srpm
+from . import srpms
+from .srpms import build_srpm
 
-if not distgit_support.HAVE_TOOLS:
-    pytest.skip(distgit_support.MISSING_TOOLS, allow_module_level=True)
+if not srpms.HAVE_TOOLS:
+    pytest.skip(srpms.MISSING_TOOLS, allow_module_level=True)
 
 from copr_dist_git.config import Config  # noqa: E402
 from copr_dist_git.gitrepo import git_env  # noqa: E402

@@ -8,15 +8,14 @@ from typing import Any
 
 import pytest
 
-from .backend_loader import backend
 
-actions = backend("actions")
-layout_mod = backend("layout")
-frontend_mod = backend("frontend")
+from copr_backend import actions
+from copr_backend import layout as layout_mod
+from copr_backend import frontend as frontend_mod
 
-from .test_backend_worker import FakeCreaterepo, FakeSignClient  # noqa: E402
+from .test_worker import FakeCreaterepo, FakeSignClient  # noqa: E402
 
-signing = backend("signing")
+from copr_backend import signing
 
 
 class Calls(FakeCreaterepo):

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from .backend_loader import backend
 
-layout_mod = backend("layout")
-job_mod = backend("job")
+from copr_backend import layout as layout_mod
+from copr_backend import job as job_mod
 
 PUBLIC = "http://127.0.0.1:41234/results"
 INTERNAL = "http://backend:5002/results"

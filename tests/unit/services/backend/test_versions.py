@@ -7,10 +7,9 @@ import subprocess
 
 import pytest
 
-from .backend_loader import backend
 
-rpmver = backend("rpmver")
-builders = backend("builders")
+from copr_backend import rpmver
+from copr_backend import builders
 
 CASES = [
     ("1.6.1", "1.6.1", 0), ("1.6", "1.6.1", -1), ("1.8", "1.6.1", 1), ("1.10", "1.9", 1),

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from .backend_loader import backend
 
-results_server = backend("results_server")
+from copr_backend import results_server
 
 
 @pytest.fixture
@@ -78,3 +77,22 @@ def test_nothing_outside_the_results_tree(served) -> None:
     assert requests.get(f"{url}/results/../secret.txt", timeout=5).status_code == 404
     assert requests.get(f"{url}/results/%2e%2e/secret.txt", timeout=5).status_code == 404
     assert requests.get(f"{url}/results/nobody/", timeout=5).status_code == 404
+
+
+def test_symlinks_that_leave_the_tree_are_not_served(served, tmp_path: Path) -> None:
+    """A link a build planted (to a secret file, to /, to a directory outside) answers 404;
+    a link that stays inside the tree still serves."""
+    url, destdir = served
+    build = destdir / "@copr/tools/fedora-44-x86_64/00000007-hello"
+    (build / "key").symlink_to(tmp_path / "public_html" / "secret.txt")
+    (build / "root").symlink_to("/")
+    (build / "up").symlink_to("../../../../..")  # public_html
+    (build / "inside.rpm").symlink_to(build / "hello-1.0-1.noarch.rpm")
+    (build / "leak.log.gz").symlink_to(tmp_path / "public_html" / "secret.txt")
+    base = f"{url}/results/@copr/tools/fedora-44-x86_64/00000007-hello"
+    for path in ("key", "leak.log", "leak.log.gz", "root/", "root/etc/passwd", "root/proc/self/environ", "up/", "up/secret.txt"):
+        answer = requests.get(f"{base}/{path}", timeout=5)
+        assert answer.status_code == 404, f"{path}: {answer.status_code} {answer.text[:80]!r}"
+        assert "outside the results tree" not in answer.text
+    assert requests.head(f"{base}/root/etc/passwd", timeout=5).status_code == 404
+    assert requests.get(f"{base}/inside.rpm", timeout=5).content == b"\xed\xab\xee\xdbrpm"

@@ -1,4 +1,4 @@
-"""Imports the backend's modules from containers/backend/src (no package built, no Podman).
+"""The backend's unit tests import `copr_backend` from containers/backend/src (no package built).
 
 copr_common's `version` module only exists once its package is built, so when the library is
 not importable a stand-in package serves the real modules from containers/common/src.
@@ -11,7 +11,7 @@ import sys
 import types
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 BACKEND_SRC = ROOT / "containers" / "backend" / "src"
 COMMON_PACKAGE = ROOT / "containers" / "common" / "src" / "copr_common"
 
@@ -28,9 +28,6 @@ def _common() -> None:
     sys.modules["copr_common"] = package
 
 
-def backend(module: str) -> types.ModuleType:
-    """`copr_backend.<module>` from the source tree."""
-    _common()
-    if str(BACKEND_SRC) not in sys.path:
-        sys.path.insert(0, str(BACKEND_SRC))
-    return importlib.import_module(f"copr_backend.{module}")
+_common()
+if str(BACKEND_SRC) not in sys.path:
+    sys.path.insert(0, str(BACKEND_SRC))
