@@ -1,0 +1,195 @@
+"""/api_3/build/: read, list, create (upload, url), cancel, delete (upstream's apiv3_builds.py)."""
+
+import json
+import os
+import re
+import secrets
+
+import flask
+import sqlalchemy as sa
+
+from ... import app
+from ...db import session
+from ...enums import SOURCE_TYPES, StatusEnum
+from ...errors import AccessRestricted, BadRequest, InvalidForm
+from ...logic import (arg, as_bool, as_list, build_dict, build_finished, built_packages,
+                      delete_build_action, form, get_build, get_copr, login_required, paginate,
+                      require_edit, result_dirs)
+from ...models import Batch, Build, BuildChroot, CancelRequest, Copr, MockChroot, Package, now
+from . import DELETE, POST, PUT, route
+
+
+def build_copr(data: dict) -> Copr:
+    copr = get_copr(data.get("ownername"), data.get("projectname"))
+    user = flask.g.user
+    if not (user.admin or copr.user_id == user.id or (copr.group and user in copr.group.members)):
+        raise AccessRestricted(f"User {user.username} is not allowed to build in the copr: "
+                               f"{copr.full_name}")
+    return copr
+
+
+def _build_chroots(copr: Copr, data: dict) -> list[MockChroot]:
+    project = {c.name: c.mock_chroot for c in copr.chroots}
+    requested = as_list(data.get("chroots")) or list(project)
+    bad = [name for name in requested if name not in project]
+    if bad:
+        raise InvalidForm({"chroots": f"'{bad[0]}' is not a valid choice for this field"})
+    excluded = set(as_list(data.get("exclude_chroots")))
+    return [project[name] for name in requested if name not in excluded]
+
+
+def new_build(copr: Copr, data: dict, source_type: str, source: dict,
+               package: Package | None = None) -> Build:
+    timeout = int(data.get("timeout") or 18000)
+    build = Build(copr=copr, user=flask.g.user, package=package,
+                  source_type=SOURCE_TYPES[source_type], source_json=json.dumps(source),
+                  source_status=StatusEnum.pending, submitted_on=now(), timeout=timeout,
+                  enable_net=as_bool(data.get("enable_net", copr.enable_net)),
+                  isolation=data.get("isolation") or "unchanged",
+                  bootstrap=data.get("bootstrap"),
+                  is_background=as_bool(data.get("background", False)))
+    for chroot in _build_chroots(copr, data):
+        build.chroots.append(BuildChroot(mock_chroot=chroot, status=StatusEnum.waiting))
+    _batch(build, data)
+    session.add(build)
+    return build
+
+
+def _batch(build: Build, data: dict) -> None:
+    """--after-build-id waits for another build's batch; --with-build-id joins it."""
+    after, with_ = data.get("after_build_id"), data.get("with_build_id")
+    if after and with_:
+        raise BadRequest("Only one of after_build_id and with_build_id can be given")
+    if not (after or with_):
+        return
+    other = get_build(after or with_)
+    if other.batch is None:
+        other.batch = Batch()
+    if with_:
+        if build_finished(other):
+            raise BadRequest(f"Build {other.id} is already finished; can not build with it")
+        build.batch = other.batch
+    else:
+        build.batch = Batch(blocked_by=other.batch)
+
+
+@route("/build/<int:build_id>")
+def build_get(build_id):
+    return flask.jsonify(build_dict(get_build(build_id)))
+
+
+@route("/build/list")
+def build_list():
+    copr = get_copr(arg("ownername"), arg("projectname"))
+    query = sa.select(Build).filter_by(copr_id=copr.id)
+    if arg("packagename"):
+        query = query.join(Package).filter(Package.name == arg("packagename"))
+    page = paginate(query, Build)
+    items = [build_dict(build) for build in page["items"]]
+    if arg("status"):
+        items = [item for item in items if item["state"] == arg("status")]
+    page["items"] = items
+    return flask.jsonify(page)
+
+
+@route("/build/check-before-build", methods=POST)
+@login_required
+def build_check():
+    data = form()
+    copr = build_copr(data)
+    _build_chroots(copr, data)
+    return flask.jsonify({"message": "It should be safe to submit a build like this"})
+
+
+@route("/build/create/upload", methods=POST)
+@login_required
+def build_create_upload():
+    data = form()
+    copr = build_copr(data)
+    upload = flask.request.files.get("pkgs")
+    if upload is None or not upload.filename:
+        raise InvalidForm({"pkgs": "This field is required."})
+    filename = os.path.basename(upload.filename)
+    if not filename.endswith((".src.rpm", ".spec")):
+        raise InvalidForm({"pkgs": "Only .src.rpm and .spec files are allowed."})
+    tmp = "tmp" + secrets.token_hex(6)
+    folder = os.path.join(app.config["STORAGE_DIR"], tmp)
+    os.makedirs(folder, exist_ok=True)
+    upload.save(os.path.join(folder, filename))
+    source = {"url": f"{app.config['INTERNAL_URL']}/tmp/{tmp}/{filename}", "pkg": filename, "tmp": tmp}
+    build = new_build(copr, data, "upload", source)
+    session.commit()
+    return flask.jsonify(build_dict(build))
+
+
+@route("/build/create/url", methods=POST)
+@login_required
+def build_create_url():
+    data = form()
+    copr = build_copr(data)
+    urls = as_list(data.get("pkgs"))
+    if not urls:
+        raise InvalidForm({"pkgs": "URLs to packages are required"})
+    for url in urls:
+        if not re.match(r"^(https?|ftp)://", url) or not url.endswith((".src.rpm", ".spec")):
+            raise InvalidForm({"pkgs": f"Please enter a valid URL of a .src.rpm or .spec: {url}"})
+    builds = [new_build(copr, data, "link", {"url": url}) for url in urls]
+    session.commit()
+    return flask.jsonify({"items": [build_dict(b) for b in builds], "meta": {}})
+
+
+@route("/build/cancel/<int:build_id>", methods=PUT)
+@login_required
+def build_cancel(build_id):
+    build = get_build(build_id)
+    require_edit(flask.g.user, build.copr, f"You are not allowed to cancel build {build_id}.")
+    if build_finished(build):
+        raise BadRequest(f"Cannot cancel build {build_id}")
+    build.canceled = True
+    if build.source_status in (StatusEnum.starting, StatusEnum.running):
+        session.merge(CancelRequest(what=str(build.id)))
+    if build.source_status in (StatusEnum.pending, StatusEnum.starting, StatusEnum.running,
+                               StatusEnum.importing):
+        build.source_status = StatusEnum.canceled
+    for chroot in build.chroots:
+        if chroot.status in (StatusEnum.starting, StatusEnum.running):
+            session.merge(CancelRequest(what=chroot.task_id))
+        if chroot.status not in (StatusEnum.succeeded, StatusEnum.failed, StatusEnum.skipped):
+            chroot.status = StatusEnum.canceled
+            chroot.ended_on = now()
+    session.commit()
+    return flask.jsonify(build_dict(build))
+
+
+def _delete_builds(builds: list[Build]) -> None:
+    for build in builds:
+        require_edit(flask.g.user, build.copr, f"You are not allowed to delete build {build.id}.")
+        if not build_finished(build):
+            raise BadRequest(f"Build {build.id} is not finished yet; cancel it first.")
+    for build in builds:
+        if result_dirs(build):
+            delete_build_action(build)
+        session.delete(build)
+    session.commit()
+
+
+@route("/build/delete/<int:build_id>", methods=DELETE)
+@login_required
+def build_delete(build_id):
+    build = get_build(build_id)
+    result = build_dict(build)
+    _delete_builds([build])
+    return flask.jsonify(result)
+
+
+@route("/build/delete/list", methods=DELETE)
+@login_required
+def build_delete_list():
+    ids = [int(i) for i in form().get("builds", [])]
+    _delete_builds([get_build(i) for i in ids])
+    return flask.jsonify({"builds": ids})
+
+
+@route("/build/built-packages/<int:build_id>")
+def build_built_packages(build_id):
+    return flask.jsonify(built_packages(get_build(build_id)))
