@@ -5,9 +5,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 
+import re
+from pathlib import Path
+
 import pytest
 import requests
 
+from harness.components import all_components
 
 from ..support.srpms import make_srpm
 from .copr_stack import Stack, client_view, running
@@ -20,6 +24,10 @@ def frontend(engine, built_images) -> Iterator[Stack]:
     """database + frontend only: what the frontend alone must answer."""
     with running(engine, components=["database", "frontend"]) as info:
         yield client_view(engine, info)
+
+
+def config_value(stack: Stack, user: str, key: str) -> str:
+    return re.search(rf"^{key} = (.*)$", Path(stack.config(user)).read_text(), re.MULTILINE)[1]
 
 
 def name() -> str:
@@ -151,3 +159,35 @@ def test_packages_crud_and_name_validation(frontend):
     assert '"source_type": "unset"' in frontend.copr("get-package", project, "--name", "gcc-c++").stdout
     assert frontend.copr("delete-package", project, "--name", "gcc-c++").returncode == 0
     assert frontend.copr("list-package-names", project).stdout.split() == ["python-boolean.py"]
+
+
+def test_non_ascii_text_is_stored_and_looked_up(frontend):
+    """The database is UTF-8, as production's: SQL_ASCII answered 500 to both (issue 18, 6)."""
+    project = name()
+    created = frontend.copr("create", project, "--chroot", "fedora-44-x86_64",
+                            "--description", "café ☕")
+    assert created.returncode == 0, created.stderr
+    api = requests.get(f"{frontend.frontend_url}/api_3/project",
+                       params={"ownername": "alice", "projectname": project}, timeout=10)
+    assert api.json()["description"] == "café ☕"
+    missing = requests.get(f"{frontend.frontend_url}/api_3/project",
+                           params={"ownername": "alice", "projectname": "café"}, timeout=10)
+    assert missing.status_code == 404, missing.text
+    assert missing.json() == {"error": "Project alice/café does not exist."}
+
+
+def test_access_log_holds_no_credential(frontend, engine):
+    """Neither the API login (gunicorn's %(u)s) nor a query string reaches the log (issue 18,
+    14): the saved logs/frontend.log is readable by anyone who gets the report."""
+    login = config_value(frontend, "alice", "login")
+    token = config_value(frontend, "alice", "token")
+    assert frontend.copr("whoami").returncode == 0  # whoami reads the config: no request
+    checked = requests.get(f"{frontend.frontend_url}/api_3/auth-check", auth=(login, token),
+                           timeout=10)
+    assert checked.status_code == 200
+    requests.get(f"{frontend.frontend_url}/api_3/project/list",
+                 params={"ownername": "alice", "token": token}, timeout=10)
+    [(container, _)] = all_components()["frontend"].instances(frontend.run_id)
+    log = engine.logs(container)
+    assert "/api_3/auth-check" in log and "/api_3/project/list" in log  # the requests are logged
+    assert login not in log and token not in log

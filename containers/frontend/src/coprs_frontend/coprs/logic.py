@@ -19,6 +19,7 @@ from .models import (Action, Build, BuildChroot, Copr, CoprChroot, Group, MockCh
                      User, now)
 
 NAME_RE = re.compile(r"^[\w.-]+$")
+NAME_MAX = 100  # project and package names are VARCHAR(100), as upstream's columns
 PACKAGE_NAME_RE = r"^[-+_.a-zA-Z0-9]+$"
 
 
@@ -57,20 +58,64 @@ def as_list(value) -> list[str]:
     return str(value).split()
 
 
+# wtforms' messages, which upstream's forms answer with.
+NOT_INTEGER = "Not a valid integer value."
+NOT_A_CHOICE = "Not a valid choice."
+
+
+def int_field(errors: dict, name: str, value, minimum: int | None = None,
+              maximum: int | None = None) -> int | None:
+    """`value` as an integer, or None when it is absent; a bad value adds upstream's form error
+    for `name` to `errors` (wtforms' IntegerField and NumberRange wording)."""
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors.setdefault(name, []).append(NOT_INTEGER)
+        return None
+    if maximum is not None and minimum is not None and not minimum <= number <= maximum:
+        errors.setdefault(name, []).append(f"Number must be between {minimum} and {maximum}.")
+    elif minimum is not None and number < minimum:
+        errors.setdefault(name, []).append(f"Number must be at least {minimum}.")
+    return number
+
+
+def pagination() -> dict:
+    """limit, offset, order and order_type of the query string, checked like upstream's
+    PaginationForm (400 with its errors dict; negative numbers are refused too, where upstream's
+    database would fail)."""
+    errors: dict[str, list[str]] = {}
+    limit = int_field(errors, "limit", arg("limit"), minimum=0)
+    offset = int_field(errors, "offset", arg("offset"), minimum=0)
+    order_type = arg("order_type") or "ASC"
+    if order_type not in ("ASC", "DESC"):
+        errors["order_type"] = [NOT_A_CHOICE]
+    if errors:
+        raise BadRequest(str(errors))
+    return {"limit": limit or None, "offset": offset or 0, "order": arg("order") or "id",
+            "order_type": order_type}
+
+
+def order_column(model, order: str):
+    """The column `order` names; upstream's texts when it is not one."""
+    if not hasattr(model, order):
+        raise BadRequest(f"Cannot order by {order}, {model.__tablename__} doesn't have such "
+                         "property")
+    if order not in sa.inspect(model).column_attrs.keys():
+        raise BadRequest(f"Cannot order by {order}")
+    return getattr(model, order)
+
+
 def paginate(query, model) -> dict:
     """A list response: items plus meta with integer limit/offset (copr-cli pages with them)."""
-    limit = arg("limit")
-    offset = int(arg("offset") or 0)
-    order = arg("order") or "id"
-    order_type = (arg("order_type") or "ASC").upper()
-    column = getattr(model, order, model.id)
-    query = query.order_by(column.desc() if order_type == "DESC" else column.asc())
-    if offset:
-        query = query.offset(offset)
-    if limit is not None:
-        query = query.limit(int(limit))
-    meta = {"limit": int(limit) if limit is not None else None, "offset": offset,
-            "order": order, "order_type": order_type}
+    meta = pagination()
+    column = order_column(model, meta["order"])
+    query = query.order_by(column.desc() if meta["order_type"] == "DESC" else column.asc())
+    if meta["offset"]:
+        query = query.offset(meta["offset"])
+    if meta["limit"]:
+        query = query.limit(meta["limit"])
     return {"items": list(session.execute(query).scalars()), "meta": meta}
 
 
@@ -124,6 +169,11 @@ def can_edit(user: User, copr: Copr) -> bool:
     if copr.group is not None:
         return user in copr.group.members
     return copr.user_id == user.id
+
+
+def can_build_in(user: User, copr: Copr) -> bool:
+    """May `user` submit builds into `copr`?"""
+    return can_edit(user, copr)
 
 
 def require_edit(user: User, copr: Copr, message: str | None = None) -> None:

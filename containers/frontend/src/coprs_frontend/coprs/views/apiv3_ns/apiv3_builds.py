@@ -1,5 +1,6 @@
 """/api_3/build/: read, list, create (upload, url), cancel, delete (upstream's apiv3_builds.py)."""
 
+import fnmatch
 import json
 import os
 import re
@@ -11,36 +12,71 @@ import sqlalchemy as sa
 from ... import app
 from ...db import session
 from ...enums import SOURCE_TYPES, StatusEnum
-from ...errors import AccessRestricted, BadRequest, InvalidForm
-from ...logic import (arg, as_bool, as_list, build_dict, build_finished, built_packages,
-                      delete_build_action, form, get_build, get_copr, login_required, paginate,
+from ...errors import AccessRestricted, BadRequest
+from ...logic import (arg, as_bool, can_build_in, as_list, build_dict, build_finished, built_packages,
+                      delete_build_action, form, get_build, get_copr, int_field, login_required, paginate,
                       require_edit, result_dirs)
 from ...models import Batch, Build, BuildChroot, CancelRequest, Copr, MockChroot, Package, now
 from . import DELETE, POST, PUT, route
 
 
-def build_copr(data: dict) -> Copr:
+DEFAULT_BUILD_TIMEOUT = 5 * 3600
+MIN_BUILD_TIMEOUT, MAX_BUILD_TIMEOUT = 0, 108000  # upstream's config defaults
+
+
+def build_copr(data: dict, errors: dict | None = None) -> Copr:
+    """The project a build goes to, in upstream's order of refusals: 404 for a missing project,
+    400 "Bad request parameters: {...}" for the form (`errors` from the caller, plus the
+    build options'), 403 for a user who may not build there."""
     copr = get_copr(data.get("ownername"), data.get("projectname"))
+    errors = {**(errors or {}), **build_option_errors(copr, data)}
+    if errors:
+        raise BadRequest(f"Bad request parameters: {errors}")
     user = flask.g.user
-    if not (user.admin or copr.user_id == user.id or (copr.group and user in copr.group.members)):
+    if not can_build_in(user, copr):
         raise AccessRestricted(f"User {user.username} is not allowed to build in the copr: "
                                f"{copr.full_name}")
     return copr
 
 
+def build_option_errors(copr: Copr, data: dict) -> dict[str, list[str]]:
+    """Upstream's build form checks of the options every build method shares."""
+    errors: dict[str, list[str]] = {}
+    names = sorted(c.name for c in copr.chroots)
+    for field in ("chroots", "exclude_chroots"):
+        for pattern in as_list(data.get(field)):
+            if pattern not in names and not fnmatch.filter(names, pattern):
+                errors.setdefault(field, []).append(f"'{pattern}' is not a valid choice for "
+                                                    "this field.")
+    int_field(errors, "timeout", data.get("timeout"), MIN_BUILD_TIMEOUT, MAX_BUILD_TIMEOUT)
+    after = int_field(errors, "after_build_id", data.get("after_build_id"))
+    with_ = int_field(errors, "with_build_id", data.get("with_build_id"))
+    if after and with_:
+        for field in ("after_build_id", "with_build_id"):
+            errors.setdefault(field, []).append("Only one batch option can be specified")
+    for field, build_id in (("after_build_id", after), ("with_build_id", with_)):
+        if build_id and session.get(Build, build_id) is None:
+            errors.setdefault(field, []).append(f"Build {build_id} not found")
+    return errors
+
+
 def _build_chroots(copr: Copr, data: dict) -> list[MockChroot]:
+    """The chroots (names or patterns, as upstream's expand_chroots) minus the excluded ones."""
     project = {c.name: c.mock_chroot for c in copr.chroots}
-    requested = as_list(data.get("chroots")) or list(project)
-    bad = [name for name in requested if name not in project]
-    if bad:
-        raise InvalidForm({"chroots": f"'{bad[0]}' is not a valid choice for this field"})
-    excluded = set(as_list(data.get("exclude_chroots")))
-    return [project[name] for name in requested if name not in excluded]
+    names = sorted(project)
+
+    def expand(patterns: list[str]) -> set[str]:
+        return {name for pattern in patterns for name in fnmatch.filter(names, pattern)}
+
+    chosen = expand(as_list(data.get("chroots"))) or set(names)
+    chosen -= expand(as_list(data.get("exclude_chroots")))
+    return [project[name] for name in sorted(chosen)]
 
 
 def new_build(copr: Copr, data: dict, source_type: str, source: dict,
-               package: Package | None = None) -> Build:
-    timeout = int(data.get("timeout") or 18000)
+              package: Package | None = None) -> Build:
+    """A pending build of `copr` (options already checked by build_copr)."""
+    timeout = int(data.get("timeout") or DEFAULT_BUILD_TIMEOUT)
     build = Build(copr=copr, user=flask.g.user, package=package,
                   source_type=SOURCE_TYPES[source_type], source_json=json.dumps(source),
                   source_status=StatusEnum.pending, submitted_on=now(), timeout=timeout,
@@ -58,8 +94,6 @@ def new_build(copr: Copr, data: dict, source_type: str, source: dict,
 def _batch(build: Build, data: dict) -> None:
     """--after-build-id waits for another build's batch; --with-build-id joins it."""
     after, with_ = data.get("after_build_id"), data.get("with_build_id")
-    if after and with_:
-        raise BadRequest("Only one of after_build_id and with_build_id can be given")
     if not (after or with_):
         return
     other = get_build(after or with_)
@@ -95,9 +129,13 @@ def build_list():
 @route("/build/check-before-build", methods=POST)
 @login_required
 def build_check():
+    """Upstream checks the permission before the form here (and words the refusal apart)."""
     data = form()
-    copr = build_copr(data)
-    _build_chroots(copr, data)
+    copr = get_copr(data.get("ownername"), data.get("projectname"))
+    if not can_build_in(flask.g.user, copr):
+        raise AccessRestricted(f"User '{flask.g.user.username}' is not allowed to build in "
+                               f"'{copr.full_name}'")
+    build_copr(data)
     return flask.jsonify({"message": "It should be safe to submit a build like this"})
 
 
@@ -105,13 +143,14 @@ def build_check():
 @login_required
 def build_create_upload():
     data = form()
-    copr = build_copr(data)
     upload = flask.request.files.get("pkgs")
-    if upload is None or not upload.filename:
-        raise InvalidForm({"pkgs": "This field is required."})
-    filename = os.path.basename(upload.filename)
-    if not filename.endswith((".src.rpm", ".spec")):
-        raise InvalidForm({"pkgs": "Only .src.rpm and .spec files are allowed."})
+    filename = os.path.basename(upload.filename) if upload is not None else ""
+    errors = {}
+    if not filename:
+        errors["pkgs"] = ["This field is required."]
+    elif not filename.endswith((".src.rpm", ".spec")):
+        errors["pkgs"] = ["Only .src.rpm and .spec files are allowed."]
+    copr = build_copr(data, errors)
     tmp = "tmp" + secrets.token_hex(6)
     folder = os.path.join(app.config["STORAGE_DIR"], tmp)
     os.makedirs(folder, exist_ok=True)
@@ -126,13 +165,14 @@ def build_create_upload():
 @login_required
 def build_create_url():
     data = form()
-    copr = build_copr(data)
     urls = as_list(data.get("pkgs"))
+    errors = {}
     if not urls:
-        raise InvalidForm({"pkgs": "URLs to packages are required"})
+        errors["pkgs"] = ["URLs to packages are required"]
     for url in urls:
         if not re.match(r"^(https?|ftp)://", url) or not url.endswith((".src.rpm", ".spec")):
-            raise InvalidForm({"pkgs": f"Please enter a valid URL of a .src.rpm or .spec: {url}"})
+            errors["pkgs"] = [f"Please enter a valid URL of a .src.rpm or .spec: {url}"]
+    copr = build_copr(data, errors)
     builds = [new_build(copr, data, "link", {"url": url}) for url in urls]
     session.commit()
     return flask.jsonify({"items": [build_dict(b) for b in builds], "meta": {}})

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from ...db import session
 from ...enums import SOURCE_NAMES, SOURCE_TYPES
 from ...errors import BadRequest, InvalidForm
-from ...logic import (PACKAGE_NAME_RE, arg, as_bool, as_list, build_dict, build_finished,
-                      delete_build_action, form, get_copr, get_package, login_required,
-                      package_dict, paginate, require_edit, result_dirs)
+from ...logic import (NAME_MAX, PACKAGE_NAME_RE, arg, as_bool, as_list, build_dict,
+                      build_finished, delete_build_action, form, get_copr, get_package, int_field,
+                      login_required, package_dict, paginate, require_edit, result_dirs)
 from ...models import Copr, Package
 from . import DELETE, POST, PUT, editable_copr, route
 from .apiv3_builds import build_copr, new_build
@@ -47,7 +47,10 @@ def _package_fields(package: Package, source_type: str, data: dict) -> None:
     if "webhook_rebuild" in data:
         package.webhook_rebuild = as_bool(data["webhook_rebuild"])
     if "max_builds" in data:
-        package.max_builds = int(data["max_builds"] or 0)
+        errors: dict[str, list[str]] = {}
+        package.max_builds = int_field(errors, "max_builds", data["max_builds"], 0, 100) or 0
+        if errors:
+            raise InvalidForm({"max_builds": errors["max_builds"][0]})
     if "chroot_denylist" in data:
         package.chroot_denylist = " ".join(as_list(data["chroot_denylist"]))
 
@@ -68,6 +71,8 @@ def _package_request(ownername, projectname) -> tuple[Copr, dict]:
 @editable_copr(PACKAGES_DENIED)
 def package_add(copr, package_name, source_type_text):
     data = form()
+    if len(package_name) > NAME_MAX:
+        raise InvalidForm({"package_name": f"Field cannot be longer than {NAME_MAX} characters."})
     if not re.match(PACKAGE_NAME_RE, package_name):
         raise InvalidForm({"package_name": f"Please enter a valid package name in {PACKAGE_NAME_RE}"})
     if any(p.name == package_name for p in copr.packages):

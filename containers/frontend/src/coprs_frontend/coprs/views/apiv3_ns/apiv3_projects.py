@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from ...db import session
 from ...enums import StatusEnum
 from ...errors import AccessRestricted, BadRequest, InvalidForm, ObjectNotFound
-from ...logic import (NAME_RE, add_action, arg, as_bool, as_list, build_finished, check_chroots,
-                      createrepo_action, createrepo_actions, form, gen_key_action, get_copr,
-                      login_required, mock_chroots, paginate, project_dict, require_edit)
+from ...logic import (NAME_MAX, NAME_RE, add_action, arg, as_bool, as_list, build_finished,
+                      check_chroots, createrepo_action, createrepo_actions, form, gen_key_action,
+                      get_copr, int_field, login_required, mock_chroots, paginate, project_dict,
+                      require_edit)
 from ...models import Build, BuildChroot, Copr, CoprChroot, Group, Package, User, now
 from . import DELETE, POST, PUT, editable_copr, route
 
@@ -32,9 +33,12 @@ def _apply_project_fields(copr: Copr, data: dict, repos_key: str) -> None:
     for key in ("bootstrap", "isolation"):
         if data.get(key) and data[key] != "unchanged":
             setattr(copr, key, data[key])
-    for key in ("repo_priority", "delete_after_days"):
+    errors: dict[str, list[str]] = {}
+    for key, low, high in (("repo_priority", 1, None), ("delete_after_days", -1, 720)):
         if key in data:
-            setattr(copr, key, int(data[key]) if data[key] not in ("", None) else None)
+            setattr(copr, key, int_field(errors, key, data[key], low, high))
+    if errors:
+        raise InvalidForm({key: messages[0] for key, messages in errors.items()})
     if "runtime_dependencies" in data:
         copr.runtime_dependencies = " ".join(as_list(data["runtime_dependencies"]))
     if "packit_forge_projects_allowed" in data:
@@ -70,6 +74,8 @@ def _validate_name(name: str | None, owner: User, group: Group | None, exist_ok:
     errors = {}
     if not name:
         errors["name"] = "This field is required."
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"Field cannot be longer than {NAME_MAX} characters."
     elif not NAME_RE.match(name):
         errors["name"] = "Name must contain only letters, digits, underscores, dashes and dots."
     elif name.isdigit():
