@@ -191,3 +191,22 @@ def test_access_log_holds_no_credential(frontend, engine):
     log = engine.logs(container)
     assert "/api_3/auth-check" in log and "/api_3/project/list" in log  # the requests are logged
     assert login not in log and token not in log
+
+
+def test_forked_project_deletes_and_its_name_can_be_reused(frontend):
+    """Upstream marks a deleted project instead of removing the row its fork points at: this
+    answered 500 before (issue 14)."""
+    project, fork = name(), name()
+    assert frontend.copr("create", project, "--chroot", "fedora-44-x86_64").returncode == 0
+    forked = frontend.copr("fork", project, fork)
+    assert forked.returncode == 0, forked.stderr
+    deleted = frontend.copr("delete", project)
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.strip() == f"Project {project} has been deleted."
+    assert frontend.copr("get", project).returncode == 1
+    assert f"Name: {fork}\n" in frontend.copr("list").stdout
+    again = frontend.copr("create", project, "--chroot", "epel-9-x86_64")
+    assert again.returncode == 0, again.stderr
+    api = requests.get(f"{frontend.frontend_url}/api_3/project",
+                       params={"ownername": "alice", "projectname": project}, timeout=10).json()
+    assert list(api["chroot_repos"]) == ["epel-9-x86_64"]

@@ -49,7 +49,7 @@ def test_name_rule_and_other_users(project, alice, bob):
                                       "^[-+_.a-zA-Z0-9]+$"
     refused = bob.post("/package/add/alice/pp/hello/scm", json=SCM)
     assert refused.status_code == 403
-    assert refused.get_json()["error"] == "User 'bob' can not modify packages of project 'alice/pp'."
+    assert refused.get_json()["error"] == "You are not allowed to add or edit packages in this copr."
 
 
 def test_build_of_a_package_with_a_source(project, alice):

@@ -70,3 +70,35 @@ def chroot_repos(chroot: CoprChroot, internal: bool = False) -> list[dict]:
                 repo["module_hotfixes"] = True
         repos.append(repo)
     return repos
+
+
+REPO_KEYS = ("baseurl", "module_hotfixes", "priority", "repo_gpgcheck", "id", "name")
+
+
+def api_repos(repos: list[dict]) -> list[dict]:
+    """Repos as the APIv3 answers them: upstream marshals each with all six keys (null when
+    unset); the backend's build tasks keep the short form."""
+    return [{key: repo.get(key) for key in REPO_KEYS} for repo in repos]
+
+
+def additional_repos(chroot: CoprChroot) -> list[str]:
+    """Upstream's generate_additional_repos: the project itself, the chroot's and the
+    project's repos, and the devel repository when createrepo is off."""
+    copr = chroot.copr
+    repos = [f"copr://{copr.full_name}"] + as_list(chroot.repos) + as_list(copr.repos)
+    if not copr.auto_createrepo:
+        repos.append(f"copr://{copr.full_name}/devel")
+    return repos
+
+
+def bootstrap_setup(copr: Copr, chroot: CoprChroot | None, build_bootstrap: str | None) -> dict:
+    """bootstrap and bootstrap_image of a build's config (upstream's build_bootstrap_setup,
+    marshalled: both keys always there, null when the default applies)."""
+    bootstrap, image = copr.bootstrap or "default", None
+    if chroot is not None and chroot.bootstrap and chroot.bootstrap != "unchanged":
+        bootstrap, image = chroot.bootstrap, chroot.bootstrap_image
+    if build_bootstrap and build_bootstrap != "unchanged":
+        bootstrap = build_bootstrap
+    if bootstrap == "default":
+        return {"bootstrap": None, "bootstrap_image": None}
+    return {"bootstrap": bootstrap, "bootstrap_image": image if bootstrap == "custom_image" else None}

@@ -15,8 +15,8 @@ from .db import session
 from .enums import (ACTION_PRIORITY, ACTION_TYPES, FINISHED_STATES, SOURCE_NAMES, STATE_ORDER,
                     StatusEnum)
 from .errors import AccessRestricted, BadRequest, InvalidForm, ObjectNotFound
-from .models import (Action, Build, BuildChroot, Copr, CoprChroot, Group, MockChroot, Package,
-                     User, now)
+from .models import (Action, Build, BuildChroot, Copr, CoprChroot, CoprPermission, Group,
+                     MockChroot, Package, User, now)
 
 NAME_RE = re.compile(r"^[\w.-]+$")
 NAME_MAX = 100  # project and package names are VARCHAR(100), as upstream's columns
@@ -81,7 +81,7 @@ def int_field(errors: dict, name: str, value, minimum: int | None = None,
     return number
 
 
-def pagination() -> dict:
+def pagination(ignore_orders: tuple[str, ...] = ()) -> dict:
     """limit, offset, order and order_type of the query string, checked like upstream's
     PaginationForm (400 with its errors dict; negative numbers are refused too, where upstream's
     database would fail)."""
@@ -93,7 +93,8 @@ def pagination() -> dict:
         errors["order_type"] = [NOT_A_CHOICE]
     if errors:
         raise BadRequest(str(errors))
-    return {"limit": limit or None, "offset": offset or 0, "order": arg("order") or "id",
+    order = arg("order") if arg("order") not in ignore_orders else None
+    return {"limit": limit or None, "offset": offset or 0, "order": order or "id",
             "order_type": order_type}
 
 
@@ -107,14 +108,16 @@ def order_column(model, order: str):
     return getattr(model, order)
 
 
-def paginate(query, model) -> dict:
-    """A list response: items plus meta with integer limit/offset (copr-cli pages with them)."""
-    meta = pagination()
+def paginate(query, model, with_limit: bool = True, ignore_orders: tuple[str, ...] = ()) -> dict:
+    """A list response: items plus meta with integer limit/offset (copr-cli pages with them).
+    Without `with_limit`, the caller cuts the page itself (after filtering); `ignore_orders`
+    are orderings an old client asks for that fall back to the default."""
+    meta = pagination(ignore_orders)
     column = order_column(model, meta["order"])
     query = query.order_by(column.desc() if meta["order_type"] == "DESC" else column.asc())
     if meta["offset"]:
         query = query.offset(meta["offset"])
-    if meta["limit"]:
+    if meta["limit"] and with_limit:
         query = query.limit(meta["limit"])
     return {"items": list(session.execute(query).scalars()), "meta": meta}
 
@@ -163,17 +166,33 @@ def login_required(view):
     return wrapper
 
 
+APPROVED = 2  # upstream's PermissionEnum: nothing 0, request 1, approved 2
+
+
+def permission(user: User, copr: Copr) -> CoprPermission | None:
+    return next((p for p in copr.permissions if p.user_id == user.id), None)
+
+
 def can_edit(user: User, copr: Copr) -> bool:
+    """Upstream's User.can_edit: the owner, a member of the owning group, an admin, or a user
+    whose admin permission was approved."""
     if user.admin:
         return True
-    if copr.group is not None:
-        return user in copr.group.members
-    return copr.user_id == user.id
+    if copr.group is not None and user in copr.group.members:
+        return True
+    if copr.group is None and copr.user_id == user.id:
+        return True
+    granted = permission(user, copr)
+    return granted is not None and granted.copr_admin == APPROVED
 
 
 def can_build_in(user: User, copr: Copr) -> bool:
-    """May `user` submit builds into `copr`?"""
-    return can_edit(user, copr)
+    """May `user` submit builds into `copr`? (upstream's User.can_build_in: editors, and users
+    with an approved builder or admin permission)."""
+    if can_edit(user, copr):
+        return True
+    granted = permission(user, copr)
+    return granted is not None and APPROVED in (granted.copr_builder, granted.copr_admin)
 
 
 def require_edit(user: User, copr: Copr, message: str | None = None) -> None:
@@ -186,9 +205,11 @@ def require_edit(user: User, copr: Copr, message: str | None = None) -> None:
 
 
 def get_copr(ownername: str | None, projectname: str | None) -> Copr:
-    if not ownername or not projectname:
-        raise BadRequest("ownername and projectname are required")
-    query = sa.select(Copr).filter_by(name=projectname)
+    """A live (not deleted) project; 400 "Missing argument X" or 404 as upstream."""
+    for name, value in (("ownername", ownername), ("projectname", projectname)):
+        if not value:
+            raise BadRequest(f"Missing argument {name}")
+    query = sa.select(Copr).filter_by(name=projectname, deleted=False)
     if ownername.startswith("@"):
         query = query.join(Group, Copr.group_id == Group.id).filter(Group.name == ownername[1:])
         missing = f"Project @{ownername[1:]}/{projectname} does not exist."
@@ -387,3 +408,17 @@ def delete_build_action(build: Build) -> Action:
         "chroot_builddirs": result_dirs(build), "appstream": copr.appstream,
         "devel": not copr.auto_createrepo, "storage": 0,
     }, object_type="build", object_id=build.id)
+
+
+def delete_builds_action(builds: list[Build]) -> Action:
+    """One delete action for several builds of one project (upstream's object_type "builds")."""
+    copr = builds[0].copr
+    chroot_builddirs: dict[str, list[str]] = {}
+    for build in builds:
+        for chroot, dirs in result_dirs(build).items():
+            chroot_builddirs.setdefault(chroot, []).extend(dirs)
+    return add_action("delete", copr, {
+        "ownername": copr.owner_name, "projectname": copr.name, "appstream": copr.appstream,
+        "project_dirnames": {copr.name: chroot_builddirs}, "storage": 0,
+        "devel": not copr.auto_createrepo, "build_ids": [build.id for build in builds],
+    }, object_type="builds", object_id=None)

@@ -23,6 +23,8 @@ PUT = ("POST", "PUT")
 DELETE = ("POST", "DELETE")
 
 DEFAULT_DENIED = "User '{user}' can not modify project '{project}'."
+# Upstream's @editable_copr refusal (permissions, regenerate-repos).
+NOT_ADMIN = "User '{user}' can not see permissions for project '{project}' (missing admin rights)"
 
 
 def route(rule: str, methods: tuple[str, ...] = GET):

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from ... import app
 from ...db import session
 from ...enums import SOURCE_TYPES, StatusEnum
-from ...errors import AccessRestricted, BadRequest
-from ...logic import (arg, as_bool, can_build_in, as_list, build_dict, build_finished, built_packages,
-                      delete_build_action, form, get_build, get_copr, int_field, login_required, paginate,
-                      require_edit, result_dirs)
+from ...errors import AccessRestricted, BadRequest, Conflict
+from ...logic import (arg, as_bool, as_list, build_dict, build_finished, built_packages,
+                      can_build_in, can_edit, delete_build_action, delete_builds_action, form,
+                      get_build, get_copr, int_field, login_required, paginate, result_dirs)
 from ...models import Batch, Build, BuildChroot, CancelRequest, Copr, MockChroot, Package, now
 from . import DELETE, POST, PUT, route
 
@@ -114,14 +114,17 @@ def build_get(build_id):
 
 @route("/build/list")
 def build_list():
+    """As upstream: with `status`, the page is cut after filtering (a build's state is derived,
+    not a column), so `limit` counts matching builds; `offset` still counts all of them."""
     copr = get_copr(arg("ownername"), arg("projectname"))
     query = sa.select(Build).filter_by(copr_id=copr.id)
     if arg("packagename"):
         query = query.join(Package).filter(Package.name == arg("packagename"))
-    page = paginate(query, Build)
+    status = arg("status")
+    page = paginate(query, Build, with_limit=not status)
     items = [build_dict(build) for build in page["items"]]
-    if arg("status"):
-        items = [item for item in items if item["state"] == arg("status")]
+    if status:
+        items = [item for item in items if item["state"] == status][:page["meta"]["limit"]]
     page["items"] = items
     return flask.jsonify(page)
 
@@ -182,9 +185,10 @@ def build_create_url():
 @login_required
 def build_cancel(build_id):
     build = get_build(build_id)
-    require_edit(flask.g.user, build.copr, f"You are not allowed to cancel build {build_id}.")
+    if not can_build_in(flask.g.user, build.copr):
+        raise AccessRestricted("You are not allowed to cancel this build.")
     if build_finished(build):
-        raise BadRequest(f"Cannot cancel build {build_id}")
+        raise Conflict(f"Cannot cancel build {build_id}")
     build.canceled = True
     if build.source_status in (StatusEnum.starting, StatusEnum.running):
         session.merge(CancelRequest(what=str(build.id)))
@@ -201,33 +205,62 @@ def build_cancel(build_id):
     return flask.jsonify(build_dict(build))
 
 
-def _delete_builds(builds: list[Build]) -> None:
-    for build in builds:
-        require_edit(flask.g.user, build.copr, f"You are not allowed to delete build {build.id}.")
-        if not build_finished(build):
-            raise BadRequest(f"Build {build.id} is not finished yet; cancel it first.")
-    for build in builds:
-        if result_dirs(build):
-            delete_build_action(build)
-        session.delete(build)
-    session.commit()
-
-
 @route("/build/delete/<int:build_id>", methods=DELETE)
 @login_required
 def build_delete(build_id):
+    """Upstream raises an uncaught ActionInProgressException (500) for an unfinished build;
+    the stand-in answers its text with 400."""
     build = get_build(build_id)
+    user = flask.g.user
+    if not can_edit(user, build.copr):
+        raise AccessRestricted(f"User '{user.username}' can not delete build {build.id}")
+    if not build_finished(build):
+        raise BadRequest(f"User '{user.username}' can not delete build {build.id}")
     result = build_dict(build)
-    _delete_builds([build])
+    if result_dirs(build):
+        delete_build_action(build)
+    session.delete(build)
+    session.commit()
     return flask.jsonify(result)
 
 
 @route("/build/delete/list", methods=DELETE)
 @login_required
 def build_delete_list():
-    ids = [int(i) for i in form().get("builds", [])]
-    _delete_builds([get_build(i) for i in ids])
+    """Upstream's delete_builds: every problem in one 400, then one delete action for all."""
+    errors = {}
+    ids = [int_field(errors, "builds", value) for value in as_list(form().get("builds"))]
+    if errors:
+        raise BadRequest(str(errors))
+    wanted = set(ids)
+    builds = list(session.execute(sa.select(Build).filter(Build.id.in_(wanted))).scalars())
+    missing = sorted(wanted - {build.id for build in builds})
+    denied = [b.id for b in builds if not can_edit(flask.g.user, b.copr)]
+    running = [b.id for b in builds if b.id not in denied and not build_finished(b)]
+    message = ""
+    if denied:
+        message += f"You don't have permissions to delete build(s) {_ids(denied)}.\n"
+    if running:
+        message += f"Build(s) {_ids(running)} are still running.\n"
+    if missing:
+        message += f"Build(s) {_ids(missing)} don't exist.\n"
+    if message:
+        raise BadRequest(message)
+    # One action per project (upstream refuses builds of several projects in one request).
+    by_project: dict[int, list[Build]] = {}
+    for build in builds:
+        if result_dirs(build):
+            by_project.setdefault(build.copr_id, []).append(build)
+    for same_project in by_project.values():
+        delete_builds_action(same_project)
+    for build in builds:
+        session.delete(build)
+    session.commit()
     return flask.jsonify({"builds": ids})
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(map(str, ids))
 
 
 @route("/build/built-packages/<int:build_id>")

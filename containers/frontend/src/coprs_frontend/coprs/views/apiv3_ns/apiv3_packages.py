@@ -8,11 +8,11 @@ import sqlalchemy as sa
 
 from ...db import session
 from ...enums import SOURCE_NAMES, SOURCE_TYPES
-from ...errors import BadRequest, InvalidForm
+from ...errors import AccessRestricted, BadRequest, Conflict, InvalidForm, ObjectNotFound
 from ...logic import (NAME_MAX, PACKAGE_NAME_RE, arg, as_bool, as_list, build_dict,
-                      build_finished, delete_build_action, form, get_copr, get_package, int_field,
-                      login_required, package_dict, paginate, require_edit, result_dirs)
-from ...models import Copr, Package
+                      build_finished, can_edit, delete_build_action, form, get_copr, get_package,
+                      int_field, login_required, package_dict, paginate, result_dirs)
+from ...models import Package
 from . import DELETE, POST, PUT, editable_copr, route
 from .apiv3_builds import build_copr, new_build
 
@@ -34,7 +34,7 @@ PACKAGE_FIELD_RENAMES = {"source_build_method": "srpm_build_method", "scm_type":
 
 def _package_fields(package: Package, source_type: str, data: dict) -> None:
     if source_type not in PACKAGE_SOURCE_FIELDS:
-        raise BadRequest(f"Unsupported source type: {source_type}")
+        raise BadRequest(f"Unsupported package source type {source_type}")
     # Lists arrive joined by spaces, except python_versions (upstream's get_form_compatible_data).
     data = {PACKAGE_FIELD_RENAMES.get(key, key):
             " ".join(map(str, value)) if isinstance(value, list) and key != "python_versions"
@@ -55,28 +55,34 @@ def _package_fields(package: Package, source_type: str, data: dict) -> None:
         package.chroot_denylist = " ".join(as_list(data["chroot_denylist"]))
 
 
-PACKAGES_DENIED = "User '{user}' can not modify packages of project '{project}'."
+# Upstream's refusals (process_package_add_or_edit, PackagesLogic.reset/delete_package).
+EDIT_DENIED = "You are not allowed to add or edit packages in this copr."
 
 
-def _package_request(ownername, projectname) -> tuple[Copr, dict]:
-    """The project a body-addressed route names, checked for edit rights, and the body."""
-    copr = get_copr(ownername, projectname)
-    require_edit(flask.g.user, copr, PACKAGES_DENIED.format(user=flask.g.user.username,
-                                                            project=copr.full_name))
-    return copr, form()
+def _package_of_body(action: str) -> tuple[Package, dict]:
+    """The package a body-addressed route names, if the user may `action` ("reset",
+    "delete") it, and the body."""
+    data = form()
+    copr = get_copr(data.get("ownername"), data.get("projectname"))
+    package = get_package(copr, data.get("package_name"))
+    if not can_edit(flask.g.user, copr):
+        raise AccessRestricted(f"You are not allowed to {action} package `{package.id}`.")
+    return package, data
 
 
 @route("/package/add/<ownername>/<projectname>/<package_name>/<source_type_text>", methods=POST)
 @login_required
-@editable_copr(PACKAGES_DENIED)
+@editable_copr(EDIT_DENIED)
 def package_add(copr, package_name, source_type_text):
     data = form()
+    if source_type_text not in PACKAGE_SOURCE_FIELDS:
+        raise BadRequest(f"Unsupported package source type {source_type_text}")
     if len(package_name) > NAME_MAX:
         raise InvalidForm({"package_name": f"Field cannot be longer than {NAME_MAX} characters."})
     if not re.match(PACKAGE_NAME_RE, package_name):
         raise InvalidForm({"package_name": f"Please enter a valid package name in {PACKAGE_NAME_RE}"})
     if any(p.name == package_name for p in copr.packages):
-        raise BadRequest(f"Package {package_name} already exists in copr {copr.full_name}.")
+        raise Conflict(f"Package {package_name} already exists in copr {copr.full_name}.")
     package = Package(name=package_name)
     copr.packages.append(package)
     _package_fields(package, source_type_text, data)
@@ -84,14 +90,21 @@ def package_add(copr, package_name, source_type_text):
     return flask.jsonify(package_dict(package))
 
 
-@route("/package/edit/<ownername>/<projectname>/<package_name>/<source_type_text>",
-       methods=PUT)
+@route("/package/edit/<ownername>/<projectname>/<package_name>", methods=POST)
+@route("/package/edit/<ownername>/<projectname>/<package_name>/<source_type_text>", methods=POST)
 @login_required
-@editable_copr(PACKAGES_DENIED)
-def package_edit(copr, package_name, source_type_text):
-    data = form()
-    package = get_package(copr, package_name)
-    _package_fields(package, source_type_text, data)
+def package_edit(ownername, projectname, package_name, source_type_text=None):
+    """Without a type in the URL, the package keeps its own (upstream)."""
+    copr = get_copr(ownername, projectname)
+    package = next((p for p in copr.packages if p.name == package_name), None)
+    if package is None:
+        raise ObjectNotFound(f"Package {package_name} does not exists in copr {copr.full_name}.")
+    if not can_edit(flask.g.user, copr):
+        raise AccessRestricted(EDIT_DENIED)
+    source_type_text = source_type_text or SOURCE_NAMES.get(package.source_type, "unset")
+    if source_type_text not in PACKAGE_SOURCE_FIELDS:
+        raise BadRequest(f"Unsupported package source type {source_type_text}")
+    _package_fields(package, source_type_text, form())
     session.commit()
     return flask.jsonify(package_dict(package))
 
@@ -117,9 +130,7 @@ def package_list():
 @route("/package/reset", methods=PUT)
 @login_required
 def package_reset():
-    data = form()
-    copr, _ = _package_request(data.get("ownername"), data.get("projectname"))
-    package = get_package(copr, data.get("package_name"))
+    package, _ = _package_of_body("reset")
     package.source_type = SOURCE_TYPES["unset"]
     package.source_json = "{}"
     session.commit()
@@ -129,9 +140,7 @@ def package_reset():
 @route("/package/delete", methods=DELETE)
 @login_required
 def package_delete():
-    data = form()
-    copr, _ = _package_request(data.get("ownername"), data.get("projectname"))
-    package = get_package(copr, data.get("package_name"))
+    package, _ = _package_of_body("delete")
     result = package_dict(package)
     builds = list(package.builds)
     if any(not build_finished(b) for b in builds):
@@ -151,12 +160,11 @@ def package_build():
     data = form()
     copr = build_copr(data)
     package = get_package(copr, data.get("package_name"))
-    previous = max(package.builds, key=lambda b: b.id, default=None)
-    if package.source_type != SOURCE_TYPES["unset"]:
-        build = new_build(copr, data, SOURCE_NAMES[package.source_type], package.source, package)
-    elif previous is not None:
-        build = new_build(copr, data, "link", {"url": previous.srpm_url}, package)
-    else:
-        raise BadRequest(f"Package {package.name} has no source to build from")
+    if package.source_type == SOURCE_TYPES["unset"]:
+        # Upstream's NoPackageSourceException text (its two spaces too).
+        raise BadRequest(f"Package '{package.name}' doesn't have the default source method "
+                         "set, but it is required for the rebuild request.  Please configure "
+                         "some source  method first")
+    build = new_build(copr, data, SOURCE_NAMES[package.source_type], package.source, package)
     session.commit()
     return flask.jsonify(build_dict(build))

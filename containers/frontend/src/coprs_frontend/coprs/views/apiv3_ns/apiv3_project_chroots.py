@@ -3,7 +3,7 @@ apiv3_project_chroots.py)."""
 
 import flask
 
-from ...build_config import chroot_repos
+from ...build_config import additional_repos, api_repos, chroot_repos
 from ...db import session
 from ...errors import BadRequest
 from ...logic import arg, as_bool, as_list, copr_chroot, form, get_copr, login_required
@@ -43,14 +43,14 @@ def project_chroot_get():
 def project_chroot_build_config():
     copr = get_copr(arg("ownername"), arg("projectname"))
     chroot = copr_chroot(copr, arg("chrootname"))
+    # Upstream's ProjectChrootBuildConfig: no bootstrap fields (its marshalling drops them).
     return flask.jsonify({
-        "chroot": chroot.name, "repos": chroot_repos(chroot),
-        "additional_repos": as_list(chroot.repos),
+        "chroot": chroot.name, "repos": api_repos(chroot_repos(chroot)),
+        "additional_repos": additional_repos(chroot),
         "additional_packages": as_list(chroot.buildroot_pkgs),
         "additional_modules": as_list(chroot.module_toggle), "enable_net": copr.enable_net,
         "with_opts": as_list(chroot.with_opts), "without_opts": as_list(chroot.without_opts),
-        "isolation": chroot.isolation, "bootstrap": chroot.bootstrap or copr.bootstrap,
-        "bootstrap_image": chroot.bootstrap_image,
+        "isolation": chroot.isolation,
     })
 
 

@@ -12,7 +12,7 @@ from ...logic import (NAME_MAX, NAME_RE, add_action, arg, as_bool, as_list, buil
                       get_copr, int_field, login_required, mock_chroots, paginate, project_dict,
                       require_edit)
 from ...models import Build, BuildChroot, Copr, CoprChroot, Group, Package, User, now
-from . import DELETE, POST, PUT, editable_copr, route
+from . import DELETE, NOT_ADMIN, POST, PUT, editable_copr, route
 
 PROJECT_BOOLS = ("unlisted_on_hp", "enable_net", "persistent", "auto_prune", "module_hotfixes",
                  "appstream", "follow_fedora_branching", "multilib", "fedora_review")
@@ -64,7 +64,7 @@ def _owner(user: User, ownername: str) -> tuple[User, Group | None]:
 
 
 def _exists(owner: User, group: Group | None, name: str) -> bool:
-    query = sa.select(Copr.id).filter_by(name=name)
+    query = sa.select(Copr.id).filter_by(name=name, deleted=False)
     query = query.filter(Copr.group_id == group.id) if group else query.filter(
         Copr.user_id == owner.id, Copr.group_id.is_(None))
     return session.execute(query).first() is not None
@@ -107,7 +107,7 @@ def project_get():
 
 @route("/project/list")
 def project_list():
-    query = sa.select(Copr)
+    query = sa.select(Copr).filter_by(deleted=False)
     ownername = arg("ownername")
     if ownername and ownername.startswith("@"):
         query = query.join(Group, Copr.group_id == Group.id).filter(Group.name == ownername[1:])
@@ -164,16 +164,27 @@ def project_edit(copr):
 
 @route("/project/delete/<ownername>/<projectname>", methods=DELETE)
 @login_required
-@editable_copr("Only owners and admins may delete their projects.")
-def project_delete(copr):
-    if any(not build_finished(build) for build in copr.builds):
-        raise BadRequest("Can not delete a project with unfinished builds; cancel them first.")
+def project_delete(ownername, projectname):
+    """Upstream's delete_copr: the builds go, the project is marked deleted (a fork may point
+    at it) and its name is free again; the backend removes the results."""
+    copr = get_copr(ownername, projectname)
+    user = flask.g.user
+    if copr.persistent:
+        raise AccessRestricted("This project is protected against deletion.")
+    if copr.group is not None and not (user.admin or user in copr.group.members):
+        raise AccessRestricted(f"User '{user.username}' doesn't have access to the copr group "
+                               f"'{copr.group.name}'.")
+    if copr.group is None and not (user.admin or copr.user_id == user.id):
+        raise AccessRestricted("Only owners may delete their projects.")
+    running = [str(build.id) for build in copr.builds if not build_finished(build)]
+    if running:
+        raise BadRequest(f"Build(s) {', '.join(running)} are still running.\n")
     result = project_dict(copr)
     add_action("delete", copr, {"ownername": copr.owner_name, "project_dirnames": [copr.name],
                                 "storage": 0}, object_type="copr")
     for build in list(copr.builds):
         session.delete(build)
-    session.delete(copr)
+    copr.deleted = True
     session.commit()
     return flask.jsonify(result)
 
@@ -256,7 +267,7 @@ def _fork_builds(source: Copr, target: Copr, user: User) -> dict:
 
 @route("/project/regenerate-repos/<ownername>/<projectname>", methods=PUT)
 @login_required
-@editable_copr()
+@editable_copr(NOT_ADMIN)
 def project_regenerate(copr):
     createrepo_action(copr, [c.name for c in copr.chroots], "regenerate-repos")
     session.commit()
