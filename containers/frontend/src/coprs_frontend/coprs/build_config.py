@@ -38,7 +38,7 @@ def _expand_repo_url(chroot_name: str, url: str, internal: bool) -> str:
     return url.replace("$chroot", chroot_name).replace("$distname", chroot_name.rsplit("-", 2)[0])
 
 
-def _repo_name(url: str) -> str:
+def repo_name(url: str) -> str:
     """Upstream's generate_repo_name: the URL with runs of other characters turned to '_'."""
     return re.sub(r"_+", "_", re.sub(r"[^a-zA-Z0-9]", "_", url)).strip("_")
 
@@ -58,8 +58,8 @@ def chroot_repos(chroot: CoprChroot, internal: bool = False) -> list[dict]:
         for repo in repos:
             repo["priority"] = copr.repo_priority
     for url in as_list(copr.repos) + as_list(chroot.repos):
-        repo = {"id": _repo_name(url), "baseurl": _expand_repo_url(chroot.name, url, internal),
-                "name": "Additional repo " + _repo_name(url)}
+        repo = {"id": repo_name(url), "baseurl": _expand_repo_url(chroot.name, url, internal),
+                "name": "Additional repo " + repo_name(url)}
         priority = parse_qs(urlparse(url).query).get("priority")
         if priority:
             repo["priority"] = int(priority[0]) if priority[0].isnumeric() else priority[0]

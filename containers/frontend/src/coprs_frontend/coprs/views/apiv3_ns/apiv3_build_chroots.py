@@ -10,8 +10,7 @@ from ...logic import (arg, as_list, build_chroot_dict, built_packages, get_build
                       paginate)
 from ...models import BuildChroot
 from . import route
-
-MEMORY_LIMIT = 2048  # what the backend's build tasks ask for (upstream: the build's memory_reqs)
+from .apiv3_builds import MEMORY_LIMIT
 
 
 def _build_id() -> int:

@@ -11,16 +11,18 @@ import sqlalchemy as sa
 
 from ... import app
 from ...db import session
-from ...enums import SOURCE_TYPES, StatusEnum
+from ...enums import SOURCE_NAMES, SOURCE_TYPES, StatusEnum
 from ...errors import AccessRestricted, BadRequest, Conflict
+from ...actions_logic import delete_build_action, delete_builds_action, result_dirs
 from ...logic import (arg, as_bool, as_list, build_dict, build_finished, built_packages,
-                      can_build_in, can_edit, delete_build_action, delete_builds_action, form,
-                      get_build, get_copr, int_field, login_required, paginate, result_dirs)
+                      can_build_in, can_edit, form, get_build, get_copr, int_field,
+                      login_required, paginate, results_url)
 from ...models import Batch, Build, BuildChroot, CancelRequest, Copr, MockChroot, Package, now
 from . import DELETE, POST, PUT, route
 
 
 DEFAULT_BUILD_TIMEOUT = 5 * 3600
+MEMORY_LIMIT = 2048  # what the backend's build tasks ask for (upstream: the build's memory_reqs)
 MIN_BUILD_TIMEOUT, MAX_BUILD_TIMEOUT = 0, 108000  # upstream's config defaults
 
 
@@ -127,6 +129,23 @@ def build_list():
         items = [item for item in items if item["state"] == status][:page["meta"]["limit"]]
     page["items"] = items
     return flask.jsonify(page)
+
+
+@route("/build/source-chroot/<int:build_id>")
+def build_source_chroot(build_id):
+    """The SRPM step of a build: its state and the folder of its results and logs."""
+    build = get_build(build_id)
+    return flask.jsonify({"state": StatusEnum(build.source_status).name,
+                          "result_url": f"{results_url(build.copr)}/srpm-builds/{build.id:08d}"})
+
+
+@route("/build/source-build-config/<int:build_id>")
+def build_source_build_config(build_id):
+    build = get_build(build_id)
+    return flask.jsonify({"source_type": SOURCE_NAMES.get(build.source_type, "unset"),
+                          "source_dict": json.loads(build.source_json or "{}"),
+                          "memory_limit": MEMORY_LIMIT, "timeout": build.timeout,
+                          "is_background": build.is_background})
 
 
 @route("/build/check-before-build", methods=POST)

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from ...db import session
 from ...enums import SOURCE_NAMES, SOURCE_TYPES
 from ...errors import AccessRestricted, BadRequest, Conflict, InvalidForm, ObjectNotFound
+from ...actions_logic import delete_build_action, result_dirs
 from ...logic import (NAME_MAX, PACKAGE_NAME_RE, arg, as_bool, as_list, build_dict,
-                      build_finished, can_edit, delete_build_action, form, get_copr, get_package,
-                      int_field, login_required, package_dict, paginate, result_dirs)
+                      build_finished, can_edit, form, get_copr, get_package, int_field,
+                      login_required, package_dict, paginate)
 from ...models import Package
 from . import DELETE, POST, PUT, editable_copr, route
 from .apiv3_builds import build_copr, new_build

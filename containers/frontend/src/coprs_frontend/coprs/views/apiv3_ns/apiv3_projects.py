@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from ...db import session
 from ...enums import StatusEnum
 from ...errors import AccessRestricted, BadRequest, InvalidForm, ObjectNotFound
-from ...logic import (NAME_MAX, NAME_RE, add_action, arg, as_bool, as_list, build_finished,
-                      check_chroots, createrepo_action, createrepo_actions, form, gen_key_action,
-                      get_copr, int_field, login_required, mock_chroots, paginate, project_dict,
-                      require_edit)
+from ...actions_logic import add_action, createrepo_action, createrepo_actions, gen_key_action
+from ...logic import (NAME_MAX, NAME_RE, arg, as_bool, as_list, build_finished, check_chroots,
+                      form, get_copr, int_field, login_required, mock_chroots, paginate,
+                      project_dict, require_edit)
 from ...models import Build, BuildChroot, Copr, CoprChroot, Group, Package, User, now
 from . import DELETE, NOT_ADMIN, POST, PUT, editable_copr, route
 
@@ -114,6 +114,30 @@ def project_list():
     elif ownername:
         query = query.join(User, Copr.user_id == User.id).filter(
             User.username == ownername, Copr.group_id.is_(None))
+    page = paginate(query, Copr)
+    page["items"] = [project_dict(copr) for copr in page["items"]]
+    return flask.jsonify(page)
+
+
+@route("/project/search")
+def project_search():
+    """Upstream searches a full-text index (whoosh) of names, descriptions and owners; here a
+    case-insensitive substring of the name, description or owner. "owner/name" searches both
+    parts, as upstream."""
+    query_text = arg("query")
+    if not query_text:
+        raise BadRequest("Missing argument query")
+    query = sa.select(Copr).filter_by(deleted=False).join(User, Copr.user_id == User.id)
+    query = query.outerjoin(Group, Copr.group_id == Group.id)
+    if "/" in query_text:
+        owner, _, name = query_text.partition("/")
+        owner_column = Group.name if owner.startswith("@") else User.username
+        query = query.filter(Copr.name.ilike(f"%{name}%"),
+                             owner_column.ilike(f"%{owner.lstrip('@')}%"))
+    else:
+        like = f"%{query_text}%"
+        query = query.filter(sa.or_(Copr.name.ilike(like), Copr.description.ilike(like),
+                                    User.username.ilike(like), Group.name.ilike(like)))
     page = paginate(query, Copr)
     page["items"] = [project_dict(copr) for copr in page["items"]]
     return flask.jsonify(page)
