@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
-
 import re
+import secrets
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ import requests
 from harness.components import all_components
 
 from ..support.srpms import make_srpm
-from .copr_stack import Stack, client_view, running
+from .copr_stack import COPR_CLI, Stack, client_view, running
 
 pytestmark = pytest.mark.integration
 
@@ -210,3 +210,44 @@ def test_forked_project_deletes_and_its_name_can_be_reused(frontend):
     api = requests.get(f"{frontend.frontend_url}/api_3/project",
                        params={"ownername": "alice", "projectname": project}, timeout=10).json()
     assert list(api["chroot_repos"]) == ["epel-9-x86_64"]
+
+
+def test_permissions_with_copr_cli(frontend):
+    """request-, edit- and list-permissions, and what an approved builder may then do."""
+    project = name()
+    assert frontend.copr("create", project, "--chroot", "fedora-44-x86_64").returncode == 0
+    full = f"alice/{project}"
+    url = "http://example.org/hello-1-1.src.rpm"
+    assert frontend.copr("build", full, url, "--nowait", user="bob").returncode == 7
+    assert frontend.copr("list-permissions", full).returncode == 1  # none set yet: 404
+    requested = frontend.copr("request-permissions", full, "--builder", user="bob")
+    assert requested.returncode == 0 and requested.stdout.strip() == "success", requested.stderr
+    listed = frontend.copr("list-permissions", full)
+    assert listed.stdout.splitlines() == ["bob:", "  admin: nothing", "  builder: request"]
+    assert frontend.copr("edit-permissions", full, "--builder", "bob").stdout.strip() == "success"
+    built = frontend.copr("build", full, url, "--nowait", user="bob")
+    assert built.returncode == 0, built.stderr
+    assert frontend.copr("modify", full, "--description", "bob", user="bob").returncode == 7
+    refused = frontend.copr("edit-permissions", full, "--admin", "bob", user="bob")
+    assert refused.returncode == 7
+    assert "can not see permissions for project" in refused.stderr
+
+
+def test_monitor_webhook_secret_and_api_token_with_copr_cli(frontend):
+    project = name()
+    assert frontend.copr("create", project, "--chroot", "fedora-44-x86_64").returncode == 0
+    assert frontend.copr("monitor", project).returncode == 0
+    answered = subprocess.run([COPR_CLI, "--config", frontend.config(), "new-webhook-secret",
+                               project], input="y\n", capture_output=True, text=True, timeout=60)
+    assert answered.returncode == 0, answered.stderr
+    assert re.search(r"Generated new token: [0-9a-f-]{36}$", answered.stdout.strip())
+    # bob's config gets a new login and token; the old pair stops working.
+    old = (config_value(frontend, "bob", "login"), config_value(frontend, "bob", "token"))
+    renewed = frontend.copr("new-api-token", user="bob")
+    assert renewed.returncode == 0, renewed.stderr
+    assert renewed.stdout.strip() == f"New API token was updated in {frontend.config('bob')}."
+    new = (config_value(frontend, "bob", "login"), config_value(frontend, "bob", "token"))
+    assert new != old
+    check = f"{frontend.frontend_url}/api_3/auth-check"
+    assert requests.get(check, auth=old, timeout=10).status_code == 401
+    assert requests.get(check, auth=new, timeout=10).json()["name"] == "bob"
