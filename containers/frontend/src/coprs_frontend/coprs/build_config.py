@@ -101,4 +101,5 @@ def bootstrap_setup(copr: Copr, chroot: CoprChroot | None, build_bootstrap: str 
         bootstrap = build_bootstrap
     if bootstrap == "default":
         return {"bootstrap": None, "bootstrap_image": None}
-    return {"bootstrap": bootstrap, "bootstrap_image": image if bootstrap == "custom_image" else None}
+    return {"bootstrap": bootstrap,
+            "bootstrap_image": image if bootstrap == "custom_image" else None}
