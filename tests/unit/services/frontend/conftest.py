@@ -132,7 +132,8 @@ def frontend(postgres: str, tmp_path_factory) -> types.ModuleType:
         VERSION="0-unit", FE_BE_API_VERSION=9, COPR_COMMON_VERSION="0", SCHEMA_LEVEL=SCHEMA_LEVEL)
     if str(FRONTEND) not in sys.path:
         sys.path.insert(0, str(FRONTEND))
-    coprs = importlib.import_module("coprs")
+    coprs = importlib.import_module("coprs")  # its engine reads DATABASE_URL once, here
+    os.environ.pop("DATABASE_URL", None)
     coprs.app.config.update(TESTING=False, PUBLIC_URL="http://frontend.test",
                             INTERNAL_URL="http://frontend:5000",
                             BACKEND_PUBLIC_URL="http://backend.test",
