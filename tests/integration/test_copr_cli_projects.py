@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness.components import all_components
+from harness.model.components import all_components
 
 from ..support.srpms import make_srpm
 from .copr_stack import COPR_CLI, Stack, client_view, running
