@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from harness import wait
 from harness.model.components import all_components
 
 from ..support.srpms import make_srpm
@@ -188,8 +189,15 @@ def test_access_log_holds_no_credential(frontend, engine):
     requests.get(f"{frontend.frontend_url}/api_3/project/list",
                  params={"ownername": "alice", "token": token}, timeout=10)
     [(container, _)] = all_components()["frontend"].instances(frontend.run_id)
-    log = engine.logs(container)
-    assert "/api_3/auth-check" in log and "/api_3/project/list" in log  # the requests are logged
+
+    def logged() -> str:
+        # gunicorn writes the access line after the answer: it may reach the log a moment later.
+        text = engine.logs(container)
+        if "/api_3/auth-check" not in text or "/api_3/project/list" not in text:
+            raise wait.NotYet("the two requests are not in the frontend's log yet")
+        return text
+
+    log = wait.until(logged, what="the frontend's access log lines", timeout=30)
     assert login not in log and token not in log
 
 
