@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from .errors import InputError
 
 ROOT = Path(os.environ.get("COPR_HARNESS_ROOT", Path(__file__).resolve().parent.parent))
 CONTAINERS = ROOT / "containers"
+# An RPM name as a spec file name: no glob characters (spec_path globs) and no path.
+_PACKAGE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 
 class HttpProbe(BaseModel):
@@ -116,6 +119,8 @@ def start_order(names: list[str]) -> list[list[str]]:
 
 def spec_path(package: str) -> Path:
     """The spec file that builds `package`: `containers/<component>/<package>.spec`."""
+    if not _PACKAGE_RE.fullmatch(package) or ".." in package:
+        raise InputError(f"'{package}' is not a package name (letters, digits and . _ + -)")
     matches = sorted(CONTAINERS.glob(f"*/{package}.spec"))
     if not matches:
         raise InputError(f"unknown package '{package}': no containers/*/{package}.spec")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from . import folders
 from .engine import Engine
 
 REPORTS = Path(os.environ.get("COPR_HARNESS_REPORTS", "build/reports"))
@@ -12,9 +13,12 @@ REPORTS = Path(os.environ.get("COPR_HARNESS_REPORTS", "build/reports"))
 
 def run_dir(run_id: str) -> Path:
     """The report folder of a run (created when needed)."""
-    path = REPORTS / run_id
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return folders.make(folders.label("COPR_HARNESS_REPORTS", REPORTS), REPORTS / run_id)
+
+
+def check_folder() -> None:
+    """Bad input, found before a run starts: the reports folder cannot be made."""
+    folders.check_makeable(folders.label("COPR_HARNESS_REPORTS", REPORTS), REPORTS)
 
 
 def save_logs(engine: Engine, run_id: str, containers: list[str]) -> Path:

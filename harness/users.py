@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+from . import folders
 from .engine import Engine
 from .errors import InfraError
 
@@ -15,17 +16,29 @@ USERS = {"alice": ["copr"], "bob": ["copr"]}
 DEFAULT_USER = "alice"
 
 
+def state_base() -> Path:
+    """XDG_STATE_HOME, or its default."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+
+
 def state_dir(run_id: str) -> Path:
     """Where a run's copr-cli configs live on this host (they hold API tokens: mode 0700)."""
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return base / "copr-harness" / "runs" / run_id
+    return state_base() / "copr-harness" / "runs" / run_id
+
+
+def make_state_dir(run_id: str) -> Path:
+    """Make a run's state folder (mode 0700); InputError naming XDG_STATE_HOME if it cannot be."""
+    return folders.make(folders.label("XDG_STATE_HOME", state_base()), state_dir(run_id), 0o700)
+
+
+def check_state_dir() -> None:
+    """Bad input, found before a run starts: the state folder cannot be made."""
+    folders.check_makeable(folders.label("XDG_STATE_HOME", state_base()), state_base())
 
 
 def create(engine: Engine, run_id: str, frontend: str) -> dict[str, Path]:
     """Create every user in the frontend and write their copr-cli configs; return the paths."""
-    folder = state_dir(run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)
+    folder = make_state_dir(run_id)
     command = ["svc", "exec", "copr-frontend", "create-users"]
     command += [f"{name}:{','.join(groups)}" for name, groups in USERS.items()]
     result = engine.exec(frontend, command)
