@@ -12,6 +12,9 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+import requests
+from podman.errors import APIError
+
 from . import (
     __version__, bench, faults, images, interrupts, kube_play, load, plan, rehearse, reports, stack,
     suites, users,
@@ -436,6 +439,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a run id or version given on the command line
         print(f"copr-harness: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except (requests.ConnectionError, APIError) as error:  # Podman's API went away or failed
+        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"copr-harness: the Podman API failed: {text[:300]}", file=sys.stderr)
+        return EXIT_INFRA
     except Exception:  # noqa: BLE001 - unforeseen (a Podman API error, a bug): never "tests failed"
         traceback.print_exc()
         print("copr-harness: unexpected error (infrastructure)", file=sys.stderr)

@@ -5,14 +5,18 @@ Nothing else in the project (tests included) talks to Podman; everything goes th
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
+import socket
 import tarfile
 import tempfile
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +24,7 @@ from pathlib import Path
 from podman import PodmanClient
 from podman.errors import APIError, NotFound
 
-from . import interrupts, wait
+from . import conmon, interrupts, progress, wait
 from .errors import InfraError
 from .naming import LABEL_RUN, secret_run_id
 from .quirks import HostConfig, detect, probe_host
@@ -31,6 +35,8 @@ INSTALL_HINT = "install Podman and runc: 'apt-get update && apt-get install -y p
 # (seen with Podman 4.3): raw sockets would let a container forge its peers' addresses on the
 # run's network (the keygen trusts its segment), and no service makes device nodes.
 DROPPED_CAPS = ["NET_RAW", "MKNOD"]
+ANSWER_TIMEOUT = 10.0  # seconds an API socket has to answer a ping, over any transport
+BUSY_TIMEOUT = 60.0  # how long a removal is retried while Podman says "device or resource busy"
 
 
 @dataclass
@@ -88,12 +94,38 @@ def candidate_sockets(environ: dict[str, str], uid: int) -> list[str]:
     return urls
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, timeout: float = ANSWER_TIMEOUT) -> bool:
+    """Whether the API at `url` answers a ping within `timeout` seconds, whatever its transport.
+    podman-py's own timeout does not cover ssh:// (it waits up to 300 s for the tunnel's socket,
+    even after ssh failed, and ssh may wait for a silent server's banner for ever): there the
+    ping runs in a child process group that is killed with its ssh when the time is up, after a
+    port that refuses connections has been seen at once."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("ssh", "http+ssh"):
+        try:
+            with PodmanClient(base_url=url, timeout=timeout) as client:
+                return bool(client.ping())
+        except Exception:  # noqa: BLE001 - any failure means "does not answer"
+            return False
     try:
-        with PodmanClient(base_url=url, timeout=5) as client:
-            return bool(client.ping())
-    except Exception:  # noqa: BLE001 - any failure means "does not answer"
+        socket.create_connection((parsed.hostname or "localhost", parsed.port or 22),
+                                 timeout=timeout).close()
+    except OSError:
         return False
+    ping = ("import sys; from podman import PodmanClient\n"
+            "with PodmanClient(base_url=sys.argv[1], timeout=float(sys.argv[2])) as client:\n"
+            "    sys.exit(0 if client.ping() else 1)\n")
+    child = subprocess.Popen([sys.executable, "-c", ping, url, str(timeout)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        return child.wait(timeout=timeout) == 0
+    except subprocess.TimeoutExpired:
+        return False
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # the ping and the ssh it started
+        child.wait()
 
 
 def service_root() -> Path:
@@ -198,7 +230,8 @@ class Engine:
                 return cls(url, host)
         if os.environ.get("CONTAINER_HOST"):
             raise InfraError(
-                f"the Podman API at CONTAINER_HOST={os.environ['CONTAINER_HOST']} does not answer",
+                f"the Podman API at CONTAINER_HOST={os.environ['CONTAINER_HOST']} does not answer "
+                f"(waited {ANSWER_TIMEOUT:.0f}s)",
                 hint="start it ('podman system service --time=0 <url> &') or unset CONTAINER_HOST",
             )
         if not start_service:
@@ -210,6 +243,27 @@ class Engine:
             service.stop()
             raise
         return cls(service.url, host, service)
+
+    def restart_service(self) -> bool:
+        """If the service this engine started has died (killed under it), start another on a new
+        socket and reconnect, so a failed command can still remove what it made; True if it did.
+        The new service sees the same containers: they live in Podman's storage, not in it."""
+        if self.service is None or self.service.process is None \
+                or self.service.process.poll() is None:
+            return False
+        code = self.service.process.returncode
+        self.service.stop()
+        service = OwnService(self.host)
+        try:
+            service.start()
+        except BaseException:
+            service.stop()
+            raise
+        self.client.close()
+        self.service, self.url = service, service.url
+        self.client = PodmanClient(base_url=self.url, timeout=600)
+        progress.say(f"the harness's own Podman service died (exit {code}); started another")
+        return True
 
     def close(self) -> None:
         """Close the connection and stop the service this engine started, if any."""
@@ -592,9 +646,26 @@ class Engine:
                                     timeout=timeout, env=dict(os.environ, CONTAINERS_CONF=conf.name))
         return ExecResult(result.returncode, result.stdout + result.stderr)
 
+    def _remove_network(self, name: str) -> None:
+        try:
+            self.client.networks.get(name).remove(force=True)
+        except NotFound:
+            pass
+
+    def _container_ids(self, label: str, pods: list[str]) -> set[str]:
+        """The full ids of the containers carrying `label` and of the pods' containers."""
+        ids = {c.id for c in self.client.containers.list(all=True, filters={"label": label})}
+        for pod in pods:
+            try:
+                ids |= {c["Id"] for c in self.client.pods.get(pod).attrs.get("Containers") or []}
+            except (NotFound, KeyError):
+                pass
+        return ids
+
     def remove_run(self, run_id: str) -> Resources:
         """Remove every container, then network and volume labelled with `run_id`."""
         found = self.find(f"{LABEL_RUN}={run_id}")
+        ids = self._container_ids(f"{LABEL_RUN}={run_id}", found.pods)
         # Played pods (their containers carry no labels of their own), all stopped first: a
         # forced removal alone stops each container with its 10 s timeout, and the stopped
         # containers' cleanups then run side by side.
@@ -605,23 +676,33 @@ class Engine:
             if response.status_code not in (200, 204, 404):
                 raise InfraError(f"removing pod {name} failed: {response.text.strip()}")
         for name in found.containers:
-            self.remove_container(name)
+            _unless_busy(f"container {name}", lambda: self.remove_container(name))
+        conmon.end_exec_conmons(ids)
         for name in found.networks:
-            try:
-                self.client.networks.get(name).remove(force=True)
-            except NotFound:
-                pass
+            _unless_busy(f"network {name}", lambda: self._remove_network(name))
         for name in found.volumes:
-            try:
-                self.client.volumes.get(name).remove(force=True)
-            except NotFound:
-                pass
+            _unless_busy(f"volume {name}", lambda: self.remove_volume(name))
         for name in found.secrets:
             try:
                 self.client.secrets.get(name).remove()
             except NotFound:
                 pass
         return found
+
+
+def _unless_busy(what: str, remove: Callable[[], None]) -> None:
+    """Run a removal, again while Podman answers "device or resource busy" (a mount or a
+    container's clean-up still in flight, seen after the service was killed mid-command)."""
+
+    def attempt() -> None:
+        try:
+            remove()
+        except (APIError, InfraError) as error:
+            if "resource busy" in str(error):
+                raise wait.NotYet(str(error).strip().splitlines()[0][:300]) from None
+            raise
+
+    wait.until(attempt, what=f"{what} to be removable", timeout=BUSY_TIMEOUT)
 
 
 def _carries(secret: str, key: str, value: str) -> bool:
