@@ -15,18 +15,21 @@ from pathlib import Path
 import requests
 from podman.errors import APIError
 
-from . import (
-    __version__, bench, faults, images, interrupts, kube_play, load, plan, rehearse, reports, stack,
-    suites, users,
-)
-from .components import services
-from .engine import Engine
-from .errors import (
+from harness import __version__, interrupts, paths, stack
+from harness.artifacts import images
+from harness.bench import bench, load
+from harness.errors import (
     EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError, InputError,
 )
-from .naming import check_run_id, new_run_id
-from .quirks import detect, probe_host
-from .scenario import load_scenario
+from harness.gates import suites
+from harness.kube import play as kube_play
+from harness.model.components import services
+from harness.model.scenario import load_scenario
+from harness.naming import check_run_id, new_run_id
+from harness.podman.engine import Engine
+from harness.podman.quirks import detect, probe_host
+from harness.stack import faults, users
+from harness.upgrade import plan, rehearse
 
 
 # Host tools the harness runs, with the Debian package that has each.
@@ -85,17 +88,11 @@ def cmd_images(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_folders() -> None:
-    """The reports and state folders a run writes can be made (bad input, before Podman)."""
-    reports.check_folder()
-    users.check_state_dir()
-
-
 def cmd_up(args: argparse.Namespace) -> int:
     """Bring a stack up and leave it running."""
     path, scenario = load_scenario(args.scenario)
     scenario.package_set(args.versions)  # a set the scenario lacks is bad input, found before Podman
-    _check_folders()
+    paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
         info = stack.up(engine, path, scenario, run_id, package_set=args.versions,
@@ -112,7 +109,7 @@ def cmd_kube(args: argparse.Namespace) -> int:
     --play, run them here with podman kube play and leave the run up."""
     path, scenario = load_scenario(args.scenario)
     if args.play:
-        _check_folders()
+        paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
         made = kube_play.export(engine, scenario, run_id, args.output or kube_play.default_folder(run_id),
@@ -141,13 +138,13 @@ def cmd_post_release(args: argparse.Namespace) -> int:
 
 def _gate(args: argparse.Namespace, suite: str) -> int:
     path, scenario = load_scenario(args.scenario)
-    _check_folders()
+    paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
     with Engine.connect() as engine:
         code = suites.gate(engine, path, scenario, run_id, suite, pytest_args, keep=args.keep)
     verdict = "PASSED" if code == 0 else "FAILED"
-    print(f"{suite.replace('_', '-')} {verdict}; reports in {reports.run_dir(run_id)}/")
+    print(f"{suite.replace('_', '-')} {verdict}; reports in {paths.run_dir(run_id)}/")
     return EXIT_OK if code == 0 else EXIT_FAILED
 
 
@@ -170,7 +167,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_rehearse(args: argparse.Namespace) -> int:
     """Rehearse the release window: production stack, data, scripted upgrade, verdict per rule."""
     path, scenario = load_scenario(args.scenario)
-    _check_folders()
+    paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
         result = rehearse.rehearse(engine, path, scenario, run_id, keep=args.keep)
@@ -179,7 +176,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     print(result.details["stack_state"])
     match = "as the scenario expects" if result.matches_expectation else "NOT as the scenario expects"
     print(f"verdict: {result.verdict.upper()} ({match}); window {result.window_seconds}s; "
-          f"report: {reports.run_dir(run_id)}/rehearsal.html")
+          f"report: {paths.run_dir(run_id)}/rehearsal.html")
     return EXIT_OK if result.verdict == "pass" else EXIT_FAILED
 
 
@@ -192,7 +189,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         result = load.run(engine, info.run_id, builds=args.builds, projects=args.projects)
     for line in result.lines():
         print(line)
-    path = reports.run_dir(info.run_id) / "load.json"
+    path = paths.run_dir(info.run_id) / "load.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
     print(f"details: {path}")

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import pytest
 
 from harness import wait
-from harness.engine import Engine, ExecResult
-from harness.components import all_components
-from harness.scenario import load_scenario
+from harness.model.components import all_components
+from harness.model.scenario import load_scenario
+from harness.podman.engine import Engine, ExecResult
 
 from .copr_stack import running
 

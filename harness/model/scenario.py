@@ -1,0 +1,217 @@
+"""Scenario files (`scenarios/*.yaml`): which package versions a stack runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typing import Literal
+
+from pydantic import (
+    BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator,
+)
+
+from harness.errors import InputError
+from harness.model import rpmfile
+from harness.model.components import all_components, services, spec_path
+from harness.model.config import FieldError, load_model
+from harness.model.versions import check_version
+from harness.paths import ROOT
+
+DEFAULT_SCENARIO = ROOT / "scenarios" / "default.yaml"
+
+
+def _no_float(value: object, what: str) -> object:
+    if isinstance(value, float):
+        raise ValueError(
+            f"{what} {value!r} was read by YAML as a number: write it in quotes (e.g. '2.10')"
+        )
+    return value
+
+
+class PackageVersion(BaseModel):
+    """One package of a set: its version, release, and the build-time macros of its spec; or a
+    prebuilt RPM file (`rpm`, relative to the scenario file) whose header gives the version."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: str = ""
+    release: str = "1"
+    macros: dict[str, str | int] = {}
+    rpm: Path | None = None
+    _header: rpmfile.RpmHeader | None = PrivateAttr(None)
+
+    @field_validator("version", "release", mode="before")
+    @classmethod
+    def _version_text(cls, value: object) -> object:
+        return _no_float(value, "version")
+
+    @field_validator("version", "release")
+    @classmethod
+    def _rpm_version(cls, value: str) -> str:
+        return check_version(value)
+
+    @field_validator("macros", mode="before")
+    @classmethod
+    def _macro_values(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _no_float(item, f"macro {key}")
+        return value
+
+    @field_validator("macros")
+    @classmethod
+    def _macro_names(cls, value: dict[str, str | int]) -> dict[str, str | int]:
+        for key, item in value.items():
+            if not key.replace("_", "").isalnum() or key[0].isdigit():
+                raise ValueError(f"'{key}' is not a valid RPM macro name")
+            # rpmbuild runs on the host as the harness's user: rpm expands a '%' in a --define
+            # value ('%(cmd)' runs a shell, '%{lua:...}' Lua, '%{expand:...}' builds either), and
+            # a newline would end the definition.
+            if isinstance(item, str) and ("%" in item or any(ord(c) < 32 or ord(c) == 127 for c in item)):
+                raise FieldError((key,), "may not contain '%' or a control character (rpm would "
+                                 "expand it on the host: '%(...)' runs a shell)")
+        return value
+
+    @model_validator(mode="after")
+    def _version_or_rpm(self, info: ValidationInfo) -> "PackageVersion":
+        if self.rpm is None:
+            if not self.version:
+                raise ValueError("give 'version' (built from the spec) or 'rpm' (a prebuilt file)")
+            return self
+        given = [f for f in ("version", "release", "macros") if f in self.model_fields_set]
+        if given:
+            raise FieldError((given[0],), f"'{given[0]}' comes from the prebuilt RPM file: "
+                             "give either 'rpm' or version/release/macros")
+        scenario_file = (info.context or {}).get("file")
+        if not self.rpm.is_absolute() and scenario_file is not None:
+            self.rpm = Path(scenario_file).parent / self.rpm
+        self.rpm = self.rpm.absolute()
+        try:
+            self._header = rpmfile.read(self.rpm)
+        except ValueError as error:
+            raise FieldError(("rpm",), str(error)) from None
+        self.version, self.release = self._header.version, self._header.release
+        return self
+
+    @property
+    def evr(self) -> str:
+        return f"{self.version}-{self.release}"
+
+    @property
+    def header(self) -> rpmfile.RpmHeader | None:
+        """The header of a prebuilt RPM (None for a package built from its spec)."""
+        return self._header
+
+
+PRODUCTION_ORDER = ["backend", "keygen", "frontend", "distgit", "builder"]
+RULES = ("rpm-transactions", "backend-waited", "no-newer-frontend-jobs", "builder-version-gate",
+         "builds-completed", "final-nvrs", "no-data-lost", "window-budget", "post-release-suite")
+
+
+class Upgrade(BaseModel):
+    """How the release window runs: the order of the steps and the time it may take."""
+
+    model_config = ConfigDict(extra="forbid")
+    order: list[str] = PRODUCTION_ORDER
+    budget_seconds: float = Field(600, gt=0, le=86400, allow_inf_nan=False)
+    queued_builds: int = Field(2, ge=0, le=20)
+
+    @field_validator("order")
+    @classmethod
+    def _known_steps(cls, value: list[str]) -> list[str]:
+        known = services()
+        for name in value:
+            if name not in known or name == "database":
+                raise ValueError(f"unknown upgrade step '{name}' "
+                                 f"(steps: {', '.join(n for n in known if n != 'database')})")
+        if len(set(value)) != len(value):
+            raise ValueError("a component appears twice in the order")
+        return value
+
+
+class Expect(BaseModel):
+    """The verdict a scenario should give: a test of the harness itself."""
+
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["pass", "fail"] = "pass"
+    failed_rules: list[str] = []
+    failed_step: str | None = None
+
+    @field_validator("failed_rules")
+    @classmethod
+    def _known_rules(cls, value: list[str]) -> list[str]:
+        for rule in value:
+            if rule not in RULES:
+                raise ValueError(f"unknown rule '{rule}' (rules: {', '.join(RULES)})")
+        return value
+
+
+class Scenario(BaseModel):
+    """A scenario: the stack's components and the package sets it runs."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: str = ""
+    components: list[str] = []
+    candidate: dict[str, PackageVersion]
+    production: dict[str, PackageVersion] | None = None
+    upgrade: Upgrade = Upgrade()
+    expect: Expect = Expect()
+    _path: Path | None = PrivateAttr(None)  # the file it was loaded from, for messages
+
+    @field_validator("components")
+    @classmethod
+    def _known_components(cls, value: list[str]) -> list[str]:
+        known = services()
+        for name in value:
+            if name not in known:
+                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+        for name in value:
+            if value.count(name) > 1:
+                raise ValueError(f"component '{name}' is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _packages_complete(self) -> "Scenario":
+        if not self.components:
+            self.components = list(services())
+        defined = all_components()
+        for set_name in ("candidate", "production"):
+            packages = getattr(self, set_name)
+            if packages is None:
+                continue
+            for package, version in packages.items():
+                try:
+                    spec_path(package)
+                except InputError as error:
+                    raise FieldError((set_name, package), error.message) from None
+                header = version.header
+                if header is not None and header.name != package:
+                    raise FieldError((set_name, package, "rpm"),
+                                     f"{version.rpm} is the package '{header.name}', not '{package}'")
+            for name in self.components:
+                for package in defined[name].packages:
+                    if package not in packages:
+                        raise FieldError(
+                            (set_name,), f"component '{name}' installs '{package}', "
+                            "which this set does not list"
+                        )
+        return self
+
+    def package_set(self, which: str) -> dict[str, PackageVersion]:
+        """The 'candidate' or 'production' package set."""
+        packages = getattr(self, which, None)
+        if packages is None:
+            where = f"{self._path}: " if self._path else ""
+            raise InputError(f"{where}{which}: this scenario has no '{which}' package set")
+        return packages
+
+
+def load_scenario(path: Path | None) -> tuple[Path, Scenario]:
+    """Load and validate a scenario file (the default one when `path` is None)."""
+    path = path or DEFAULT_SCENARIO
+    try:
+        path = path.resolve()
+    except (RuntimeError, OSError):  # a symlink loop: reading it names the problem
+        path = path.absolute()
+    scenario = load_model(path, Scenario)
+    scenario._path = path
+    return path, scenario
