@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -405,6 +406,14 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _api_failure(error: Exception) -> str:
+    """One line for a failed Podman API call: the route, not the socket's URL-encoded path."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = re.sub(r"^https?://[^/]+/v[0-9.]+/(libpod/)?", "/", text)[:300]
+    gone = isinstance(error, requests.ConnectionError) or isinstance(error.__cause__, requests.ConnectionError)
+    return f"the Podman API {'stopped answering' if gone else 'failed'}: {text}"
+
+
 def _drop_stdout() -> None:
     """Point stdout at /dev/null: the interpreter's last flush must not fail on the closed pipe."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -437,8 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"copr-harness: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (requests.ConnectionError, APIError) as error:  # Podman's API went away or failed
-        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"copr-harness: the Podman API failed: {text[:300]}", file=sys.stderr)
+        print(f"copr-harness: {_api_failure(error)}", file=sys.stderr)
         return EXIT_INFRA
     except Exception:  # noqa: BLE001 - unforeseen (a Podman API error, a bug): never "tests failed"
         traceback.print_exc()

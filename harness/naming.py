@@ -25,7 +25,7 @@ def check_run_id(run_id: str) -> str:
     """Return `run_id` if it is a usable run id, else raise ValueError saying why."""
     if not _RUN_ID_RE.fullmatch(run_id):
         raise ValueError(
-            f"run id '{run_id}' is not valid: use 2 to 31 lower-case letters, digits or '-', "
+            f"run id {run_id!r} is not valid: use 2 to 31 lower-case letters, digits or '-', "
             "starting with a letter or digit"
         )
     return run_id

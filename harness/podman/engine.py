@@ -103,7 +103,7 @@ class Engine:
         if os.environ.get("CONTAINER_HOST"):
             raise InfraError(
                 f"the Podman API at CONTAINER_HOST={os.environ['CONTAINER_HOST']} does not answer "
-                f"(waited {ANSWER_TIMEOUT:.0f}s)",
+                f"within {ANSWER_TIMEOUT:.0f}s",
                 hint="start it ('podman system service --time=0 <url> &') or unset CONTAINER_HOST",
             )
         if not start_service:
@@ -120,11 +120,14 @@ class Engine:
         """If the service this engine started has died (killed under it), start another on a new
         socket and reconnect, so a failed command can still remove what it made; True if it did.
         The new service sees the same containers: they live in Podman's storage, not in it."""
-        if self.service is None or self.service.process is None \
-                or self.service.process.poll() is None:
+        if self.service is None or self.service.process is None:
             return False
-        code = self.service.process.returncode
+        # A SIGKILLed service may not have exited yet when its calls already fail: one that
+        # does not answer is stopped (SIGTERM, SIGKILL) and replaced all the same.
+        if self.service.process.poll() is None and answers(self.url, timeout=5):
+            return False
         self.service.stop()
+        code = self.service.process.returncode
         service = OwnService(self.host)
         try:
             service.start()

@@ -98,6 +98,7 @@ def test_a_run_id_with_a_newline_or_space_is_refused(text):
     result = harness("up", "--run-id", text)
     assert result.returncode == 2 and "argument --run-id" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+    assert f"run id {text!r} is not valid" in result.stderr.splitlines()[-1]  # on one line
 
 
 def test_logs_into_a_closed_pipe_exits_quietly():

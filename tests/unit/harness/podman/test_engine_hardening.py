@@ -90,7 +90,7 @@ def test_a_port_that_never_answers_fails_in_bounded_time(silent_listener, url):
     host = url.format(port=silent_listener)
     result, took = status_with(host)
     assert result.returncode == 3, result.stderr
-    assert f"CONTAINER_HOST={host} does not answer (waited 10s)" in result.stderr
+    assert f"CONTAINER_HOST={host} does not answer within 10s" in result.stderr
     assert "Traceback" not in result.stderr
     assert took < 40, f"took {took:.1f}s"
 
@@ -176,11 +176,18 @@ def test_a_dead_own_service_is_replaced(monkeypatch):
                 self.process.wait()
 
     monkeypatch.setattr(engine_module, "OwnService", Service)
+    answering = {"unix:///fake/1"}
+    monkeypatch.setattr(engine_module, "answers", lambda url, timeout=10: url in answering)
     dead = Service(None)  # its process has exited
     engine = Engine(dead.url, HostConfig("v2", "runc"), dead)
     assert engine.restart_service()
     assert dead.stopped and engine.service is started[1] and engine.url == "unix:///fake/1"
-    assert not engine.restart_service()  # the new one runs: nothing to do
+    assert not engine.restart_service()  # the new one runs and answers: nothing to do
+    # Still running but no longer answering (SIGKILLed, not yet gone): stopped and replaced.
+    answering.clear()
+    dying = engine.service
+    assert engine.restart_service()
+    assert dying.stopped and engine.service is started[2]
     engine.service.stop()
 
 
@@ -239,3 +246,20 @@ def test_the_own_service_keeps_exec_sessions_briefly():
     engine_section = conf.split("[engine]", 1)[1]
     delay = int(engine_section.split("exit_command_delay = ", 1)[1].split()[0])
     assert 0 < delay <= 30
+
+
+def test_a_failed_api_call_is_one_line_naming_the_route():
+    import requests
+    from podman.errors import APIError
+
+    from harness.cli import _api_failure
+
+    try:
+        try:
+            raise requests.ConnectionError("Connection refused")
+        except requests.ConnectionError as cause:
+            raise APIError("http://%2Frun%2Fx%2Fpodman.sock/v5.8.0/libpod/containers/abc/start",
+                           explanation="POST operation failed") from cause
+    except APIError as error:
+        assert _api_failure(error) == ("the Podman API stopped answering: /containers/abc/start "
+                                       "(POST operation failed)")
