@@ -4,7 +4,7 @@ Podman's API keeps an exec session for `exit_command_delay` seconds after its co
 (300 by default, so a Docker client can still inspect the exit code): the session's two conmon
 processes (`conmon ... --exec-attach ... --exit-delay 300`) sleep that long before their clean-up
 command runs. The harness's own service is configured with a short delay (quirks), and `down`
-ends what is left of its containers' sessions at once (a service the harness did not start
+ends (SIGKILL) what is left of its removed containers' sessions at once (a service the harness did not start
 keeps its own delay)."""
 
 from __future__ import annotations
@@ -36,24 +36,21 @@ def exec_conmons(container_ids: set[str], proc: Path = PROC) -> list[int]:
 
 
 def end_exec_conmons(container_ids: set[str], timeout: float = 10) -> list[int]:
-    """End the exec conmons of these (removed) containers: SIGTERM, then SIGKILL what is left
-    after `timeout` seconds. Returns the pids it signalled."""
+    """End the exec conmons of these (removed) containers; return the pids it signalled.
+    SIGKILL: a conmon sleeping out its exit delay does not end on SIGTERM (seen with Podman 4.3),
+    and the clean-up it would run after the delay has nothing left to clean once the container
+    is removed."""
     pids = exec_conmons(container_ids)
     for pid in pids:
-        _signal(pid, signal.SIGTERM)
-    if not pids:
-        return pids
+        _signal(pid, signal.SIGKILL)
 
     def gone() -> None:
         left = exec_conmons(container_ids)
         if left:
             raise wait.NotYet(f"still running: {left}")
 
-    try:
-        wait.until(gone, what="exec conmon processes to end after SIGTERM", timeout=timeout)
-    except wait.WaitTimeout:
-        for pid in exec_conmons(container_ids):
-            _signal(pid, signal.SIGKILL)
+    if pids:
+        wait.until(gone, what="exec conmon processes to end after SIGKILL", timeout=timeout)
     return pids
 
 
