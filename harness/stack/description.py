@@ -74,7 +74,7 @@ def describe(engine: Engine, info: RunInfo) -> dict:
         _, scenario = load_scenario(Path(info.scenario))
         package_set = scenario.package_set(info.package_set or "candidate")
         for component in info.components:
-            nvrs = [f"{name}-{package_set[name].evr}" for name in defined[component].packages]
+            nvrs = [f"{name}-{package_set[name].evr}" for name in scenario.packages_of(component)]
             for name, _ in defined[component].instances(info.run_id):
                 expected[name.removeprefix(f"{info.run_id}-")] = nvrs
     probes: dict[str, dict] = {}

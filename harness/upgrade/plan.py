@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.model.components import all_components
 from harness.model.scenario import PackageVersion, Scenario
 from harness.model.versions import rpmvercmp
 
@@ -89,12 +88,11 @@ def _changes(old: PackageVersion, new: PackageVersion) -> bool:
 def make(scenario: Scenario) -> Plan:
     """The steps of `scenario`'s window and the problems its order will cause."""
     production, candidate = scenario.package_set("production"), scenario.candidate
-    defined = all_components()
     order = [c for c in scenario.upgrade.order if c in scenario.components]
     steps = []
     for component in order:
         upgrades = {}
-        for name in defined[component].packages:
+        for name in scenario.packages_of(component):
             old, new = production.get(name), candidate.get(name)
             if old and new and _changes(old, new):
                 upgrades[name] = (old.evr, new.evr)
@@ -103,7 +101,7 @@ def make(scenario: Scenario) -> Plan:
     plan = Plan(steps)
 
     for step in steps:
-        for message in _requires_common(candidate, defined[step.component].packages):
+        for message in _requires_common(candidate, scenario.packages_of(step.component)):
             plan.problems.append(Problem("rpm-transactions", step.component, message))
 
     _api_gate(plan, scenario, order)
