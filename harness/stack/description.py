@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from harness.errors import InfraError
 from harness.model.components import Component, all_components
 from harness.model.scenario import load_scenario
 from harness.model.target import Target
-from harness.paths import state_dir
+from harness.paths import make_state_dir, state_dir
 from harness.podman.engine import Engine
 from harness.stack import users
 from harness.stack.probes import check_ready
@@ -128,24 +129,29 @@ def write_target(engine: Engine, info: RunInfo, path: Path, hosts: bool = False)
 def write_description(engine: Engine, info: RunInfo) -> Path:
     """Write `describe()` to the run's state folder (stack.json, a target file in JSON, which
     YAML reads too); return its path."""
-    path = state_dir(info.run_id) / "stack.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = make_state_dir(info.run_id) / "stack.json"
     path.write_text(json.dumps(describe(engine, info), indent=2) + "\n")
     return path
 
 
 def env_lines(engine: Engine, info: RunInfo) -> list[str]:
-    """`export` lines that point clients (the suites, copr-cli) at a run."""
+    """`export` lines that point clients at a run. Values are quoted for the shell:
+    `eval "$(copr-harness env)"` must set a folder named `$(...)` without running it."""
+    return [f"export {key}={shlex.quote(value)}" for key, value in env_values(engine, info).items()]
+
+
+def env_values(engine: Engine, info: RunInfo) -> dict[str, str]:
+    """The variables that point clients (the suites, copr-cli) at a run."""
     defined = all_components()
-    lines = [f"export COPR_HARNESS_RUN_ID={info.run_id}"]
+    values = {"COPR_HARNESS_RUN_ID": info.run_id}
     for component in info.components:
         spec = defined[component]
         if spec.url_variable:
-            lines.append(f"export {spec.url_variable}={url(engine, info.run_id, spec)}")
+            values[spec.url_variable] = url(engine, info.run_id, spec)
     found = users.configs(info.run_id)
     if users.DEFAULT_USER in found:
-        lines.append(f"export COPR_CONFIG={found[users.DEFAULT_USER]}")
+        values["COPR_CONFIG"] = str(found[users.DEFAULT_USER])
     for name, path in found.items():
-        lines.append(f"export COPR_CONFIG_{name.upper()}={path}")
-    lines.append(f"export COPR_STACK={write_description(engine, info)}")
-    return lines
+        values[f"COPR_CONFIG_{name.upper()}"] = str(path)
+    values["COPR_STACK"] = str(write_description(engine, info))
+    return values

@@ -2,7 +2,7 @@
 `sign` client, keys kept across service and container restarts.
 
 The keygen serves only the backend and loopback; in this keygen-only run the client talks to it
-over loopback (the backend's own signing over the stack network is in test_hardening.py and the
+over loopback (the backend's own signing over the stack network is in test_service_hardening.py and the
 build tests)."""
 
 from __future__ import annotations
