@@ -16,7 +16,7 @@ from harness import __version__, interrupts, paths, stack
 from harness.artifacts import images
 from harness.bench import bench, load
 from harness.errors import (
-    EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError, InputError,
+    EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, HarnessError, InputError,
 )
 from harness.gates import suites
 from harness.kube import play as kube_play
@@ -222,7 +222,7 @@ def cmd_status(args: argparse.Namespace) -> int:
               f"{', '.join(row.packages) or '-'}")
         if row.detail:
             print(f"{'':10} {row.detail}")
-    return EXIT_OK if all(r.ready for r in rows) else 1
+    return EXIT_OK if all(r.ready for r in rows) else EXIT_FAILED
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
@@ -299,8 +299,8 @@ def _run_id(text: str) -> str:
     """argparse type of --run-id: a malformed run id is a usage error naming it."""
     try:
         return check_run_id(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    except InputError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -387,9 +387,6 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as error:
         print(f"copr-harness: {error}", file=sys.stderr)
         return error.exit_code
-    except ValueError as error:  # a run id or version given on the command line
-        print(f"copr-harness: {error}", file=sys.stderr)
-        return EXIT_USAGE
     except Exception:  # noqa: BLE001 - unforeseen (a Podman API error, a bug): never "tests failed"
         traceback.print_exc()
         print("copr-harness: unexpected error (infrastructure)", file=sys.stderr)

@@ -6,6 +6,8 @@ import re
 import secrets
 import time
 
+from harness.errors import InputError
+
 LABEL_RUN = "copr-harness.run"
 LABEL_COMPONENT = "copr-harness.component"
 LABEL_OWNER = "copr-harness.owner"  # "<pid>:<start ticks>" of the process that owns the run
@@ -22,9 +24,9 @@ def new_run_id() -> str:
 
 
 def check_run_id(run_id: str) -> str:
-    """Return `run_id` if it is a usable run id, else raise ValueError saying why."""
+    """Return `run_id` if it is a usable run id, else raise InputError saying why."""
     if not _RUN_ID_RE.match(run_id):
-        raise ValueError(
+        raise InputError(
             f"run id '{run_id}' is not valid: use 2 to 31 lower-case letters, digits or '-', "
             "starting with a letter or digit"
         )

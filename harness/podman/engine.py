@@ -12,10 +12,11 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 from podman import PodmanClient
 from podman.errors import APIError, NotFound
 
@@ -136,11 +137,14 @@ class Engine:
     # -- images -----------------------------------------------------------------------------
 
     def image_id(self, tag: str) -> str | None:
-        """The id of the image with this tag, or None."""
+        """The id of the image with this tag, or None when there is none. Any other answer of
+        the API is an InfraError: a broken service must not look like a cache miss."""
         try:
             return self.client.images.get(tag).id
-        except (NotFound, APIError):
+        except NotFound:
             return None
+        except APIError as error:
+            raise InfraError(f"looking up image {tag} failed: {error}") from None
 
     def import_image(self, tarball: Path, tag: str, changes: list[str]) -> str:
         """`podman import` a root file system tarball as `tag`; return the image id."""
@@ -151,8 +155,7 @@ class Engine:
                 data=body,
                 headers={"Content-Type": "application/x-tar"},
             )
-        if response.status_code >= 400:
-            raise InfraError(f"podman import of {tarball.name} failed: {response.text.strip()}")
+        _check(response, f"podman import of {tarball.name}")
         image = self.image_id(tag)
         if image is None:
             raise InfraError(f"podman import of {tarball.name} did not produce {tag}")
@@ -197,8 +200,9 @@ class Engine:
                         on_line(line.rstrip())
             if "error" in item:
                 error = item["error"]
-        if error or response.status_code >= 400:
-            raise InfraError(f"building image {tag} failed: {error or response.text}")
+        if error:
+            raise InfraError(f"building image {tag} failed: {error}")
+        _check(response, f"building image {tag}")
         image = self.image_id(tag)
         if image is None:
             raise InfraError(f"building image {tag} produced no image")
@@ -252,12 +256,7 @@ class Engine:
         response = self.client.api.post("/play/kube", params={"network": [network]},
                                         data=manifest.encode(),
                                         headers={"Content-Type": "application/x-yaml"})
-        if response.status_code >= 400:
-            try:
-                message = response.json().get("message", response.text)
-            except ValueError:
-                message = response.text
-            raise InfraError(f"podman kube play failed: {message.strip()}")
+        _check(response, "podman kube play")
         report = response.json()
         errors = [e for pod in report.get("Pods") or [] for e in pod.get("ContainerErrors") or []]
         if errors:
@@ -316,8 +315,7 @@ class Engine:
         """Remove one container at once: no graceful stop (podman-py does not pass timeout=0)."""
         response = self.client.api.delete(f"/containers/{name}",
                                           params={"force": True, "v": True, "timeout": 0})
-        if response.status_code not in (200, 204, 404):
-            raise InfraError(f"removing container {name} failed: {response.text.strip()}")
+        _check(response, f"removing container {name}", ok=GONE)
 
     def exists(self, name: str) -> bool:
         """Whether a container of this name exists."""
@@ -356,7 +354,7 @@ class Engine:
             response = self.client.api.put(f"/containers/{container.id}/archive",
                                            params={"path": directory}, data=archive.getvalue())
             if not response.ok:
-                raise wait.NotYet(f"HTTP {response.status_code}: {response.text.strip()[:300]}")
+                raise wait.NotYet(f"HTTP {response.status_code}: {_message(response)[:300]}")
 
         wait.until(copy, what=f"Podman to copy files into {name}:{directory}", timeout=30)
 
@@ -502,8 +500,7 @@ class Engine:
             self.client.api.post(f"/pods/{name}/stop", params={"t": 0})
         for name in found.pods:
             response = self.client.api.delete(f"/pods/{name}", params={"force": True})
-            if response.status_code not in (200, 204, 404):
-                raise InfraError(f"removing pod {name} failed: {response.text.strip()}")
+            _check(response, f"removing pod {name}", ok=GONE)
         for name in found.containers:
             self.remove_container(name)
         for name in found.networks:
@@ -522,6 +519,28 @@ class Engine:
             except NotFound:
                 pass
         return found
+
+
+# A removal is done when the thing is gone, whoever removed it.
+GONE = (200, 204, 404)
+
+
+def _check(response: requests.Response, what: str, ok: Collection[int] | None = None) -> None:
+    """Raise InfraError naming `what` and Podman's message unless the status is in `ok` (by
+    default any 2xx)."""
+    good = response.status_code in ok if ok is not None else 200 <= response.status_code < 300
+    if not good:
+        raise InfraError(f"{what} failed (HTTP {response.status_code}): {_message(response)}")
+
+
+def _message(response: requests.Response) -> str:
+    """Podman's error message of a response (its JSON `message`, else the body)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message or response.text).strip()
 
 
 def _carries(secret: str, key: str, value: str) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness import progress
 from harness.artifacts import images, packages
-from harness.errors import HarnessError, InfraError
+from harness.errors import HarnessError, InfraError, PackageError
 from harness.model.components import all_components
 from harness.model.scenario import PackageVersion
 from harness.phases import Event, record
@@ -116,7 +116,7 @@ class Runner:
                 if step.upgrades:
                     for name in names:
                         packages.install(self.engine, name, self._rpms(step, self.candidate))
-        except HarnessError as error:
+        except PackageError as error:  # rpm said no; a harness or Podman failure is no verdict
             result.failed_phase = "upgrade"
             self._restart_as_before(step, names, result)
             raise StepFailed(f"rpm -Uvh refused the candidate packages: {error}") from None

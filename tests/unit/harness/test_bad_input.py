@@ -14,6 +14,7 @@ from harness.model.scenario import PackageVersion, load_scenario
 from harness.paths import ROOT
 from harness.podman.engine import Engine
 from harness.upgrade import plan
+from tests.support.fake_engine import FakeEngine
 from tests.support.scenarios import SMALL
 
 needs_rpm = pytest.mark.skipif(shutil.which("rpmbuild") is None, reason="rpmbuild is not installed")
@@ -32,35 +33,9 @@ def own_cache(module_cache, monkeypatch):
     monkeypatch.setattr(packages, "CACHE", module_cache)
 
 
-class FakeEngine:
-    """Knows `runs` (run id -> marker labels); any other Podman operation fails the test."""
-
-    def __init__(self, runs=None, containers=None):
-        self.runs = runs or {}
-        self.containers = containers or []
-        self.touched = []
-        self.connected = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        pass
-
-    def run_ids(self):
-        return self.runs
-
-    def container_labels(self, label):
-        return self.containers
-
-    def __getattr__(self, name):
-        self.touched.append(name)
-        raise AssertionError(f"bad input reached Podman: engine.{name}")
-
-
 @pytest.fixture
 def engine(monkeypatch):
-    fake = FakeEngine()
+    fake = FakeEngine(strict=True)
 
     def connect(cls, **kwargs):
         fake.connected = True
