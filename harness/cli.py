@@ -87,11 +87,11 @@ def cmd_images(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     """Bring a stack up and leave it running."""
-    path, scenario = load_scenario(args.scenario)
+    _, scenario = load_scenario(args.scenario)
     scenario.package_set(args.versions)  # a set the scenario lacks is bad input, found before Podman
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
-        info = stack.up(engine, path, scenario, run_id, package_set=args.versions,
+        info = stack.up(engine, scenario, run_id, package_set=args.versions,
                         keep_on_failure=args.keep_on_failure)
         print(f"run {info.run_id} is up: {', '.join(info.components)}")
         for line in stack.env_lines(engine, info):
@@ -103,14 +103,14 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_kube(args: argparse.Namespace) -> int:
     """Write Kubernetes manifests of a scenario's stack (images with its RPMs installed); with
     --play, run them here with podman kube play and leave the run up."""
-    path, scenario = load_scenario(args.scenario)
+    _, scenario = load_scenario(args.scenario)
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
         made = kube_play.export(engine, scenario, run_id, args.output or kube_play.default_folder(run_id),
                                 package_set=args.versions)
         print(f"manifests of run {run_id} in {made.folder}/ (apply with: kubectl apply -k {made.folder})")
         if args.play:
-            kube_play.play(engine, made, path, package_set=args.versions)
+            kube_play.play(engine, made, package_set=args.versions)
             print(f"run {run_id} is up (podman kube play): {', '.join(made.components)}")
             for component, port in made.host_ports.items():
                 print(f"  {component}: http://127.0.0.1:{port}")
@@ -131,11 +131,11 @@ def cmd_post_release(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace, suite: str) -> int:
-    path, scenario = load_scenario(args.scenario)
+    _, scenario = load_scenario(args.scenario)
     run_id = args.run_id or new_run_id()
     pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
     with Engine.connect() as engine:
-        code = suites.gate(engine, path, scenario, run_id, suite, pytest_args, keep=args.keep)
+        code = suites.gate(engine, scenario, run_id, suite, pytest_args, keep=args.keep)
     verdict = "PASSED" if code == 0 else "FAILED"
     print(f"{suite.replace('_', '-')} {verdict}; reports in {paths.run_dir(run_id)}/")
     return EXIT_OK if code == 0 else EXIT_FAILED
@@ -159,10 +159,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_rehearse(args: argparse.Namespace) -> int:
     """Rehearse the release window: production stack, data, scripted upgrade, verdict per rule."""
-    path, scenario = load_scenario(args.scenario)
+    _, scenario = load_scenario(args.scenario)
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
-        result = rehearse.rehearse(engine, path, scenario, run_id, keep=args.keep)
+        result = rehearse.rehearse(engine, scenario, run_id, keep=args.keep)
     for rule in result.rules:
         print(f"{'pass' if rule.ok else 'FAIL':5} {rule.name:24} {rule.message}")
     print(result.details["stack_state"])
@@ -229,19 +229,18 @@ def cmd_logs(args: argparse.Namespace) -> int:
     """Print the logs of one component, or of all."""
     with Engine.connect() as engine:
         info = stack.resolve_run(engine, args.run_id)
-        names = stack.containers_of(info)
+        instances = info.run.instances()
         if args.component:
-            names = [n for n in names if n.removeprefix(f"{info.run_id}-") == args.component]
-            if not names:
+            instances = [i for i in instances if i.short == args.component]
+            if not instances:
                 _check_component(info, args.component)
-        for name in names:
-            text = engine.logs(name, tail=args.tail)
-            if len(names) == 1:
+        for instance in instances:
+            text = engine.logs(instance.name, tail=args.tail)
+            if len(instances) == 1:
                 sys.stdout.write(text)
             else:
-                short = name.removeprefix(f"{info.run_id}-")
                 for line in text.splitlines():
-                    print(f"{short:10}| {line}")
+                    print(f"{instance.short:10}| {line}")
     return EXIT_OK
 
 
@@ -252,7 +251,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
         raise InputError("exec needs a command: copr-harness exec COMPONENT -- CMD ...")
     with Engine.connect() as engine:
         info = stack.resolve_run(engine, args.run_id)
-        names = {n.removeprefix(f"{info.run_id}-"): n for n in stack.containers_of(info)}
+        names = {i.short: i.name for i in info.run.instances()}
         if args.component not in names:
             raise InputError(f"run {info.run_id} has no container '{args.component}' "
                              f"(it has: {', '.join(names)})")
@@ -285,7 +284,7 @@ def cmd_fault(args: argparse.Namespace) -> int:
         names = faults.inject(engine, info, args.target, args.action)
     done = {"kill": "killed", "stop": "stopped", "start": "started and ready",
             "restart": "restarted and ready"}[args.action]
-    print(f"{', '.join(n.removeprefix(f'{info.run_id}-') for n in names)}: {done}")
+    print(f"{', '.join(info.run.short(n) for n in names)}: {done}")
     return EXIT_OK
 
 

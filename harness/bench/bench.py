@@ -93,7 +93,7 @@ class Bench:
     def __init__(self, engine: Engine, repeat: int) -> None:
         self.engine = engine
         self.repeat = repeat
-        self.path, self.scenario = load_scenario(None)
+        _, self.scenario = load_scenario(None)
         self.done: dict[str, Figure] = {}
 
     def figure(self, name: str) -> Figure:
@@ -114,11 +114,8 @@ class Bench:
         for _ in range(self.repeat):
             run_id = new_run_id()
             began = time.monotonic()
-            try:
-                stack.up(self.engine, self.path, self.scenario, run_id, keep=False)
+            with stack.running(self.engine, self.scenario, run_id, logs=False):
                 times.append(time.monotonic() - began)
-            finally:
-                stack.down(self.engine, run_id)
         return Figure("up", round(median(times), 1), "s", 15, f"warm up to all ready, median of "
                       f"{len(times)}", {"seconds": [round(t, 1) for t in times]})
 
@@ -141,8 +138,7 @@ class Bench:
         run_id = new_run_id()
         count = max(5, self.repeat)
         times = []
-        try:
-            stack.up(self.engine, self.path, self.scenario, run_id, keep=False)
+        with stack.running(self.engine, self.scenario, run_id, logs=False):
             client = Client.create_from_config_file(str(users.configs(run_id)[users.DEFAULT_USER]))
             client.project_proxy.add(users.DEFAULT_USER, "bench", chroots=[CHROOT])
             with tempfile.TemporaryDirectory(prefix="copr-harness-bench-") as tmp:
@@ -154,8 +150,6 @@ class Bench:
                     wait.until(lambda: _succeeded(client, made.id), what=f"build {made.id} to succeed",
                                timeout=300, interval=0.2, max_interval=0.5)
                     times.append(time.monotonic() - began)
-        finally:
-            stack.down(self.engine, run_id)
         return Figure("build", round(median(times), 1), "s", 10,
                       f"one small build, submit -> succeeded, median of {count}",
                       {"seconds": [round(t, 1) for t in times]})
@@ -165,7 +159,7 @@ class Bench:
         sampler = memory.Sampler(self.engine, run_id).start() if sample else None
         began = time.monotonic()
         try:
-            code = suites.gate(self.engine, self.path, self.scenario, run_id, suite,
+            code = suites.gate(self.engine, self.scenario, run_id, suite,
                                ["-n", n] if n else [], keep=False)
         finally:
             peaks = sampler.stop() if sampler else memory.Peaks()
@@ -188,9 +182,9 @@ class Bench:
                       "copr-harness post-release (up, suite, logs, down)", {"exit_code": code})
 
     def rehearsal(self) -> Figure:
-        path, scenario = load_scenario(RELEASE_SCENARIO)
+        _, scenario = load_scenario(RELEASE_SCENARIO)
         began = time.monotonic()
-        verdict = rehearse.rehearse(self.engine, path, scenario, new_run_id(), keep=False)
+        verdict = rehearse.rehearse(self.engine, scenario, new_run_id(), keep=False)
         return Figure("rehearsal-window", verdict.window_seconds, "s", 60,
                       f"window of {RELEASE_SCENARIO.name} (first stop to all ready)",
                       {"verdict": verdict.verdict, "whole_seconds": round(time.monotonic() - began, 1)})

@@ -93,12 +93,12 @@ def _bring_up(config: pytest.Config) -> None:
     from harness.podman.engine import Engine
 
     try:
-        path, scenario = load_scenario(config.getoption("copr_scenario"))
+        _, scenario = load_scenario(config.getoption("copr_scenario"))
         run_id = naming.new_run_id()
         # Recorded first: an interruption right after `up` returns must still tear it down.
         config.stash[_RUN_ID] = run_id
         with _uncaptured(config), Engine.connect() as engine:
-            info = stack.up(engine, path, scenario, run_id, keep=False)
+            info = stack.up(engine, scenario, run_id, keep=False)
             config.stash[_DESCRIPTION] = str(stack.write_description(engine, info))
     except HarnessError as error:
         pytest.exit(f"copr-harness: {error}", returncode=error.exit_code)

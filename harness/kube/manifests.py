@@ -145,7 +145,7 @@ def manifests(run_id: str, components: list[str], image_tags: dict[str, str],
     internal, public, hosts = {}, {}, {}
     for component in order:
         spec = defined[component]
-        names = [host_name(instance) for instance, _ in spec.instances(run_id)]
+        names = [host_name(instance.name) for instance in spec.instances(run_id)]
         hosts[component] = " ".join(names)
         if spec.ports:
             internal[component] = f"http://{names[0]}:{spec.ports[0]}"
@@ -178,7 +178,7 @@ def manifests(run_id: str, components: list[str], image_tags: dict[str, str],
         waits = [(host, port) for dep in spec.depends_on if dep in components
                  for host in hosts[dep].split() if (port := service_port(defined[dep]))]
         documents = []
-        for instance, _ in spec.instances(run_id):
+        for instance in (i.name for i in spec.instances(run_id)):
             documents += _instance(run_id, spec, instance, image_tags[component], env_from,
                                    waits, host_ports.get(component))
             for volume in spec.volumes:

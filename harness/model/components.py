@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -36,6 +37,15 @@ class Probe(BaseModel):
         return self
 
 
+@dataclass(frozen=True)
+class Instance:
+    """One container of a component in a run."""
+
+    name: str  # the container's name: <run-id>-<short>
+    short: str  # its name within the run (the component, or builder-1, builder-2, ...)
+    aliases: list[str]  # its host names on the run's network; the first is the canonical one
+
+
 class Component(BaseModel):
     """One service of the stack (or, with `library`, a package without a container)."""
 
@@ -57,11 +67,12 @@ class Component(BaseModel):
     memory_mb: int | None = None
     replicas: int = Field(1, ge=1, le=8)
 
-    def instances(self, run_id: str) -> list[tuple[str, list[str]]]:
-        """(container name, aliases) of each instance: one, or `replicas` numbered ones."""
+    def instances(self, run_id: str) -> list[Instance]:
+        """The containers of this component in one run: one, or `replicas` numbered ones."""
         if self.replicas == 1:
-            return [(f"{run_id}-{self.name}", self.aliases or [self.name])]
-        return [(f"{run_id}-{self.name}-{i}", [f"{self.name}-{i}"]) for i in range(1, self.replicas + 1)]
+            return [Instance(f"{run_id}-{self.name}", self.name, self.aliases or [self.name])]
+        return [Instance(f"{run_id}-{self.name}-{i}", f"{self.name}-{i}", [f"{self.name}-{i}"])
+                for i in range(1, self.replicas + 1)]
 
     @property
     def folder(self) -> Path:

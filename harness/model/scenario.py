@@ -149,7 +149,12 @@ class Scenario(BaseModel):
     production: dict[str, PackageVersion] | None = None
     upgrade: Upgrade = Upgrade()
     expect: Expect = Expect()
-    _path: Path | None = PrivateAttr(None)  # the file it was loaded from, for messages
+    _path: Path | None = PrivateAttr(None)
+
+    @property
+    def path(self) -> Path:
+        """The file it was loaded from (what messages and the run's labels name)."""
+        return self._path or Path("<scenario>")
 
     @field_validator("components")
     @classmethod

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from harness.naming import LABEL_RUN
 from harness.podman.engine import Engine
+from harness.stack.registry import Run
 
 
 def usage(engine: Engine, run_id: str) -> dict[str, int]:
@@ -34,7 +35,7 @@ class Peaks:
 
     def by_component(self, run_id: str) -> dict[str, int]:
         """`at_total` keyed by component (the run id prefix removed)."""
-        return {name.removeprefix(f"{run_id}-"): used for name, used in sorted(self.at_total.items())}
+        return {Run(run_id).short(name): used for name, used in sorted(self.at_total.items())}
 
 
 class Sampler:

@@ -6,13 +6,13 @@ window opens, the steps in the scenario's order, the post-release suite, then a 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import hashlib
 import json
 import re
 import secrets
-import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from pathlib import Path
 import requests
 from copr.v3 import Client
 
-from harness import interrupts, paths, progress, stack, wait
+from harness import progress, stack, wait
 from harness.artifacts import packages
 from harness.artifacts.srpms import make_srpm
 from harness.gates import suites
@@ -151,7 +151,7 @@ def task_starts(backend_log: str) -> list[tuple[float, str, int]]:
     return found
 
 
-def evaluate(scenario: Scenario, window: Window, client: Client, queued: list[int],
+def evaluate(scenario: Scenario, window: Window, queued: list[int],
              queued_states: dict[int, str], backend_log: str, nvrs: dict[str, list[str]],
              expected_nvrs: dict[str, list[str]], lost: list[str]) -> list[Rule]:
     """A verdict per rule, from what the window recorded and what the stack says now."""
@@ -237,97 +237,76 @@ def scenario_macro(scenario: Scenario, package: str, macro: str, which: str) -> 
 # -- the whole rehearsal --------------------------------------------------------------------------
 
 
-def installed_copr_nvrs(engine: Engine, info: stack.RunInfo) -> dict[str, list[str]]:
-    found = {}
-    for name in stack.containers_of(info):
-        short = name.removeprefix(f"{info.run_id}-")
-        found[short] = [n for n in packages.installed(engine, name)]
-    return found
+def installed_nvrs(engine: Engine, info: stack.RunInfo) -> dict[str, list[str]]:
+    """Every installed package's NVR, by container (short name)."""
+    return {i.short: packages.installed(engine, i.name) for i in info.run.instances()}
 
 
-def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: str,
-             keep: bool = False) -> Verdict:
+def candidate_nvrs(info: stack.RunInfo, scenario: Scenario) -> dict[str, list[str]]:
+    """The NVRs each container must run once every step is done: its candidate packages."""
+    defined = all_components()
+    return {i.short: [f"{name}-{scenario.candidate[name].evr}" for name in defined[c].packages]
+            for c in info.components for i in info.run.instances(c)}
+
+
+def rehearse(engine: Engine, scenario: Scenario, run_id: str, keep: bool = False) -> Verdict:
     """Run the rehearsal and write its report under build/reports/<run-id>/."""
     plan = planning.make(scenario)
     for problem in plan.problems:
         progress.say(f"plan predicts [{problem.rule}] at {problem.step}: {problem.message}")
-    info: stack.RunInfo | None = None
-    folder = paths.run_dir(run_id)
+    with stack.running(engine, scenario, run_id, package_set="production", keep=keep) as info:
+        return _rehearse(engine, scenario, info, plan)
+
+
+def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: planning.Plan) -> Verdict:
+    run = info.run
+    client = _client(run.id)
+    owner = users.DEFAULT_USER
+    backend_url = stack.url(engine, run.id, all_components()["backend"])
+    with tempfile.TemporaryDirectory() as tmp, progress.step("putting production data in"):
+        manifest = seed(client, owner, backend_url, Path(tmp))
+        (run.state_dir / "data-manifest.json").write_text(json.dumps(manifest, indent=2))
+        queued_srpm = make_srpm(Path(tmp) / "queued", "queued")
+        queue_project = f"window-queue-{secrets.token_hex(3)}"
+        client.project_proxy.add(owner, queue_project, chroots=["fedora-44-x86_64"])
+        runner = Runner(engine, info, scenario.package_set("production"), scenario.candidate)
+        # The window opens: builds submitted now stay queued while components are upgraded.
+        queued = [client.build_proxy.create_from_file(owner, queue_project, str(queued_srpm)).id
+                  for _ in range(scenario.upgrade.queued_builds)]
+        window = runner.run(plan.steps)
+    progress.say(f"window: {window.ended - window.started:.1f}s"
+                 + (f", stopped at step {window.failed_step.component}" if window.failed_step else ""))
     try:
-        info = stack.up(engine, scenario_path, scenario, run_id, package_set="production", keep=False)
-        client = _client(run_id)
-        owner = users.DEFAULT_USER
-        backend_url = stack.url(engine, run_id, all_components()["backend"])
-        with tempfile.TemporaryDirectory() as tmp, progress.step("putting production data in"):
-            manifest = seed(client, owner, backend_url, Path(tmp))
-            manifest_path = paths.state_dir(run_id) / "data-manifest.json"
-            manifest_path.write_text(json.dumps(manifest, indent=2))
-            queued_srpm = make_srpm(Path(tmp) / "queued", "queued")
-            queue_project = f"window-queue-{secrets.token_hex(3)}"
-            client.project_proxy.add(owner, queue_project, chroots=["fedora-44-x86_64"])
-            runner = Runner(engine, info, scenario.package_set("production"), scenario.candidate)
-            # The window opens: builds submitted now stay queued while components are upgraded.
-            queued = [client.build_proxy.create_from_file(owner, queue_project, str(queued_srpm)).id
-                      for _ in range(scenario.upgrade.queued_builds)]
-            window = runner.run(plan.steps)
-        progress.say(f"window: {window.ended - window.started:.1f}s"
-                     + (f", stopped at step {window.failed_step.component}" if window.failed_step else ""))
-        try:
-            queued_states = _wait_builds(client, queued, timeout=90) if queued else {}
-        except wait.WaitTimeout:
-            queued_states = {i: client.build_proxy.get(i).state for i in queued}
-        backend = all_components()["backend"].instances(run_id)[0][0]
-        backend_log = engine.logs(backend)
-        nvrs = installed_copr_nvrs(engine, info)
-        expected = stack.describe(engine, info)["expected_packages"]
-        expected = {c: [_candidate_nvr(scenario, n) for n in e] for c, e in expected.items()}
-        lost = check_data(client, manifest)
-        rules = evaluate(scenario, window, client, queued, queued_states, backend_log, nvrs,
-                         expected, lost)
-        if window.failed_step is not None:
-            rules.append(Rule("post-release-suite", False,
-                              f"not run: the window stopped at step {window.failed_step.component}"))
-        elif any(state != "succeeded" for state in queued_states.values()):
-            rules.append(Rule("post-release-suite", False,
-                              "not run: the queued builds never completed, so its build would not"))
-        else:
-            info.package_set = "candidate"  # what the post-release suite must find installed
-            stack.write_description(engine, info)
-            code = suites.run(engine, info, "post_release", ["-n", "2"])
-            rules.append(Rule("post-release-suite", code == 0, f"post-release suite exit code {code}"))
-        verdict = "pass" if all(r.ok for r in rules) and window.failed_step is None else "fail"
-        failed_rules = sorted(r.name for r in rules if not r.ok)
-        expect = scenario.expect
-        matches = (verdict == expect.verdict and failed_rules == sorted(expect.failed_rules)
-                   and (expect.failed_step is None or
-                        (window.failed_step and window.failed_step.component == expect.failed_step)))
-        result = Verdict(verdict, rules, window.failed_step.component if window.failed_step else None,
-                         round(window.ended - window.started, 1), expect.model_dump(), bool(matches),
-                         {"queued_builds": queued_states, "plan_problems": [asdict(p) for p in plan.problems],
-                          "steps": [asdict(s) for s in window.steps],
-                          "stack_state": _state_text(window)})
-        write_report(folder, scenario_path, result, window, client, queued, info)
-        return result
-    finally:
-        with interrupts.deferred():  # a Ctrl-C now must not cut the teardown short
-            if info is None:
-                # up cleaned up after itself; only a signal just as it returned leaves the run. (Any
-                # other error may be "run id in use": that run is someone else's.)
-                if isinstance(sys.exc_info()[1], KeyboardInterrupt):
-                    engine.remove_run(run_id)
-            else:
-                logs = stack.save_logs(engine, run_id, stack.containers_of(info))
-                progress.say(f"container logs saved in {logs}")
-                if keep:
-                    progress.say(f"keeping run {run_id}: 'copr-harness down --run-id {run_id}'")
-                else:
-                    stack.down(engine, run_id)
-
-
-def _candidate_nvr(scenario: Scenario, nvr: str) -> str:
-    name = nvr.rsplit("-", 2)[0]
-    package = scenario.candidate.get(name)
-    return f"{name}-{package.evr}" if package else nvr
+        queued_states = _wait_builds(client, queued, timeout=90) if queued else {}
+    except wait.WaitTimeout:
+        queued_states = {i: client.build_proxy.get(i).state for i in queued}
+    backend_log = engine.logs(run.first("backend").name)
+    rules = evaluate(scenario, window, queued, queued_states, backend_log, installed_nvrs(engine, info),
+                     candidate_nvrs(info, scenario), check_data(client, manifest))
+    if window.failed_step is not None:
+        rules.append(Rule("post-release-suite", False,
+                          f"not run: the window stopped at step {window.failed_step.component}"))
+    elif any(state != "succeeded" for state in queued_states.values()):
+        rules.append(Rule("post-release-suite", False,
+                          "not run: the queued builds never completed, so its build would not"))
+    else:
+        # After the window the run is at the candidate set: what the post-release suite checks.
+        upgraded = dataclasses.replace(info, package_set="candidate")
+        code = suites.run(engine, upgraded, "post_release", ["-n", "2"])
+        rules.append(Rule("post-release-suite", code == 0, f"post-release suite exit code {code}"))
+    verdict = "pass" if all(r.ok for r in rules) and window.failed_step is None else "fail"
+    failed_rules = sorted(r.name for r in rules if not r.ok)
+    expect = scenario.expect
+    matches = (verdict == expect.verdict and failed_rules == sorted(expect.failed_rules)
+               and (expect.failed_step is None or
+                    (window.failed_step and window.failed_step.component == expect.failed_step)))
+    result = Verdict(verdict, rules, window.failed_step.component if window.failed_step else None,
+                     round(window.ended - window.started, 1), expect.model_dump(), bool(matches),
+                     {"queued_builds": queued_states, "plan_problems": [asdict(p) for p in plan.problems],
+                      "steps": [asdict(s) for s in window.steps],
+                      "stack_state": _state_text(window)})
+    write_report(run.report_dir, scenario.path, result, window, client, queued, info)
+    return result
 
 
 def _state_text(window: Window) -> str:
@@ -356,7 +335,6 @@ def write_report(folder: Path, scenario_path: Path, result: Verdict, window: Win
     (folder / "rehearsal.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     build_times.save(info.run_id, folder)
     # The logs are saved at teardown, after this page: link them by their names.
-    logs = [Path("logs") / f"{name.removeprefix(info.run_id + '-')}.log"
-            for name in stack.containers_of(info)]
+    logs = [Path("logs") / f"{instance.short}.log" for instance in info.run.instances()]
     pages.write_rehearsal(folder, summary, logs)
     progress.say(f"report: {folder / 'rehearsal.html'} and {folder / 'rehearsal.json'}")

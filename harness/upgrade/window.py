@@ -70,7 +70,7 @@ class Runner:
         self.window = Window()
 
     def containers(self, component: str) -> list[str]:
-        return [name for name, _ in self.defined[component].instances(self.info.run_id)]
+        return self.info.run.containers(component)
 
     def run(self, steps: list[Step]) -> Window:
         """Run every step in order; stop at the first that fails."""

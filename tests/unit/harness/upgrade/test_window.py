@@ -50,7 +50,7 @@ def run_window(engine: FakeEngine, scenario, only: str) -> window.Window:
 
 
 def rpm_rule(scenario, result: window.Window) -> rehearse.Rule:
-    rules = rehearse.evaluate(scenario, result, None, [], {}, "", {}, {}, [])
+    rules = rehearse.evaluate(scenario, result, [], {}, "", {}, {}, [])
     return next(r for r in rules if r.name == "rpm-transactions")
 
 
