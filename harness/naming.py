@@ -8,6 +8,9 @@ import time
 
 from harness.errors import InputError
 
+# The chroot the stack's builders build for, where a project needs one and nobody chose.
+DEFAULT_CHROOT = "fedora-44-x86_64"
+
 LABEL_RUN = "copr-harness.run"
 LABEL_COMPONENT = "copr-harness.component"
 LABEL_OWNER = "copr-harness.owner"  # "<pid>:<start ticks>" of the process that owns the run

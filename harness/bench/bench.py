@@ -21,7 +21,7 @@ from harness.errors import HarnessError, InfraError, InputError
 from harness.gates import suites
 from harness.model.components import services
 from harness.model.scenario import load_scenario
-from harness.naming import LABEL_RUN, labels, network_name, new_run_id
+from harness.naming import DEFAULT_CHROOT, LABEL_RUN, labels, network_name, new_run_id
 from harness.paths import ROOT
 from harness.podman.engine import ContainerSpec, Engine
 from harness.reports.stats import median, mib
@@ -31,7 +31,7 @@ from harness.upgrade import rehearse
 OUTPUT = Path("build/bench.json")
 RELEASE_SCENARIO = ROOT / "scenarios" / "release-good.yaml"
 SCRATCH_REPO = "localhost/copr-harness-bench"
-CHROOT = "fedora-44-x86_64"
+CHROOT = DEFAULT_CHROOT
 
 
 @dataclass

@@ -4,7 +4,6 @@ and that results and repositories agree, with throughput, latency and peak memor
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import tempfile
 from collections import Counter
@@ -17,12 +16,14 @@ from copr.v3 import Client
 from harness import progress, wait
 from harness.artifacts.srpms import make_srpm
 from harness.errors import InfraError
+from harness.naming import DEFAULT_CHROOT
 from harness.gates.copr_waits import FINISHED
 from harness.podman.engine import Engine
 from harness.reports.stats import mib, summary
 from harness.stack import memory, users
+from harness.upgrade.backend_log import STARTED_TASK
 
-CHROOT = "fedora-44-x86_64"
+CHROOT = DEFAULT_CHROOT
 MEMORY_LIMIT = int(1.5 * 2**30)  # DESIGN.md: the whole stack within 1.5 GiB
 BACKEND_RESULTS = "/var/lib/copr/public_html/results"
 SUBMITTERS = 10  # threads submitting at once
@@ -267,13 +268,10 @@ def _check_result_dir(where: str, found: dict) -> list[str]:
     return []
 
 
-_STARTING = re.compile(r"\btask (\S+): starting build\b")
-
-
 def check_backend_log(todo: list[Build], log: str) -> list[str]:
     """The backend started each task of the load exactly once: the SRPM task (its id is the
     build id) and the chroot's task (`<build id>-<chroot>`)."""
-    started = Counter(_STARTING.findall(log))
+    started = Counter(STARTED_TASK.findall(log))
     problems = []
     for build in todo:
         for task in (str(build.build_id), f"{build.build_id}-{CHROOT}"):

@@ -244,6 +244,7 @@ def copr_project(copr_stack: dict, copr_client_for: Callable[[str | None], Clien
     user="bob", **options)` returns the name; each is deleted after the test, once its builds
     finished."""
     from harness.gates.copr_waits import wait_all_finished
+    from harness.naming import DEFAULT_CHROOT
 
     made: list[tuple[str, str]] = []
 
@@ -251,7 +252,7 @@ def copr_project(copr_stack: dict, copr_client_for: Callable[[str | None], Clien
         owner = user or copr_stack["default_user"]
         name = f"test-{secrets.token_hex(5)}"
         copr_client_for(owner).project_proxy.add(
-            owner, name, chroots=list(chroots or ["fedora-44-x86_64"]), **options)
+            owner, name, chroots=list(chroots or [DEFAULT_CHROOT]), **options)
         made.append((owner, name))
         return name
 

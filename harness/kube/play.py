@@ -96,8 +96,8 @@ def play(engine: Engine, made: Export, package_set: str = "candidate", keep: boo
         for name, component in containers.items():
             _wait_ready(engine, name, component, made.host_ports.get(component))
             progress.say(f"{component} ready ({name})")
-        settle(engine, taken, keep, frontend=container_name(run.first("frontend").name, "frontend")
-               if "frontend" in run.components else None)
+        home = next((c for c in run.components if all_components()[c].users), None)
+        settle(engine, taken, keep, frontend=container_name(run.first(home).name, home) if home else None)
     except BaseException as error:
         abandon(engine, run, list(containers), error)
         raise

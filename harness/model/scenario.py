@@ -11,6 +11,7 @@ from pydantic import (
 )
 
 from harness.errors import InputError
+from harness.model.rules import RULES
 from harness.model import rpmfile
 from harness.model.components import all_components, services, spec_path
 from harness.model.config import FieldError, load_model
@@ -97,8 +98,6 @@ class PackageVersion(BaseModel):
 
 
 PRODUCTION_ORDER = ["backend", "keygen", "frontend", "distgit", "builder"]
-RULES = ("rpm-transactions", "backend-waited", "no-newer-frontend-jobs", "builder-version-gate",
-         "builds-completed", "final-nvrs", "no-data-lost", "window-budget", "post-release-suite")
 
 
 class Upgrade(BaseModel):
@@ -114,9 +113,9 @@ class Upgrade(BaseModel):
     def _known_steps(cls, value: list[str]) -> list[str]:
         known = services()
         for name in value:
-            if name not in known or name == "database":
+            if name not in known or known[name].upgrade == "none":
                 raise ValueError(f"unknown upgrade step '{name}' "
-                                 f"(steps: {', '.join(n for n in known if n != 'database')})")
+                                 f"(steps: {', '.join(n for n in known if known[n].upgrade != 'none')})")
         if len(set(value)) != len(value):
             raise ValueError("a component appears twice in the order")
         return value

@@ -30,6 +30,10 @@ from harness.podman.service import INSTALL_HINT, OwnService, answers, candidate_
 # (seen with Podman 4.3): raw sockets would let a container forge its peers' addresses on the
 # run's network (the keygen trusts its segment), and no service makes device nodes.
 DROPPED_CAPS = ["NET_RAW", "MKNOD"]
+# Seconds one API call may take: an image build or `kube play` of a whole stack is one call.
+API_TIMEOUT = 600
+# Seconds Podman's archive endpoint gets to accept a copy (it refuses some under load: retried).
+COPY_TIMEOUT = 30
 
 
 @dataclass
@@ -81,7 +85,7 @@ class Engine:
         self.url = url
         self.host = host
         self.service = service
-        self.client = PodmanClient(base_url=url, timeout=600)
+        self.client = PodmanClient(base_url=url, timeout=API_TIMEOUT)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -356,7 +360,7 @@ class Engine:
             if not response.ok:
                 raise wait.NotYet(f"HTTP {response.status_code}: {_message(response)[:300]}")
 
-        wait.until(copy, what=f"Podman to copy files into {name}:{directory}", timeout=30)
+        wait.until(copy, what=f"Podman to copy files into {name}:{directory}", timeout=COPY_TIMEOUT)
 
     def logs(self, name: str, tail: int | None = None) -> str:
         """A container's output (stdout and stderr), the last `tail` lines if given."""

@@ -18,6 +18,9 @@ from harness.podman.quirks import HostConfig
 
 ROOTFUL_SOCKET = "/run/podman/podman.sock"
 INSTALL_HINT = "install Podman and runc: 'apt-get update && apt-get install -y podman runc'"
+PING_TIMEOUT = 5  # seconds a socket may take to answer a ping before it counts as dead
+SERVICE_START_TIMEOUT = 30  # seconds an own `podman system service` may take to answer
+SERVICE_STOP_TIMEOUT = 10  # seconds it gets after SIGTERM (then SIGKILL)
 
 
 def candidate_sockets(environ: dict[str, str], uid: int) -> list[str]:
@@ -35,7 +38,7 @@ def candidate_sockets(environ: dict[str, str], uid: int) -> list[str]:
 
 def answers(url: str) -> bool:
     try:
-        with PodmanClient(base_url=url, timeout=5) as client:
+        with PodmanClient(base_url=url, timeout=PING_TIMEOUT) as client:
             return bool(client.ping())
     except Exception:  # noqa: BLE001 - any failure means "does not answer"
         return False
@@ -97,7 +100,7 @@ class OwnService:
         wait.until(
             ready,
             what="the harness's own 'podman system service' to answer",
-            timeout=30,
+            timeout=SERVICE_START_TIMEOUT,
             context=lambda: self.log.read_text(errors="replace")[-2000:],
         )
 
@@ -106,8 +109,8 @@ class OwnService:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=SERVICE_STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=SERVICE_STOP_TIMEOUT)
         shutil.rmtree(self.dir, ignore_errors=True)

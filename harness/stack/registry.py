@@ -201,13 +201,15 @@ def claim(engine: Engine, run: Run, scenario_path: Path, package_set: str) -> Cl
 
 
 def settle(engine: Engine, made: Claim, keep: bool, frontend: str | None = None) -> None:
-    """The last steps of a bring-up, every component ready: the users (in the `frontend`
-    container, by default the frontend's first), and the kept mark (gc leaves a kept run alone
-    after this process ends)."""
+    """The last steps of a bring-up, every component ready: the users, in the component whose
+    component.yaml says `users: true` (its first container, or the container `frontend` names),
+    and the kept mark (gc leaves a kept run alone after this process ends)."""
     run = made.run
-    if "frontend" in run.components:
+    defined = all_components()
+    home = next((c for c in run.components if defined[c].users), None)
+    if home is not None:
         with progress.step("creating users and their copr-cli configs"):
-            users.create(engine, run.id, frontend or run.containers("frontend")[0])
+            users.create(engine, run.id, frontend or run.containers(home)[0])
     if keep:
         engine.remove_volume(run.marker)
         engine.create_volume(run.marker, made.marker | {LABEL_KEPT: "yes"})

@@ -131,7 +131,7 @@ class Runner:
         result.serving_since = time.time()
 
     def _migrate(self, step: Step, names: list[str], result: StepResult) -> None:
-        database = self.containers("database")[0]
+        database = self.containers(self.defined[step.component].database or "")[0]
         with self.window.phase(step.component, "dump"):
             dumped = self.engine.exec(database, ["runuser", "-u", "postgres", "--", "pg_dump",
                                                  "-Fc", "-f", DUMP, "coprdb"])

@@ -12,7 +12,7 @@ from harness.model.scenario import load_scenario
 from harness.paths import ROOT
 from harness.podman.engine import ExecResult
 from harness.stack.registry import RunInfo
-from harness.upgrade import plan, rehearse, window
+from harness.upgrade import plan, rules, window
 from harness.wait import WaitTimeout
 from tests.support.fake_engine import FakeEngine
 
@@ -49,9 +49,9 @@ def run_window(engine: FakeEngine, scenario, only: str) -> window.Window:
     return runner.run(steps)
 
 
-def rpm_rule(scenario, result: window.Window) -> rehearse.Rule:
-    rules = rehearse.evaluate(scenario, result, [], {}, "", {}, {}, [])
-    return next(r for r in rules if r.name == "rpm-transactions")
+def rpm_rule(scenario, result: window.Window) -> rules.Rule:
+    judged = rules.evaluate(scenario, result, [], {}, "", {}, {}, [])
+    return next(r for r in judged if r.name == "rpm-transactions")
 
 
 def execs(engine: FakeEngine, container: str) -> list[str]:
