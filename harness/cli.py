@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import subprocess
 import sys
 import traceback
 from collections.abc import Callable
@@ -23,57 +20,16 @@ from harness.kube import play as kube_play
 from harness.model.components import services
 from harness.model.scenario import load_scenario
 from harness.naming import check_run_id, new_run_id
+from harness.podman import doctor
 from harness.podman.engine import Engine
-from harness.podman.quirks import detect, probe_host
 from harness.stack import faults, users
 from harness.upgrade import plan, rehearse
 
 
-# Host tools the harness runs, with the Debian package that has each.
-TOOLS = {"mmdebstrap": "mmdebstrap", "rpmbuild": "rpm"}
-
-
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Report Podman, the host's quirks and what the harness configures for them."""
-    host = detect(probe_host())
     print(f"copr-harness {__version__}")
-    cli = shutil.which("podman")
-    if cli is None:
-        print("podman:        NOT INSTALLED")
-        print("fix:           apt-get update && apt-get install -y podman runc mmdebstrap rpm")
-        return EXIT_INFRA
-    version = subprocess.run([cli, "--version"], capture_output=True, text=True).stdout.strip()
-    print(f"podman:        {version} ({cli})")
-    print(f"cgroups:       {host.cgroup_mode}")
-    print(f"runtime:       {host.runtime or 'none usable'}")
-    print("rlimits:       " + (", ".join(f"{k}={v}" for k, v in sorted(host.ulimits.items()))
-                              or "Podman's defaults"))
-    for tool, package in TOOLS.items():
-        print(f"{tool + ':':14} {shutil.which(tool) or f'NOT INSTALLED (apt-get install -y {package})'}")
-    for reason in host.reasons:
-        print(f"configured:    {reason}")
-    for problem in host.problems:
-        print(f"PROBLEM:       {problem}")
-    if host.problems:
-        return EXIT_INFRA
-    with Engine.connect() as engine:
-        info = engine.version()
-        print(f"API:           {engine.url}" + (" (started by the harness for this command)"
-                                                 if engine.service else ""))
-        print(f"API version:   {info.get('ApiVersion', '?')} (server {info.get('Version', '?')})")
-        if engine.service is not None:
-            print("service config:")
-            print("    " + engine.service.host.containers_conf().rstrip().replace("\n", "\n    "))
-        tag = images.rootfs_tag()
-        if engine.image_id(tag):
-            result = engine.run_once(tag, ["true"])
-            print(f"trial container: {'ok' if result.ok else 'FAILED: ' + result.output.strip()}")
-            if not result.ok:
-                return EXIT_INFRA
-        else:
-            print("trial container: skipped (no image yet: run 'copr-harness images')")
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    return EXIT_INFRA if missing else EXIT_OK
+    return doctor.report(images.rootfs_tag())
 
 
 def cmd_images(args: argparse.Namespace) -> int:
@@ -181,10 +137,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         result = load.run(engine, info.run_id, builds=args.builds, projects=args.projects)
     for line in result.lines():
         print(line)
-    path = paths.run_dir(info.run_id) / "load.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
-    print(f"details: {path}")
+    print(f"details: {result.write(paths.run_dir(info.run_id) / 'load.json')}")
     return EXIT_FAILED if result.problems else EXIT_OK
 
 
@@ -302,81 +255,108 @@ def _run_id(text: str) -> str:
         raise argparse.ArgumentTypeError(error.message) from None
 
 
+def _options() -> dict[str, argparse.ArgumentParser]:
+    """The options several commands share, each declared once (argparse parents)."""
+    def group() -> argparse.ArgumentParser:
+        return argparse.ArgumentParser(add_help=False)
+
+    made = {name: group() for name in ("new_run", "run", "scenario", "scenario_required",
+                                         "versions", "keep", "suite")}
+    made["new_run"].add_argument(
+        "--run-id", type=_run_id, help="id of the new run (default: a fresh one)")
+    made["run"].add_argument(
+        "--run-id", type=_run_id, help="the run to act on (default: the only run on this host)")
+    for name, what in (("scenario", "scenario file (default: scenarios/default.yaml)"),
+                       ("scenario_required", "scenario file with production and candidate sets")):
+        # Optional for argparse even where required: `parse` accepts --scenario in its place.
+        made[name].add_argument("scenario", type=Path, nargs="?", metavar="SCENARIO", help=what)
+        # The older spelling, still accepted: --scenario FILE.
+        made[name].add_argument("--scenario", type=Path, dest="scenario_option",
+                                help=argparse.SUPPRESS)
+    made["versions"].add_argument(
+        "--versions", choices=["candidate", "production"], default="candidate",
+        help="which package set of the scenario to install (default: candidate)")
+    made["keep"].add_argument("--keep", action="store_true",
+                              help="leave the stack running afterwards")
+    made["suite"].add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
+    made["suite"].add_argument("-n", metavar="N", help="parallel workers (pytest-xdist -n; default auto)")
+    return made
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     top = argparse.ArgumentParser(prog="copr-harness", description=__doc__)
     top.add_argument("--version", action="version", version=f"copr-harness {__version__}")
     sub = top.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
+    shared = _options()
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], run_id: bool = True) -> argparse.ArgumentParser:
+    def command(name: str, func: Callable[[argparse.Namespace], int],
+                *options: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=(func.__doc__ or "").strip().splitlines()[0],
-                             description=func.__doc__)
+                             description=func.__doc__, parents=[shared[o] for o in options])
         cmd.set_defaults(func=func)
-        if run_id:
-            cmd.add_argument("--run-id", type=_run_id,
-                             help="the run to act on (default: the only run on this host)")
         return cmd
 
-    command("doctor", cmd_doctor, run_id=False)
-    images_cmd = command("images", cmd_images, run_id=False)
-    images_cmd.add_argument("--rebuild", action="store_true", help="rebuild every image without cache")
-    up_cmd = command("up", cmd_up)
-    up_cmd.add_argument("--scenario", type=Path, help="scenario file (default: scenarios/default.yaml)")
-    up_cmd.add_argument("--versions", choices=["candidate", "production"], default="candidate",
-                        help="which package set of the scenario to install (default: candidate)")
-    up_cmd.add_argument("--keep-on-failure", action="store_true",
-                        help="leave the containers of a failed bring-up for inspection")
-    kube_cmd = command("kube", cmd_kube)
-    kube_cmd.add_argument("scenario", type=Path, nargs="?",
-                          help="scenario file (default: scenarios/default.yaml)")
-    kube_cmd.add_argument("-o", "--output", type=Path, help="folder for the manifests "
-                          "(default: build/kube/<run-id>)")
+    command("doctor", cmd_doctor)
+    command("images", cmd_images).add_argument(
+        "--rebuild", action="store_true", help="rebuild every image without cache")
+    command("up", cmd_up, "scenario", "versions", "new_run").add_argument(
+        "--keep-on-failure", action="store_true",
+        help="leave the containers of a failed bring-up for inspection")
+    kube_cmd = command("kube", cmd_kube, "scenario", "versions", "new_run")
+    kube_cmd.add_argument("-o", "--output", type=Path,
+                          help="folder for the manifests (default: build/kube/<run-id>)")
     kube_cmd.add_argument("--play", action="store_true",
                           help="run the manifests here with podman kube play and wait until ready")
-    kube_cmd.add_argument("--versions", choices=["candidate", "production"], default="candidate",
-                          help="which package set of the scenario to install (default: candidate)")
     for name, func in (("sanity", cmd_sanity), ("post-release", cmd_post_release)):
-        gate_cmd = command(name, func)
-        gate_cmd.add_argument("--scenario", type=Path,
-                              help="scenario file (default: scenarios/default.yaml)")
-        gate_cmd.add_argument("--keep", action="store_true", help="leave the stack running afterwards "
-                              "(a --run-id that names an existing run is always left running)")
-        gate_cmd.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
-        gate_cmd.add_argument("-n", metavar="N", help="parallel workers (pytest-xdist -n; default auto)")
-    plan_cmd = command("plan", cmd_plan, run_id=False)
-    plan_cmd.add_argument("scenario", type=Path, help="scenario file with production and candidate sets")
-    rehearse_cmd = command("rehearse", cmd_rehearse)
-    rehearse_cmd.add_argument("scenario", type=Path, help="scenario file with production and candidate sets")
-    rehearse_cmd.add_argument("--keep", action="store_true", help="leave the stack running for inspection")
-    load_cmd = command("load", cmd_load)
+        command(name, func, "scenario", "keep", "suite").add_argument(
+            "--run-id", type=_run_id, help="id of the new run (default: a fresh one); an existing "
+            "run's id runs the suite against it as it is, and leaves it running")
+    command("plan", cmd_plan, "scenario_required")
+    command("rehearse", cmd_rehearse, "scenario_required", "keep", "new_run")
+    load_cmd = command("load", cmd_load, "run")
     load_cmd.add_argument("--builds", type=int, default=50, help="builds to submit at once (default 50)")
     load_cmd.add_argument("--projects", type=int, default=5,
                           help="projects to spread them over, owned by alice and bob in turn (default 5)")
-    bench_cmd = command("bench", cmd_bench, run_id=False)
+    bench_cmd = command("bench", cmd_bench)
     bench_cmd.add_argument("--only", nargs="+", metavar="FIGURE",
                            help="measure only these figures: " + ", ".join(bench.FIGURES))
     bench_cmd.add_argument("--repeat", type=int, default=3,
                            help="repetitions of repeated figures (default 3; builds: at least 5)")
-    command("down", cmd_down)
-    command("status", cmd_status)
-    logs_cmd = command("logs", cmd_logs)
+    command("down", cmd_down, "run")
+    command("status", cmd_status, "run")
+    logs_cmd = command("logs", cmd_logs, "run")
     logs_cmd.add_argument("component", nargs="?", help="one component (default: all)")
     logs_cmd.add_argument("--tail", type=int, help="only the last N lines")
-    exec_cmd = command("exec", cmd_exec)
+    exec_cmd = command("exec", cmd_exec, "run")
     exec_cmd.add_argument("component")
     exec_cmd.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARG ...]")
-    gc_cmd = command("gc", cmd_gc, run_id=False)
-    gc_cmd.add_argument("--all", action="store_true", help="remove every run, live ones too")
-    command("env", cmd_env)
-    fault_cmd = command("fault", cmd_fault)
+    command("gc", cmd_gc).add_argument("--all", action="store_true",
+                                       help="remove every run, live ones too")
+    command("env", cmd_env, "run")
+    fault_cmd = command("fault", cmd_fault, "run")
     fault_cmd.add_argument("target", metavar="COMPONENT|INSTANCE", help="e.g. backend, builder-1")
     fault_cmd.add_argument("action", choices=faults.ACTIONS)
     return top
 
 
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """Parse a command line; the scenario may come positionally or (older) as --scenario."""
+    top = parser()
+    args = top.parse_args(argv)
+    given = getattr(args, "scenario_option", None)
+    if given is not None:
+        if args.scenario is not None:
+            top.error("give the scenario once: SCENARIO or --scenario SCENARIO")
+        args.scenario = given
+    if args.command_name in ("plan", "rehearse") and args.scenario is None:
+        top.error(f"{args.command_name} needs a SCENARIO file")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run one subcommand and turn errors into exit codes."""
-    args = parser().parse_args(argv)
+    args = parse(argv)
     interrupts.install()
     try:
         return args.func(args)

@@ -123,6 +123,12 @@ class LoadResult:
             "problems": self.problems,
         }
 
+    def write(self, path: Path) -> Path:
+        """Write `as_dict()` as JSON (load.json); return the path."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+        return path
+
     def lines(self) -> list[str]:
         """The report a person reads."""
         lat = self.latency

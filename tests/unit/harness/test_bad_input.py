@@ -107,7 +107,7 @@ def rpms(tmp_path):
         "package-missing-from-set", "no-version"])
 def test_scenario_errors_name_file_line_and_field(tmp_path, capsys, engine, text, line, message):
     path = scenario(tmp_path, text)
-    code, lines = run(capsys, "up", "--scenario", str(path))
+    code, lines = run(capsys, "up", str(path))
     assert code == 2
     assert lines == [lines[0]] and lines[0].startswith(f"copr-harness: {path}:{line}: {message}")
     assert not engine.connected  # found before Podman is asked anything
@@ -121,14 +121,14 @@ def test_scenario_errors_name_file_line_and_field(tmp_path, capsys, engine, text
 ], ids=["missing", "directory", "binary"])
 def test_unusable_scenario_path_is_named(tmp_path, capsys, engine, make, message):
     path = make(tmp_path)
-    code, lines = run(capsys, "up", "--scenario", str(path))
+    code, lines = run(capsys, "up", str(path))
     assert (code, lines) == (2, [f"copr-harness: {path}: {message}"])
     assert not engine.connected
 
 
 def test_production_set_missing_names_the_file(tmp_path, capsys, engine):
     path = scenario(tmp_path, GOOD)
-    code, lines = run(capsys, "up", "--versions", "production", "--scenario", str(path))
+    code, lines = run(capsys, "up", "--versions", "production", str(path))
     assert (code, lines) == (2, [f"copr-harness: {path}: production: this scenario has no "
                                  "'production' package set"])
     assert not engine.connected
@@ -198,7 +198,7 @@ def test_bad_prebuilt_rpm_is_named(tmp_path, capsys, engine, rpms, entry, damage
     elif damage == "text":
         broken.write_text("not a package\n")
     path = prebuilt(tmp_path, entry)
-    code, lines = run(capsys, "up", "--scenario", str(path))
+    code, lines = run(capsys, "up", str(path))
     assert code == 2
     expected = f"copr-harness: {path}:3: candidate.python3-copr-common.rpm: " + message.format(dir=tmp_path)
     assert lines == [lines[0]] and lines[0].startswith(expected), lines
@@ -219,7 +219,7 @@ def test_prebuilt_rpm_with_a_version_is_refused(tmp_path, rpms):
 @needs_rpm
 def test_set_rpm_would_refuse_is_refused_before_podman(capsys, engine):
     path = ROOT / "scenarios" / "backend-needs-newer-common.yaml"
-    code, lines = run(capsys, "up", "--scenario", str(path))
+    code, lines = run(capsys, "up", str(path))
     assert code == 1
     assert culprit(lines) == (
         f"copr-harness: {path} (candidate set): rpm would refuse component backend's packages "
