@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from harness.model.components import services
 from harness.model.scenario import load_scenario
 from harness.naming import DEFAULT_CHROOT, LABEL_RUN, labels, network_name, new_run_id
 from harness.paths import ROOT
-from harness.podman.engine import ContainerSpec, Engine
+from harness.podman.engine import ContainerSpec, Engine, ExecResult
 from harness.reports.stats import median, mib
 from harness.stack import memory, users
 from harness.upgrade import rehearse
@@ -250,12 +251,12 @@ class Bench:
                          ["run", "-d", "--name", name, "--label", label, "--network", network,
                           "--network-alias", "c", *ulimits, images.rootfs_tag(), "sleep", "infinity"],
                          ["exec", name, "true"]):
-                result = self.engine.podman_cli(args)
+                result = podman_cli(self.engine, args)
                 if not result.ok:
                     raise InfraError(f"podman {' '.join(args[:2])} failed: {result.output.strip()}")
         finally:
-            self.engine.podman_cli(["rm", "-f", "-t", "0", name])
-            self.engine.podman_cli(["network", "rm", "-f", network])
+            podman_cli(self.engine, ["rm", "-f", "-t", "0", name])
+            podman_cli(self.engine, ["network", "rm", "-f", network])
         return time.monotonic() - began
 
 
@@ -302,3 +303,14 @@ def run(engine: Engine, only: list[str] | None, repeat: int,
         if output is not None:  # after each figure: an interrupted bench keeps what it measured
             write(measured(), repeat, output)
     return measured()
+
+
+def podman_cli(engine: Engine, args: list[str], timeout: float = 120) -> ExecResult:
+    """Run the plain `podman` CLI (local, with the host's quirks in its own containers.conf), to
+    compare the harness with the CLI doing the same work."""
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as conf:
+        conf.write(engine.host.containers_conf())
+        conf.flush()
+        result = subprocess.run(["podman", *args], capture_output=True, text=True,
+                                timeout=timeout, env=dict(os.environ, CONTAINERS_CONF=conf.name))
+    return ExecResult(result.returncode, result.stdout + result.stderr)

@@ -6,7 +6,9 @@ import requests
 from podman.errors import APIError, NotFound
 
 from harness.errors import InfraError
-from harness.podman.engine import GONE, Engine, _check, _unframe
+from harness.podman.containers import _unframe
+from harness.podman.engine import Engine
+from harness.podman.http import GONE, check
 
 
 def test_unframe_joins_stdout_and_stderr_frames():
@@ -67,16 +69,16 @@ def test_a_broken_api_is_not_a_cache_miss():
 
 
 def test_check_passes_2xx_and_names_what_failed_otherwise():
-    _check(response(200), "anything")
-    _check(response(204), "anything")
+    check(response(200), "anything")
+    check(response(204), "anything")
     with pytest.raises(InfraError, match=r"^podman kube play failed \(HTTP 500\): no pause image$"):
-        _check(response(500, b'{"message": "no pause image"}'), "podman kube play")
+        check(response(500, b'{"message": "no pause image"}'), "podman kube play")
     with pytest.raises(InfraError, match=r"removing pod p failed \(HTTP 409\): busy"):
-        _check(response(409, b"busy"), "removing pod p", ok=GONE)
+        check(response(409, b"busy"), "removing pod p", ok=GONE)
 
 
 def test_a_removal_of_something_already_gone_is_done():
-    _check(response(404, b'{"message": "no such container"}'), "removing container c", ok=GONE)
+    check(response(404, b'{"message": "no such container"}'), "removing container c", ok=GONE)
     with pytest.raises(InfraError):
-        _check(response(404), "podman import of x.tar")
+        check(response(404), "podman import of x.tar")
 
