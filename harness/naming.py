@@ -59,7 +59,6 @@ def labels(run_id: str, component: str | None = None) -> dict[str, str]:
     return result
 
 
-
 SECRET_PREFIX = "copr-harness."
 
 

@@ -7,6 +7,7 @@ import json
 import secrets
 import tempfile
 from collections import Counter
+from importlib import resources
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,49 +28,6 @@ CHROOT = DEFAULT_CHROOT
 MEMORY_LIMIT = int(1.5 * 2**30)  # DESIGN.md: the whole stack within 1.5 GiB
 BACKEND_RESULTS = "/var/lib/copr/public_html/results"
 SUBMITTERS = 10  # threads submitting at once
-
-# Runs in the backend container: what is on disk for each project (result dirs, RPMs, each
-# dir's results.json, the locations the repository's primary metadata lists). Prints JSON.
-_DISK_SCRIPT = r"""
-import gzip, json, os, re, sys
-root, projects = sys.argv[1], sys.argv[2:]
-out = {}
-for full in projects:
-    top = os.path.join(root, full)
-    entry = {"srpm_dirs": sorted(os.listdir(os.path.join(top, "srpm-builds")))
-             if os.path.isdir(os.path.join(top, "srpm-builds")) else [], "chroots": {}}
-    for chroot in sorted(os.listdir(top)) if os.path.isdir(top) else []:
-        cdir = os.path.join(top, chroot)
-        if chroot == "srpm-builds" or not os.path.isdir(cdir):
-            continue
-        dirs, on_disk = {}, []
-        for name in sorted(os.listdir(cdir)):
-            path = os.path.join(cdir, name)
-            if not re.match(r"^\d{8}", name) or not os.path.isdir(path):
-                continue
-            rpms = sorted(f for f in os.listdir(path) if f.endswith(".rpm"))
-            on_disk += [name + "/" + f for f in rpms]
-            try:
-                with open(os.path.join(path, "results.json")) as handle:
-                    results = json.load(handle)
-            except (OSError, ValueError):
-                results = None
-            dirs[name] = {"rpms": rpms, "results": results,
-                          "success": os.path.exists(os.path.join(path, "success"))}
-        listed = None
-        try:
-            with open(os.path.join(cdir, "repodata", "repomd.xml")) as handle:
-                href = re.search(r'<data type="primary">.*?<location href="([^"]+)"',
-                                 handle.read(), re.S).group(1)
-            with gzip.open(os.path.join(cdir, href), "rt") as handle:
-                listed = sorted(re.findall(r'<location href="([^"]+)"', handle.read()))
-        except (OSError, AttributeError):
-            pass
-        entry["chroots"][chroot] = {"dirs": dirs, "rpms": sorted(on_disk), "repodata": listed}
-    out[full] = entry
-print(json.dumps(out))
-"""
-
 
 @dataclass
 class Build:
@@ -225,7 +183,8 @@ def check(engine: Engine, run_id: str, todo: list[Build], peaks: memory.Peaks) -
 
 
 def _disk(engine: Engine, backend: str, projects: list[str]) -> dict:
-    result = engine.exec(backend, ["python3", "-c", _DISK_SCRIPT, BACKEND_RESULTS, *projects])
+    script = resources.files("harness.bench").joinpath("disk_report.py").read_text()
+    result = engine.exec(backend, ["python3", "-c", script, BACKEND_RESULTS, *projects])
     if not result.ok:
         raise InfraError(f"reading the results tree in {backend} failed: {result.output[-500:]}")
     return json.loads(result.output)

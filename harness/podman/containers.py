@@ -160,6 +160,8 @@ class Containers:
         data = b"".join(chunks) if not isinstance(chunks, bytes) else chunks
         return data.decode(errors="replace")
 
+    # -- inspecting: what the integration tests check (addresses, ports, privileges) ----------
+
     def port_bindings(self, name: str) -> list[tuple[str, int]]:
         """Every (host address, host port) a container publishes."""
         ports = self.client.containers.get(name).attrs.get("NetworkSettings", {}).get("Ports") or {}

@@ -72,9 +72,3 @@ class Sampler:
         self._thread.join(timeout=60)
         self._engine.close()  # its own connection only: the service stays
         return self.peaks
-
-    def __enter__(self) -> "Sampler":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
