@@ -39,7 +39,7 @@ integration: deps
 images: deps
 	$(BIN)/copr-harness images
 
-## The performance figures of DESIGN.md beside their targets (build/bench.json); BENCH_ARGS="--only up".
+## The performance figures of docs/architecture.md beside their targets (build/bench.json); BENCH_ARGS="--only up".
 bench: deps
 	$(BIN)/copr-harness bench $(BENCH_ARGS)
 

@@ -142,7 +142,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Measure the DESIGN.md performance figures; write build/bench.json; print them by target."""
+    """Measure the performance figures (docs/architecture.md); write build/bench.json; print them by target."""
     with Engine.connect() as engine:
         figures = bench.run(engine, args.only, args.repeat, output=bench.OUTPUT)
     print(bench.table(figures))

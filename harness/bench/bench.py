@@ -1,5 +1,6 @@
-"""`make bench`: the DESIGN.md performance figures, measured, written to build/bench.json and
-printed as a table beside their targets. Figures are measured, never asserted by tests."""
+"""`make bench`: the performance figures of docs/architecture.md, measured, written to
+build/bench.json and printed as a table beside their targets. Figures are measured, never
+asserted by tests."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from copr.v3 import Client
 from harness import progress, stack, wait
 from harness.artifacts import images
 from harness.artifacts.srpms import make_srpm
+from harness.bench import load
 from harness.errors import HarnessError, InfraError, InputError
 from harness.gates import suites
 from harness.model.components import services
@@ -37,7 +39,7 @@ CHROOT = DEFAULT_CHROOT
 
 @dataclass
 class Figure:
-    """One measured figure beside its DESIGN.md target (None: no target, shown for context)."""
+    """One measured figure beside its target (docs/architecture.md) (None: no target, shown for context)."""
 
     name: str
     value: float | None
@@ -193,7 +195,7 @@ class Bench:
     def memory(self) -> Figure:
         self.figure("sanity-auto")
         peaks = self.sanity_peaks
-        return Figure("memory-peak", mib(peaks.total), "MiB", 1536,
+        return Figure("memory-peak", mib(peaks.total), "MiB", mib(load.MEMORY_LIMIT),
                       "whole stack during sanity -n auto, sampled each second",
                       {"by_component_mib": {c: mib(v) for c, v in
                                             peaks.by_component(self.sanity_run).items()},

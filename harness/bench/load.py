@@ -25,7 +25,7 @@ from harness.stack import memory, users
 from harness.upgrade.backend_log import STARTED_TASK
 
 CHROOT = DEFAULT_CHROOT
-MEMORY_LIMIT = int(1.5 * 2**30)  # DESIGN.md: the whole stack within 1.5 GiB
+MEMORY_LIMIT = int(1.5 * 2**30)  # docs/architecture.md: the whole stack within 1.5 GiB
 BACKEND_RESULTS = "/var/lib/copr/public_html/results"
 SUBMITTERS = 10  # threads submitting at once
 
