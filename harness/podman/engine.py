@@ -104,9 +104,9 @@ class Engine(Containers):
         the API is an InfraError: a broken service must not look like a cache miss."""
         try:
             return self.client.images.get(tag).id
-        except NotFound:
-            return None
-        except APIError as error:
+        except APIError as error:  # NotFound too; podman-py raises a plain APIError for some 404s
+            if isinstance(error, NotFound) or error.status_code == 404:
+                return None
             raise InfraError(f"looking up image {tag} failed: {error}") from None
 
     def import_image(self, tarball: Path, tag: str, changes: list[str]) -> str:

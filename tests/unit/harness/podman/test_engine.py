@@ -58,12 +58,15 @@ def engine_with(images: Images) -> Engine:
 def test_an_image_is_missing_only_when_podman_says_not_found():
     assert engine_with(Images("sha256:abc")).image_id("copr-harness/x:1") == "sha256:abc"
     assert engine_with(Images(NotFound("no such image"))).image_id("copr-harness/x:1") is None
+    # What podman-py raises for Podman 4.3's "image not known": an APIError carrying the 404.
+    not_known = APIError("image not known", response=response(404, b'{"message": "image not known"}'))
+    assert engine_with(Images(not_known)).image_id("copr-harness/x:1") is None
 
 
 def test_a_broken_api_is_not_a_cache_miss():
     """Before: any APIError read as "no image", so a broken service triggered a rebuild."""
-    broken = engine_with(Images(APIError("500 Server Error: internal error")))
-    with pytest.raises(InfraError, match="looking up image copr-harness/x:1 failed: 500") as raised:
+    broken = engine_with(Images(APIError("internal error", response=response(500, b"{}"))))
+    with pytest.raises(InfraError, match="looking up image copr-harness/x:1 failed: 500 Server Error") as raised:
         broken.image_id("copr-harness/x:1")
     assert raised.value.exit_code == 3
 
