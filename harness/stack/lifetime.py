@@ -26,7 +26,7 @@ def running(
     package_set: str = "candidate",
     keep: bool = False,
     reuse: bool = False,
-    logs: bool = True,
+    logs: bool | Callable[[], bool] = True,
     before_teardown: Callable[[RunInfo], None] | None = None,
 ) -> Iterator[RunInfo]:
     """Bring `scenario`'s stack up as run `run_id` for the block, then take it down.
@@ -35,7 +35,8 @@ def running(
       running afterwards (whatever `keep` says).
     - `keep`: leave the run running after the block (its logs are saved all the same).
     - `logs`: save the containers' logs under build/reports/<run-id>/logs on leaving; without
-      it they are saved only when the block failed or was interrupted.
+      it they are saved only when the block failed or was interrupted. A callable is asked on
+      leaving (the pytest plugin saves them when the session failed).
     - `before_teardown(info)`: called while the stack still runs, after the logs (for example
       to save the builds' times from the frontend).
     A signal while leaving waits until the teardown is done; one just as `up` returns still
@@ -61,7 +62,8 @@ def running(
                 if isinstance(failure, KeyboardInterrupt):
                     engine.remove_run(run_id)
             else:
-                _leave(engine, info, keep, logs or failure is not None, before_teardown)
+                wanted = logs() if callable(logs) else logs
+                _leave(engine, info, keep, wanted or failure is not None, before_teardown)
 
 
 def _leave(engine: Engine, info: RunInfo, keep: bool, save: bool,

@@ -98,3 +98,15 @@ def test_a_signal_as_up_returns_removes_the_run_but_another_error_leaves_it(call
         with lifetime.running(engine, SCENARIO, "r1"):
             pass
     assert engine.calls == [] and calls == []
+
+
+def test_whether_to_save_the_logs_may_be_decided_on_leaving(calls):
+    """The pytest plugin's case: logs only when the session failed, known at its end."""
+    failed = {"session": False}
+    with lifetime.running(FakeEngine(), SCENARIO, "r1", logs=lambda: failed["session"]):
+        pass
+    assert calls[1:] == [("down", "r1")]
+    calls.clear()
+    with lifetime.running(FakeEngine(), SCENARIO, "r2", logs=lambda: failed["session"]):
+        failed["session"] = True
+    assert calls[1:] == [("logs", "r2-database r2-frontend"), ("down", "r2")]
