@@ -50,7 +50,7 @@ def gate(engine: Engine, scenario: Scenario, run_id: str, suite: str, pytest_arg
          keep: bool) -> int:
     """Run a suite with reports and logs. An existing run is used as it is (and left running);
     otherwise a new run is brought up for the suite and torn down after it unless `keep`."""
-    folder = paths.run_dir(run_id)
+    folder = paths.REPORTS / run_id  # made by the run, not here: bad input leaves nothing
     try:
         with stack.running(engine, scenario, run_id, keep=keep, reuse=True,
                            before_teardown=lambda info: build_times.save(info.run_id, folder)) as info:

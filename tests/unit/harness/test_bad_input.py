@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from harness import cli
+from harness import cli, paths
 from harness.artifacts import packages
 from harness.errors import InputError, PackageError
 from harness.model.scenario import PackageVersion, load_scenario
@@ -226,6 +226,16 @@ def test_set_rpm_would_refuse_is_refused_before_podman(capsys, engine):
         "(rpm -Uvh --test): Failed dependencies: python3-copr-common >= 1.9 is needed by "
         "copr-backend-2.14-1.noarch")
     assert engine.touched == []
+
+
+@needs_rpm
+def test_a_gate_on_a_set_rpm_would_refuse_makes_no_reports_folder(capsys, engine, monkeypatch,
+                                                                   tmp_path):
+    monkeypatch.setattr(paths, "REPORTS", tmp_path / "reports")
+    code, lines = run(capsys, "sanity", str(ROOT / "scenarios" / "backend-needs-newer-common.yaml"))
+    assert code == 1 and "rpm would refuse component backend's packages" in culprit(lines)
+    assert engine.touched == []
+    assert not (tmp_path / "reports").exists()
 
 
 @needs_rpm
