@@ -90,11 +90,13 @@ def _gate(args: argparse.Namespace, suite: str) -> int:
     _, scenario = load_scenario(args.scenario)
     run_id = args.run_id or new_run_id()
     pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
+    suites.collect(suite, pytest_args)  # bad input exits 2 before Podman is touched
     with Engine.connect() as engine:
-        code = suites.gate(engine, scenario, run_id, suite, pytest_args, keep=args.keep)
+        code = suites.gate(engine, scenario, run_id, suite, pytest_args, keep=args.keep,
+                           collected=True)
     verdict = "PASSED" if code == 0 else "FAILED"
     print(f"{suite.replace('_', '-')} {verdict}; reports in {paths.run_dir(run_id)}/")
-    return EXIT_OK if code == 0 else EXIT_FAILED
+    return suites.exit_code(code)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

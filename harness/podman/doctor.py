@@ -7,10 +7,10 @@ import subprocess
 
 from harness.errors import EXIT_INFRA, EXIT_OK
 from harness.podman.engine import Engine
-from harness.podman.quirks import detect, probe_host
+from harness.podman.quirks import detect, host_release, install_command, probe_host
 
-# Host tools the harness runs, with the Debian package that has each.
-TOOLS = {"mmdebstrap": "mmdebstrap", "rpmbuild": "rpm"}
+# Host tools the harness runs, with the package that has each (Fedora's rpm-build is Debian's rpm).
+TOOLS = {"mmdebstrap": ("mmdebstrap", "mmdebstrap"), "rpmbuild": ("rpm", "rpm-build")}
 
 
 def report(trial_image: str) -> int:
@@ -20,7 +20,9 @@ def report(trial_image: str) -> int:
     cli = shutil.which("podman")
     if cli is None:
         print("podman:        NOT INSTALLED")
-        print("fix:           apt-get update && apt-get install -y podman runc mmdebstrap rpm")
+        print("fix:           scripts/install-system-deps (a checkout), or "
+              + install_command(host_release(), "podman runc mmdebstrap rpm",
+                                "podman crun mmdebstrap rpm-build"))
         return EXIT_INFRA
     version = subprocess.run([cli, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"podman:        {version} ({cli})")
@@ -29,7 +31,8 @@ def report(trial_image: str) -> int:
     print("rlimits:       " + (", ".join(f"{k}={v}" for k, v in sorted(host.ulimits.items()))
                               or "Podman's defaults"))
     for tool, package in TOOLS.items():
-        print(f"{tool + ':':14} {shutil.which(tool) or f'NOT INSTALLED (apt-get install -y {package})'}")
+        fix = install_command(host_release(), *package)
+        print(f"{tool + ':':14} {shutil.which(tool) or f'NOT INSTALLED ({fix})'}")
     for reason in host.reasons:
         print(f"configured:    {reason}")
     for problem in host.problems:

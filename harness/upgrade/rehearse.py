@@ -11,6 +11,7 @@ import hashlib
 import json
 import secrets
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from harness.model.rules import RuleName
 from harness.model.scenario import Scenario
 from harness.naming import DEFAULT_CHROOT
 from harness.podman.engine import Engine
-from harness.reports import build_times, pages
+from harness.reports import build_times, publish
 from harness.stack import users
 from harness.upgrade import plan as planning
 from harness.upgrade.rules import Rule, evaluate
@@ -141,11 +142,13 @@ def rehearse(engine: Engine, scenario: Scenario, run_id: str, keep: bool = False
     plan = planning.make(scenario)
     for problem in plan.problems:
         progress.say(f"plan predicts [{problem.rule}] at {problem.step}: {problem.message}")
+    started = time.time()
     with stack.running(engine, scenario, run_id, package_set="production", keep=keep) as info:
-        return _rehearse(engine, scenario, info, plan)
+        return _rehearse(engine, scenario, info, plan, started)
 
 
-def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: planning.Plan) -> Verdict:
+def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: planning.Plan,
+              started: float) -> Verdict:
     run = info.run
     client = _client(run.id)
     owner = users.DEFAULT_USER
@@ -192,7 +195,8 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
                      {"queued_builds": queued_states, "plan_problems": [asdict(p) for p in plan.problems],
                       "steps": [asdict(s) for s in window.steps],
                       "stack_state": _state_text(window)})
-    write_report(run.report_dir, scenario.path, result, window, client, queued, info)
+    write_report(run.report_dir, scenario.path, result, window, client, queued, info,
+                 (scenario, started))
     return result
 
 
@@ -209,8 +213,10 @@ def _state_text(window: Window) -> str:
 
 
 def write_report(folder: Path, scenario_path: Path, result: Verdict, window: Window,
-                 client: Client, queued: list[int], info: stack.RunInfo) -> None:
-    """rehearsal.json (for CI) and rehearsal.html (timeline pictures and rule table)."""
+                 client: Client, queued: list[int], info: stack.RunInfo,
+                 run: tuple[Scenario, float]) -> None:
+    """rehearsal.json (for CI), and the run's record, page and summaries (`publish`); `run`:
+    the scenario and when the run started."""
     builds = []
     for build_id in queued:
         build = client.build_proxy.get(build_id)
@@ -223,5 +229,5 @@ def write_report(folder: Path, scenario_path: Path, result: Verdict, window: Win
     build_times.save(info.run_id, folder)
     # The logs are saved at teardown, after this page: link them by their names.
     logs = [Path("logs") / f"{instance.short}.log" for instance in info.run.instances()]
-    pages.write_rehearsal(folder, summary, logs)
+    publish.rehearsal(folder, info.run_id, scenario_path, run[0], run[1], summary, logs)
     progress.say(f"report: {folder / 'rehearsal.html'} and {folder / 'rehearsal.json'}")
