@@ -71,9 +71,8 @@ def scenario_of(info: RunInfo) -> Scenario | None:
 
 def expected_packages(info: RunInfo, scenario: Scenario, package_set: str) -> dict[str, list[str]]:
     """The NVRs each container (by short name) must have installed at `package_set`."""
-    defined = all_components()
     versions = scenario.package_set(package_set)
-    return {instance.short: [f"{name}-{versions[name].evr}" for name in defined[c].packages]
+    return {instance.short: [f"{name}-{versions[name].evr}" for name in scenario.packages_of(c)]
             for c in info.components for instance in info.run.instances(c)}
 
 

@@ -95,7 +95,7 @@ def make(scenario: Scenario) -> Plan:
     steps = []
     for component in order:
         upgrades = {}
-        for name in defined[component].packages:
+        for name in scenario.packages_of(component):
             old, new = production.get(name), candidate.get(name)
             if old and new and _changes(old, new):
                 upgrades[name] = (old.evr, new.evr)
@@ -105,7 +105,7 @@ def make(scenario: Scenario) -> Plan:
     plan = Plan(steps)
 
     for step in steps:
-        for message in _requires_common(candidate, defined[step.component].packages):
+        for message in _requires_common(candidate, scenario.packages_of(step.component)):
             plan.problems.append(Problem(RuleName.RPM_TRANSACTIONS, step.component, message))
 
     _api_gate(plan, scenario, order)

@@ -132,8 +132,7 @@ def installed_nvrs(engine: Engine, info: stack.RunInfo) -> dict[str, list[str]]:
 
 def candidate_nvrs(info: stack.RunInfo, scenario: Scenario) -> dict[str, list[str]]:
     """The NVRs each container must run once every step is done: its candidate packages."""
-    defined = all_components()
-    return {i.short: [f"{name}-{scenario.candidate[name].evr}" for name in defined[c].packages]
+    return {i.short: [f"{name}-{scenario.candidate[name].evr}" for name in scenario.packages_of(c)]
             for c in info.components for i in info.run.instances(c)}
 
 

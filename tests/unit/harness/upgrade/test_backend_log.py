@@ -4,12 +4,19 @@ logging format, too_old_message, the builder gate's refusal) and are copied verb
 f-strings otherwise (worker.py's task events)."""
 
 import datetime
+import importlib
 import logging
 
 from harness.bench import load
 from harness.upgrade import backend_log
 from harness.upgrade.backend_log import API_SEEN, RUNNING_ON, task_starts
-from tests.unit.backend_loader import backend
+# The backend's unit tests' conftest puts copr_backend (containers/backend/src) on sys.path.
+from tests.unit.services.backend import conftest as backend_source  # noqa: F401
+
+
+def backend(module: str):
+    """`copr_backend.<module>` from the source tree."""
+    return importlib.import_module(f"copr_backend.{module}")
 
 LOG = """\
 2026-11-21 06:06:40,000 INFO copr-backend.frontend: Copr FE/BE API is too old on Frontend side, 9 < 10
