@@ -6,6 +6,11 @@ import re
 import secrets
 import time
 
+from harness.errors import InputError
+
+# The chroot the stack's builders build for, where a project needs one and nobody chose.
+DEFAULT_CHROOT = "fedora-44-x86_64"
+
 LABEL_RUN = "copr-harness.run"
 LABEL_COMPONENT = "copr-harness.component"
 LABEL_OWNER = "copr-harness.owner"  # "<pid>:<start ticks>" of the process that owns the run
@@ -22,9 +27,9 @@ def new_run_id() -> str:
 
 
 def check_run_id(run_id: str) -> str:
-    """Return `run_id` if it is a usable run id, else raise ValueError saying why."""
+    """Return `run_id` if it is a usable run id, else raise InputError saying why."""
     if not _RUN_ID_RE.fullmatch(run_id):
-        raise ValueError(
+        raise InputError(
             f"run id {run_id!r} is not valid: use 2 to 31 lower-case letters, digits or '-', "
             "starting with a letter or digit"
         )
@@ -52,7 +57,6 @@ def labels(run_id: str, component: str | None = None) -> dict[str, str]:
     if component:
         result[LABEL_COMPONENT] = component
     return result
-
 
 
 SECRET_PREFIX = "copr-harness."

@@ -44,6 +44,7 @@ _CAPABILITIES = pytest.StashKey[set]()
 # Fixtures only some targets give, and the capability a test using them needs.
 NEEDED_BY_FIXTURE = {"stack_host": "hosts", "other_client": "second_user"}
 NEEDS_FILE_VARIABLE = "COPR_HARNESS_NEEDS_FILE"
+_EXITS = pytest.StashKey[contextlib.ExitStack]()  # the session's engine and running stack
 WORKER_KEY = "copr_stack"  # the key of the description path in xdist's workerinput
 
 
@@ -102,19 +103,23 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def _bring_up(config: pytest.Config) -> None:
-    """Bring a stack up for the session and write its description."""
+    """Bring a stack up for the session (`stack.running`, entered here and left at
+    pytest_unconfigure) and write its description."""
     from harness import naming, stack
     from harness.errors import HarnessError
     from harness.model.scenario import load_scenario
     from harness.podman.engine import Engine
 
+    exits = config.stash[_EXITS] = contextlib.ExitStack()
     try:
-        path, scenario = load_scenario(config.getoption("copr_scenario"))
+        _, scenario = load_scenario(config.getoption("copr_scenario"))
         run_id = naming.new_run_id()
         # Recorded first: an interruption right after `up` returns must still tear it down.
         config.stash[_RUN_ID] = run_id
-        with _uncaptured(config), Engine.connect() as engine:
-            info = stack.up(engine, path, scenario, run_id, keep=False)
+        with _uncaptured(config):
+            engine = exits.enter_context(Engine.connect())
+            info = exits.enter_context(stack.running(
+                engine, scenario, run_id, logs=lambda: config.stash.get(_FAILED, True)))
             config.stash[_DESCRIPTION] = str(stack.write_description(engine, info))
     except HarnessError as error:
         pytest.exit(f"copr-harness: {error}", returncode=error.exit_code)
@@ -187,25 +192,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Remove the stack --copr-up brought up (logs saved first when the session failed)."""
+    """Leave the stack --copr-up brought up: its logs saved when the session failed, then removed."""
     if _OLD_SIGTERM in config.stash:
         signal.signal(signal.SIGTERM, config.stash[_OLD_SIGTERM])
-    run_id = config.stash.get(_RUN_ID, None)
-    if run_id is None or _is_worker(config):
+    exits = config.stash.get(_EXITS, None)
+    if exits is None or _is_worker(config):
         return
     from harness import stack
     from harness.podman.engine import Engine
 
-    # A second Ctrl-C or SIGTERM must not cut the teardown short.
+    # pytest owns SIGINT, so this plugin handles signals itself (harness.interrupts serves the
+    # CLI): a second Ctrl-C or SIGTERM must not cut the teardown short.
     old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with _uncaptured(config), Engine.connect() as engine:
-            known = stack.runs(engine).get(run_id)
-            if known is not None and config.stash.get(_FAILED, True):
-                folder = stack.save_logs(engine, run_id, stack.containers_of(known))
-                print(f"copr-harness: container logs of run {run_id} saved in {folder}",
-                      file=sys.stderr)
-            stack.down(engine, run_id)
+        with _uncaptured(config):
+            exits.close()
+            run_id = config.stash.get(_RUN_ID, None)
+            if run_id is not None and _DESCRIPTION not in config.stash:
+                # Interrupted just as the bring-up ended, before `running` held the run.
+                with Engine.connect() as engine:
+                    if run_id in stack.runs(engine):
+                        stack.down(engine, run_id)
     finally:
         for signum, handler in old.items():
             signal.signal(signum, handler)
@@ -323,6 +330,7 @@ def copr_project(request: pytest.FixtureRequest, copr_stack: dict,
     builds finished."""
     from harness.gates import project_names
     from harness.gates.copr_waits import wait_all_finished
+    from harness.naming import DEFAULT_CHROOT
 
     made: list[tuple[str, str, str]] = []
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -40,6 +42,15 @@ class Probe(BaseModel):
         return self
 
 
+@dataclass(frozen=True)
+class Instance:
+    """One container of a component in a run."""
+
+    name: str  # the container's name: <run-id>-<short>
+    short: str  # its name within the run (the component, or builder-1, builder-2, ...)
+    aliases: list[str]  # its host names on the run's network; the first is the canonical one
+
+
 class Component(BaseModel):
     """One service of the stack (or, with `library`, a package without a container)."""
 
@@ -60,14 +71,23 @@ class Component(BaseModel):
     probe: Probe | None = None
     memory_mb: int | None = None
     replicas: int = Field(1, ge=1, le=8)
+    # Its step in the release window: restart (stop, rpm -Uvh, start), migrate (the same, plus a
+    # dump of `database` and `alembic upgrade head` before the start), replace (new containers,
+    # one at a time, as resalloc replaces builders), or none (not upgraded in the window).
+    upgrade: Literal["restart", "migrate", "replace", "none"] = "restart"
+    database: str | None = None  # with upgrade: migrate, the component that holds its schema
+    # The port it serves the stack on when it publishes none (what dependants wait for).
+    service_port: int | None = None
+    users: bool = False  # the stack's users (and their copr-cli configs) are created in it
     # In a stack only when its scenario lists it (a scenario without `components` leaves it out).
     opt_in: bool = False
 
-    def instances(self, run_id: str) -> list[tuple[str, list[str]]]:
-        """(container name, aliases) of each instance: one, or `replicas` numbered ones."""
+    def instances(self, run_id: str) -> list[Instance]:
+        """The containers of this component in one run: one, or `replicas` numbered ones."""
         if self.replicas == 1:
-            return [(f"{run_id}-{self.name}", self.aliases or [self.name])]
-        return [(f"{run_id}-{self.name}-{i}", [f"{self.name}-{i}"]) for i in range(1, self.replicas + 1)]
+            return [Instance(f"{run_id}-{self.name}", self.name, self.aliases or [self.name])]
+        return [Instance(f"{run_id}-{self.name}-{i}", f"{self.name}-{i}", [f"{self.name}-{i}"])
+                for i in range(1, self.replicas + 1)]
 
     @property
     def folder(self) -> Path:
@@ -79,6 +99,8 @@ class Component(BaseModel):
             raise ValueError("a component with a container needs a 'probe'")
         if self.probe and self.probe.http and self.probe.http.port not in self.ports:
             raise ValueError(f"probe port {self.probe.http.port} is not among 'ports'")
+        if (self.upgrade == "migrate") != (self.database is not None):
+            raise ValueError("'upgrade: migrate' and 'database' go together")
         return self
 
 
@@ -96,6 +118,9 @@ def all_components() -> dict[str, Component]:
                 raise InputError(
                     f"{component.folder / 'component.yaml'}: depends_on: unknown component '{dep}'"
                 )
+        if component.database is not None and component.database not in found:
+            raise InputError(f"{component.folder / 'component.yaml'}: database: unknown component "
+                             f"'{component.database}'")
     return found
 
 

@@ -11,6 +11,7 @@ from pydantic import (
 )
 
 from harness.errors import InputError
+from harness.model.rules import RULES
 from harness.model import rpmfile
 from harness.model.components import all_components, services, spec_path
 from harness.model.config import FieldError, load_model
@@ -103,8 +104,6 @@ class PackageVersion(BaseModel):
 
 
 PRODUCTION_ORDER = ["backend", "keygen", "frontend", "distgit", "builder"]
-RULES = ("rpm-transactions", "backend-waited", "no-newer-frontend-jobs", "builder-version-gate",
-         "builds-completed", "final-nvrs", "no-data-lost", "window-budget", "post-release-suite")
 
 
 class Upgrade(BaseModel):
@@ -118,11 +117,11 @@ class Upgrade(BaseModel):
     @field_validator("order")
     @classmethod
     def _known_steps(cls, value: list[str]) -> list[str]:
-        # Only components that install packages are upgraded (not the database, the broker).
-        known = [name for name, spec in services().items() if spec.packages]
+        known = services()
         for name in value:
-            if name not in known:
-                raise ValueError(f"unknown upgrade step '{name}' (steps: {', '.join(known)})")
+            if name not in known or known[name].upgrade == "none":
+                raise ValueError(f"unknown upgrade step '{name}' "
+                                 f"(steps: {', '.join(n for n in known if known[n].upgrade != 'none')})")
         if len(set(value)) != len(value):
             raise ValueError("a component appears twice in the order")
         return value
@@ -158,7 +157,12 @@ class Scenario(BaseModel):
     # Replaces a component's package list (component.yaml) in this scenario only: e.g. the real
     # copr-backend with its glue instead of the stand-in backend and its python3-copr-common.
     component_packages: dict[str, list[str]] = {}
-    _path: Path | None = PrivateAttr(None)  # the file it was loaded from, for messages
+    _path: Path | None = PrivateAttr(None)
+
+    @property
+    def path(self) -> Path:
+        """The file it was loaded from (what messages and the run's labels name)."""
+        return self._path or Path("<scenario>")
 
     @field_validator("components")
     @classmethod

@@ -23,6 +23,8 @@ from harness.podman.quirks import HostConfig
 ROOTFUL_SOCKET = "/run/podman/podman.sock"
 INSTALL_HINT = "install Podman and runc: 'apt-get update && apt-get install -y podman runc'"
 ANSWER_TIMEOUT = 10.0  # seconds an API socket has to answer a ping, over any transport
+SERVICE_START_TIMEOUT = 30  # seconds an own `podman system service` may take to answer
+SERVICE_STOP_TIMEOUT = 10  # seconds it gets after SIGTERM (then SIGKILL)
 
 
 def candidate_sockets(environ: dict[str, str], uid: int) -> list[str]:
@@ -128,7 +130,7 @@ class OwnService:
         wait.until(
             ready,
             what="the harness's own 'podman system service' to answer",
-            timeout=30,
+            timeout=SERVICE_START_TIMEOUT,
             context=lambda: self.log.read_text(errors="replace")[-2000:],
         )
 
@@ -137,8 +139,8 @@ class OwnService:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=SERVICE_STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=SERVICE_STOP_TIMEOUT)
         shutil.rmtree(self.dir, ignore_errors=True)
