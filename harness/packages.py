@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from .archive import reproducible_tar
+from .artifacts import pyrpm
 from .components import spec_path
 from .engine import Engine
 from .errors import InfraError, InputError, PackageError
@@ -36,6 +37,9 @@ def build_rpm(name: str, package: PackageVersion) -> Path:
     A prebuilt RPM (checked when the scenario was loaded) is used as it is."""
     if package.rpm is not None:
         return package.rpm
+    if package.python_source is not None:
+        return pyrpm.build(name, package.version, package.release, package.python_source,
+                           package.requires, CACHE)
     if shutil.which("rpmbuild") is None:
         raise InfraError("rpmbuild is not installed", hint="run 'apt-get install -y rpm'")
     spec = spec_path(name)
@@ -73,9 +77,10 @@ def build_rpm(name: str, package: PackageVersion) -> Path:
     return next(target.glob("*.rpm"))
 
 
-def build_set(names: list[str], packages: dict[str, PackageVersion]) -> dict[str, Path]:
-    """Build the RPMs of `names` from a package set."""
-    return {name: build_rpm(name, packages[name]) for name in names}
+def build_set(names: list[str], packages: dict[str, PackageVersion],
+              component: str | None = None) -> dict[str, Path]:
+    """Build the RPMs of `names` from a package set (as `component` gets them)."""
+    return {name: build_rpm(name, packages[name].for_component(component)) for name in names}
 
 
 def check_installable(rpms: dict[str, list[Path]], what: str) -> None:

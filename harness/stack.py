@@ -60,6 +60,7 @@ class ComponentStatus:
     url: str = ""
     packages: list[str] = field(default_factory=list)
     detail: str = ""
+    origins: dict[str, str] = field(default_factory=dict)  # package -> where it came from
 
 
 # -- finding runs --------------------------------------------------------------------------------
@@ -325,7 +326,7 @@ def up(
     defined = state.defined
 
     with progress.step(f"building packages ({package_set} set)"), state.phase("harness", "packages"):
-        rpms = {c: list(packages.build_set(defined[c].packages, package_versions).values())
+        rpms = {c: list(packages.build_set(defined[c].packages, package_versions, c).values())
                 for c in components}
     # An inconsistent set is refused here, before anything is created.
     packages.check_installable(rpms, f"{scenario_path} ({package_set} set)")
@@ -461,12 +462,14 @@ def url(engine: Engine, run_id: str, component: Component) -> str:
 def status(engine: Engine, info: RunInfo) -> list[ComponentStatus]:
     """The state, readiness, URL and installed packages of each component of a run."""
     defined = all_components()
+    origins = expected_origins(info)
     rows = []
     for component in info.components:
         spec = defined[component]
         for name, _ in spec.instances(info.run_id):
             state = engine.state(name)
-            row = ComponentStatus(component, name, state, ready=False)
+            row = ComponentStatus(component, name, state, ready=False,
+                                  origins=origins.get(component, {}))
             if state == "running":
                 try:
                     check_ready(engine, spec, name)
@@ -477,6 +480,20 @@ def status(engine: Engine, info: RunInfo) -> list[ComponentStatus]:
                 row.packages = packages.installed(engine, name)
             rows.append(row)
     return rows
+
+
+def expected_origins(info: RunInfo) -> dict[str, dict[str, str]]:
+    """Where each component's packages come from (spec, rpm, PyPI pin, sdist, source dir +
+    patches), by the run's scenario; empty when the scenario file is gone."""
+    if not info.scenario or not Path(info.scenario).is_file():
+        return {}
+    _, scenario = load_scenario(Path(info.scenario))
+    defined = all_components()
+    found = {}
+    for component in info.components:
+        versions = scenario.component_set(info.package_set or "candidate", component)
+        found[component] = {name: versions[name].origin for name in defined[component].packages}
+    return found
 
 
 def containers_of(info: RunInfo) -> list[str]:
@@ -494,13 +511,17 @@ def describe(engine: Engine, info: RunInfo) -> dict:
     defined = all_components()
     urls = {c: url(engine, info.run_id, defined[c]) for c in info.components if defined[c].ports}
     expected: dict[str, list[str]] = {}
+    origins: dict[str, dict[str, str]] = {}
     if info.scenario and Path(info.scenario).is_file():
         _, scenario = load_scenario(Path(info.scenario))
-        package_set = scenario.package_set(info.package_set or "candidate")
         for component in info.components:
+            package_set = scenario.component_set(info.package_set or "candidate", component)
             nvrs = [f"{name}-{package_set[name].evr}" for name in defined[component].packages]
+            where = {f"{name}-{package_set[name].evr}": package_set[name].origin
+                     for name in defined[component].packages}
             for name, _ in defined[component].instances(info.run_id):
                 expected[name.removeprefix(f"{info.run_id}-")] = nvrs
+                origins[name.removeprefix(f"{info.run_id}-")] = where
     probes: dict[str, dict] = {}
     for component in info.components:
         probe = defined[component].probe
@@ -524,6 +545,8 @@ def describe(engine: Engine, info: RunInfo) -> dict:
         "hosts": {name.removeprefix(f"{info.run_id}-"): f"podman://{name}"
                   for name in containers_of(info)},
         "expected_packages": expected,
+        # Where each expected package came from: spec, rpm, PyPI pin, sdist, source dir + patches.
+        "package_origins": origins,
     }
 
 
