@@ -96,7 +96,8 @@ class PackageVersion(BaseModel):
                 raise FieldError((field,), f"'{field}' goes with a Python source (pypi, sdist or source)")
         if self.rpm is None:
             if not self.version:
-                raise ValueError("give 'version' (built from the spec) or 'rpm' (a prebuilt file)")
+                raise ValueError("give 'version' (built from the spec), 'rpm' (a prebuilt file), or Python code: "
+                                 "'pypi', 'sdist' or 'source'")
             return self
         given = [f for f in ("version", "release", "macros") if f in self.model_fields_set]
         if given:
@@ -250,14 +251,14 @@ class Scenario(BaseModel):
                 continue
             installed_by = {c.name: c.packages for c in defined.values()}
             for package, version in packages.items():
-                if version.python_source is None:
+                installed = any(package in p for p in installed_by.values())
+                if version.python_source is None and (version.rpm is None or not installed):
                     try:
                         spec_path(package)
                     except InputError as error:
-                        hint = ("; give its code with pypi, sdist or source"
-                                if any(package in p for p in installed_by.values()) else "")
+                        hint = "; give its code with pypi, sdist or source" if installed else ""
                         raise FieldError((set_name, package), error.message + hint) from None
-                elif not any(package in p for p in installed_by.values()):
+                elif not installed:
                     raise FieldError((set_name, package), f"no component installs '{package}' "
                                      "(containers/*/component.yaml: packages)")
                 for component, other in version.by_component.items():

@@ -1,7 +1,7 @@
 """Imports the backend's modules from containers/backend/src (no package built, no Podman).
 
-copr_common's `version` module only exists once its package is built, so when the library is
-not importable a stand-in package serves the real modules from containers/common/src.
+copr_common is upstream's (PyPI copr-common, a dependency of the harness's test environment),
+as in the containers.
 """
 
 from __future__ import annotations
@@ -13,24 +13,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKEND_SRC = ROOT / "containers" / "backend" / "src"
-COMMON_PACKAGE = ROOT / "containers" / "common" / "src" / "copr_common"
-
-
-def _common() -> None:
-    try:
-        importlib.import_module("copr_common.enums")
-        return
-    except ImportError:
-        sys.modules.pop("copr_common", None)
-    package = types.ModuleType("copr_common")
-    package.__path__ = [str(COMMON_PACKAGE)]  # type: ignore[attr-defined]
-    package.__version__ = "0+source"  # type: ignore[attr-defined]
-    sys.modules["copr_common"] = package
 
 
 def backend(module: str) -> types.ModuleType:
     """`copr_backend.<module>` from the source tree."""
-    _common()
     if str(BACKEND_SRC) not in sys.path:
         sys.path.insert(0, str(BACKEND_SRC))
     return importlib.import_module(f"copr_backend.{module}")
