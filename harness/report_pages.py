@@ -13,6 +13,7 @@ from html import escape
 from pathlib import Path
 
 from . import build_times, junit_html
+from .artifacts import provenance
 from .charts import Bar, Histogram, Timeline
 from .figures import percentile
 
@@ -128,12 +129,13 @@ def _page(title: str, body: str) -> str:
 
 
 def suite_page(title: str, junit: Path, logs: list[Path], bringup: list[dict], builds: list[dict],
-               now: float | None = None) -> str:
+               now: float | None = None, packages: str = "") -> str:
     """Totals, bring-up timeline, builds timeline, latency histogram, test table, log links."""
     table, totals = junit_html.table(junit)
     now = now if now is not None else time.time()
     return _page(title, f"<h1>{escape(title)}</h1><p><strong>{junit_html.summary(totals)}</strong></p>"
-                 + bringup_section(bringup) + builds_section(builds, now) + latency_section(builds)
+                 + packages + bringup_section(bringup) + builds_section(builds, now)
+                 + latency_section(builds)
                  + "<h2>Tests</h2>" + table + _links(logs))
 
 
@@ -196,7 +198,8 @@ def write_suite(folder: Path, suite: str, title: str) -> Path:
     """<suite>.html beside <suite>.junit.xml, with the run's timelines and log links."""
     out = folder / f"{suite}.html"
     out.write_text(suite_page(title, folder / f"{suite}.junit.xml", log_links(folder),
-                              load_bringup(folder), build_times.load(folder)))
+                              load_bringup(folder), build_times.load(folder),
+                              packages=provenance.section(provenance.load(folder))))
     return out
 
 

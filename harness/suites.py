@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import build_recorder, build_times, interrupts, progress, report_pages, reports, stack, wait
+from .artifacts import provenance
 from .components import ROOT
 from .engine import Engine
 
@@ -120,6 +121,7 @@ def _finish(engine: Engine, info: stack.RunInfo, suite: str, keep: bool) -> None
     progress.say(f"container logs saved in {folder}")
     report_folder = reports.run_dir(info.run_id)
     build_times.save(info.run_id, report_folder)
+    provenance.save(report_folder, stack.expected_origins(info))
     if (report_folder / f"{suite}.junit.xml").exists():
         page = report_pages.write_suite(report_folder, suite,
                                         f"copr-harness {suite} suite, run {info.run_id}")

@@ -217,3 +217,15 @@ def test_plan_names_where_an_upgraded_package_comes_from(tmp_path):
     made = plan.make(load_scenario(path)[1])
     frontend = next(s for s in made.steps if s.component == "frontend")
     assert "python3-copr-common 1.7-1 -> 1.8-1 [PyPI copr-common==1.8]" in frontend.describe()
+
+
+def test_report_lists_where_each_package_came_from(tmp_path):
+    from harness import report_pages
+    from harness.artifacts import provenance
+
+    provenance.save(tmp_path, {"backend": {"python3-copr-common": "PyPI copr-common==1.8",
+                                           "copr-backend": "spec"}})
+    (tmp_path / "sanity.junit.xml").write_text('<testsuite tests="0"></testsuite>')
+    page = report_pages.write_suite(tmp_path, "sanity", "t").read_text()
+    assert "<h2>Packages under test</h2>" in page
+    assert "<td>python3-copr-common</td><td>PyPI copr-common==1.8</td>" in page
