@@ -278,7 +278,10 @@ def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: st
         backend_log = engine.logs(backend)
         nvrs = installed_copr_nvrs(engine, info)
         expected = stack.describe(engine, info)["expected_packages"]
-        expected = {c: [_candidate_nvr(scenario, n) for n in e] for c, e in expected.items()}
+        owner_of = {name.removeprefix(f"{run_id}-"): c for c in info.components
+                    for name, _ in all_components()[c].instances(run_id)}
+        expected = {c: [_candidate_nvr(scenario, n, owner_of.get(c)) for n in e]
+                    for c, e in expected.items()}
         lost = check_data(client, manifest)
         rules = evaluate(scenario, window, client, queued, queued_states, backend_log, nvrs,
                          expected, lost)
@@ -322,9 +325,10 @@ def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: st
                     stack.down(engine, run_id)
 
 
-def _candidate_nvr(scenario: Scenario, nvr: str) -> str:
+def _candidate_nvr(scenario: Scenario, nvr: str, component: str | None = None) -> str:
     name = nvr.rsplit("-", 2)[0]
     package = scenario.candidate.get(name)
+    package = package.for_component(component) if package else None
     return f"{name}-{package.evr}" if package else nvr
 
 
