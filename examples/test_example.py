@@ -5,7 +5,7 @@
     pytest examples/test_example.py --copr-stack "$COPR_STACK"   # a stack that is already up
 """
 
-from harness.srpms import make_srpm
+from harness.artifacts.srpms import make_srpm
 
 CHROOT = "fedora-44-x86_64"
 

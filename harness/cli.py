@@ -12,18 +12,21 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import (
-    __version__, bench, faults, images, interrupts, kube_play, load, plan, rehearse, reports, stack,
-    suites, users,
-)
-from .components import services
-from .engine import Engine
-from .errors import (
+from harness import __version__, interrupts, paths, stack
+from harness.artifacts import images
+from harness.bench import bench, load
+from harness.errors import (
     EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError, InputError,
 )
-from .naming import check_run_id, new_run_id
-from .quirks import detect, probe_host
-from .scenario import load_scenario
+from harness.gates import suites
+from harness.kube import play as kube_play
+from harness.model.components import services
+from harness.model.scenario import load_scenario
+from harness.naming import check_run_id, new_run_id
+from harness.podman.engine import Engine
+from harness.podman.quirks import detect, probe_host
+from harness.stack import faults, users
+from harness.upgrade import plan, rehearse
 
 
 # Host tools the harness runs, with the Debian package that has each.
@@ -134,7 +137,7 @@ def _gate(args: argparse.Namespace, suite: str) -> int:
     with Engine.connect() as engine:
         code = suites.gate(engine, path, scenario, run_id, suite, pytest_args, keep=args.keep)
     verdict = "PASSED" if code == 0 else "FAILED"
-    print(f"{suite.replace('_', '-')} {verdict}; reports in {reports.run_dir(run_id)}/")
+    print(f"{suite.replace('_', '-')} {verdict}; reports in {paths.run_dir(run_id)}/")
     return EXIT_OK if code == 0 else EXIT_FAILED
 
 
@@ -165,7 +168,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     print(result.details["stack_state"])
     match = "as the scenario expects" if result.matches_expectation else "NOT as the scenario expects"
     print(f"verdict: {result.verdict.upper()} ({match}); window {result.window_seconds}s; "
-          f"report: {reports.run_dir(run_id)}/rehearsal.html")
+          f"report: {paths.run_dir(run_id)}/rehearsal.html")
     return EXIT_OK if result.verdict == "pass" else EXIT_FAILED
 
 
@@ -178,7 +181,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         result = load.run(engine, info.run_id, builds=args.builds, projects=args.projects)
     for line in result.lines():
         print(line)
-    path = reports.run_dir(info.run_id) / "load.json"
+    path = paths.run_dir(info.run_id) / "load.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
     print(f"details: {path}")

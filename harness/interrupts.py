@@ -13,8 +13,8 @@ import signal
 import threading
 from types import FrameType, TracebackType
 
-from . import progress
-from .errors import EXIT_INTERRUPTED
+from harness import progress
+from harness.errors import EXIT_INTERRUPTED
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 PR_SET_PDEATHSIG = 1

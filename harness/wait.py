@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from .errors import InfraError
+from harness.errors import InfraError
 
 T = TypeVar("T")
 

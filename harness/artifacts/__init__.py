@@ -1,0 +1,2 @@
+"""What a stack is built from: RPMs built from the specs (packages), the images (images), SRPM
+fixtures (srpms) and reproducible tarballs (archive)."""

@@ -9,7 +9,7 @@ import shlex
 import subprocess
 import sys
 
-from ..errors import InfraError
+from harness.errors import InfraError
 
 
 def command() -> list[str]:

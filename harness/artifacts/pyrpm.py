@@ -11,9 +11,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..archive import reproducible_tar
-from ..errors import InfraError, InputError
-from . import pysource, wheelhouse
+from harness.artifacts.archive import reproducible_tar
+from harness.errors import InfraError, InputError
+from harness.artifacts import pysource, wheelhouse
 
 SITE = "usr/lib/python3/dist-packages"
 WRAP_FORMAT = b"pyrpm-1"  # changed when the wrapping changes, so cached RPMs are rebuilt

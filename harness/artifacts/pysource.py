@@ -14,9 +14,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..archive import reproducible_tar
-from ..errors import InfraError, InputError
-from . import pip
+from harness.artifacts.archive import reproducible_tar
+from harness.errors import InfraError, InputError
+from harness.artifacts import pip
 
 PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
 PROJECT_FILES = ("setup.py", "pyproject.toml")

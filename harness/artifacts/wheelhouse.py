@@ -15,9 +15,9 @@ from pathlib import Path
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 
-from ..components import CONTAINERS
-from ..errors import InfraError, InputError
-from . import pip
+from harness.paths import CONTAINERS
+from harness.errors import InfraError, InputError
+from harness.artifacts import pip
 
 # The containers' Python (Debian bookworm): the environment dependency markers are judged in.
 TARGET_PYTHON = "3.11"

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import images, naming
-from harness.components import services
-from harness.engine import Engine
+from harness import naming
+from harness.artifacts import images
+from harness.model.components import services
+from harness.podman.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import naming, stack
-from harness.engine import Engine
-from harness.scenario import load_scenario
+from harness.model.scenario import load_scenario
+from harness.podman.engine import Engine
 
 COPR_CLI = str(Path(sys.executable).with_name("copr-cli"))
 

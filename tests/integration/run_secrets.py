@@ -7,9 +7,9 @@ import base64
 import configparser
 import re
 
-from harness import users
-from harness.components import all_components
-from harness.engine import Engine
+from harness.model.components import all_components
+from harness.podman.engine import Engine
+from harness.stack import users
 
 KEYGEN_HOME = "/var/lib/copr-keygen/gnupg"
 ARMOR_LINE = re.compile(r"^[A-Za-z0-9+/=]{40,}$")

@@ -11,10 +11,10 @@ import pytest
 import requests
 
 from harness import stack, wait
-from harness.components import all_components
-from harness.engine import Engine, ExecResult
+from harness.model.components import all_components
+from harness.model.scenario import load_scenario
 from harness.naming import resource_name
-from harness.scenario import load_scenario
+from harness.podman.engine import Engine, ExecResult
 
 from .copr_stack import running
 

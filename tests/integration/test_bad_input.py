@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import packages
-from harness.components import ROOT
-from harness.scenario import PackageVersion
+from harness.artifacts import packages
+from harness.model.scenario import PackageVersion
+from harness.paths import ROOT
 from tests.support.scenarios import SMALL, common_package
 
 from .conftest import leftovers

@@ -1,6 +1,7 @@
 """The builder component in a real container: copr-rpmbuild's SRPM and RPM builds with rpmbuild,
-timeouts, arch exclusion, the detached mode and helpers the backend uses, and sshd with the run's
-key. The builder is alone in its stack, so a file server inside it stands in for the frontend
+upstream's command-line contract (chroot rules, --copr, --dump-configs, the blocking lock,
+--drop-resultdir, mock-like result files), timeouts, the detached mode and helpers the backend
+uses, and sshd with the run's key. The builder is alone in its stack, so a file server inside it stands in for the frontend
 (task and upload URLs) and for dist-git (git over plain HTTP, the lookaside cache)."""
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from dataclasses import dataclass
 import pytest
 
 from harness import wait
-from harness.engine import Engine, ExecResult
-from harness.components import all_components
-from harness.scenario import load_scenario
+from harness.model.components import all_components
+from harness.model.scenario import load_scenario
+from harness.podman.engine import Engine, ExecResult
 
 from .copr_stack import running
 
@@ -65,8 +66,26 @@ ExcludeArch: s390x
 Tiny.
 %files
 """
+# Tries what issue 18 found: links from the package output folders to the builders' secrets, to
+# /proc/self/environ and to /, a FIFO, a directory, a write into the results, a daemon.
+PLANTER_BUILD = """\
+%build
+echo "building as $(id -un)"
+%install
+mkdir -p %{_rpmdir} %{_srcrpmdir}
+ln -s /root/.ssh/authorized_keys %{_rpmdir}/authorized_keys.rpm
+ln -s /proc/self/environ %{_srcrpmdir}/environ.src.rpm
+ln -s / %{_rpmdir}/slash.rpm
+ln -s /root/.ssh %{_rpmdir}/ssh
+mkfifo %{_rpmdir}/fifo.rpm
+mkdir %{_rpmdir}/planted.rpm
+touch /var/lib/copr-rpmbuild/results/planted 2>/dev/null && echo "results writable" || echo "results read-only"
+cat /root/.ssh/authorized_keys >/dev/null 2>&1 && echo "root key readable" || echo "root key unreadable"
+setsid sleep 600 </dev/null >/dev/null 2>&1 &
+"""
 SPECS = {
     "broken": "%build\necho 'compiler says no' >&2\nexit 1\n",
+    "planter": PLANTER_BUILD,
     "endless": "%build\nwhile :; do sleep 1; done\n",
     "excluded": "ExcludeArch: x86_64\n",
 }
@@ -108,11 +127,16 @@ class Builder:
     def read(self, path: str) -> str:
         return self.must(f"cat {shlex.quote(path)}")
 
-    def build(self, kind: str, task: dict, *options: str) -> tuple[ExecResult, float]:
-        """Run copr-rpmbuild on a task file; return its result and the wall time it took."""
+    def build(self, kind: str, task: dict, *options: str, drop: bool = True) -> tuple[ExecResult, float]:
+        """Run copr-rpmbuild on a task file as the backend does (--drop-resultdir, and --chroot
+        for an RPM task unless `options` give one); return its result and the wall time it took."""
         self.tasks += 1
         name = f"task-{self.tasks}.json"
         self.put("/tmp/tasks", {name: json.dumps(task)})
+        if kind == "rpm" and not {"-r", "--chroot"} & set(options):
+            options += ("--chroot", task["chroot"])
+        if drop:
+            options += ("--drop-resultdir",)
         start = time.monotonic()
         result = self.engine.exec(self.name, ["copr-rpmbuild", f"--{kind}", "--task-file",
                                               f"/tmp/tasks/{name}", *options])
@@ -210,8 +234,8 @@ def test_rpm_reports_the_scenario_version(builder: Builder) -> None:
 def test_srpm_from_a_spec_link(builder: Builder, served: dict, record_property) -> None:
     result, seconds = builder.build("srpm", srpm_task(1, {"url": f"{HTTP}/tiny.spec"}))
     assert result.ok, result.output
-    assert builder.results() == {"tiny-2.0-1.src.rpm", "tiny.spec", "results.json", "success",
-                                 "builder-live.log"}
+    # No builder-live.log: the backend saves the live log itself (copr-rpmbuild-log).
+    assert builder.results() == {"tiny-2.0-1.src.rpm", "tiny.spec", "results.json", "success"}
     tags = {"exclusivearch": [], "excludearch": ["s390x"], "buildarch": ["noarch"]}
     assert json.loads(builder.read(f"{RESULTS}/results.json")) == {
         "name": "tiny", "epoch": None, "version": "2.0", "release": "1",
@@ -219,8 +243,7 @@ def test_srpm_from_a_spec_link(builder: Builder, served: dict, record_property) 
     }
     assert builder.read(f"{RESULTS}/success") == "done"
     assert builder.read(f"{RESULTS}/tiny.spec") == TINY_SPEC
-    log = builder.read(f"{RESULTS}/builder-live.log")
-    assert log == builder.read(LIVE_LOG)
+    log = builder.read(LIVE_LOG)
     record_property("srpm_build_seconds", build_seconds(log))
     record_property("srpm_exec_seconds", round(seconds, 2))
     print(f"SRPM build: {build_seconds(log):.2f} s in copr-rpmbuild, {seconds:.2f} s through exec")
@@ -237,7 +260,7 @@ def test_srpm_from_an_uploaded_srpm(builder: Builder, served: dict) -> None:
 def test_srpm_with_a_missing_link_fails(builder: Builder, served: dict) -> None:
     result, _ = builder.build("srpm", srpm_task(1, {"url": f"{HTTP}/gone.spec"}))
     assert result.exit_code == 1
-    assert builder.results() == {"builder-live.log"}
+    assert builder.results() == set()
     assert "HTTP 404" in builder.read(LIVE_LOG)
 
 
@@ -248,7 +271,7 @@ def test_unsupported_source_type_fails(builder: Builder, served: dict) -> None:
 
 
 def test_null_task_is_no_valid_build_config(builder: Builder, served: dict) -> None:
-    result = builder.sh(f"copr-rpmbuild --rpm --task-url {HTTP}/null-task.json -r fedora-44-x86_64")
+    result = builder.sh(f"copr-rpmbuild --rpm --task-url {HTTP}/null-task.json -r fedora-44-x86_64 --drop-resultdir")
     assert result.exit_code == 1
     assert "No valid build_config" in builder.read(LIVE_LOG)
     assert "success" not in builder.results()
@@ -262,7 +285,9 @@ def test_rpm_from_dist_git(builder: Builder, served: dict, record_property) -> N
     result, seconds = builder.build("rpm", rpm_task("hello", first, with_opts=["shout"]))
     assert result.ok, result.output
     rpms = {"hello-1.0-1.fc44.noarch.rpm", "hello-1.0-1.fc44.src.rpm"}
-    assert builder.results() == rpms | {"results.json", "success", "builder-live.log"}
+    # As mock's result folder: root.log, build.log, the spec, configs.tar.gz.
+    assert builder.results() == rpms | {"results.json", "success", "build.log", "root.log", "hello.spec",
+                                        "configs.tar.gz"}
     assert json.loads(builder.read(f"{RESULTS}/results.json")) == {"packages": [
         {"name": "hello", "epoch": None, "version": "1.0", "release": "1.fc44", "arch": "noarch"},
         {"name": "hello", "epoch": None, "version": "1.0", "release": "1.fc44", "arch": "src"},
@@ -273,7 +298,13 @@ def test_rpm_from_dist_git(builder: Builder, served: dict, record_property) -> N
     # The source came from the lookaside cache into the package.
     assert builder.must(f"cd /tmp && rpm2archive - < {RESULTS}/hello-1.0-1.fc44.noarch.rpm | tar xzOf - "
                         "./usr/share/hello/hello.txt") == SOURCE_TEXT.decode()
-    log = builder.read(f"{RESULTS}/builder-live.log")
+    build_log = builder.read(f"{RESULTS}/build.log")
+    assert build_log.startswith("Running: rpmbuild -ba") and "Wrote: " in build_log
+    assert "Buildroot of fedora-44-x86_64" in builder.read(f"{RESULTS}/root.log")
+    assert "git clone" in builder.read(f"{RESULTS}/root.log") and "git clone" not in build_log
+    child = builder.must(f"tar -xzOf {RESULTS}/configs.tar.gz configs/child.cfg")
+    assert "config_opts['macros']['%buildtag'] = '.copr7'" in child.splitlines()
+    log = builder.read(LIVE_LOG)
     record_property("rpm_build_seconds", build_seconds(log))
     record_property("rpm_exec_seconds", round(seconds, 2))
     print(f"RPM build: {build_seconds(log):.2f} s in copr-rpmbuild, {seconds:.2f} s through exec")
@@ -297,7 +328,9 @@ def test_wrong_lookaside_hash_fails(builder: Builder, served: dict) -> None:
 def test_failing_build(builder: Builder, served: dict) -> None:
     result, _ = builder.build("rpm", rpm_task("broken", served["broken"][0]))
     assert result.exit_code == 1
-    assert builder.results() == {"builder-live.log"}
+    # No success and no results.json; the logs and configs stay for the user to read.
+    assert builder.results() == {"build.log", "root.log", "broken.spec", "configs.tar.gz"}
+    assert "compiler says no" in builder.read(f"{RESULTS}/build.log")
     log = builder.read(LIVE_LOG)
     assert "compiler says no" in log
     assert "Copr build error: rpmbuild -ba exited with 1" in log
@@ -314,18 +347,96 @@ def test_timeout_interrupts_the_build(builder: Builder, served: dict) -> None:
     assert not builder.sh(RPMBUILD_RUNNING).ok, "the build's processes outlived the timeout"
 
 
-def test_excluded_arch_is_skipped(builder: Builder, served: dict) -> None:
+def test_planted_links_never_reach_the_results(builder: Builder, served: dict) -> None:
+    builder.must("test -s /root/.ssh/authorized_keys")  # the run's key, which sshd authorises
+    result, _ = builder.build("rpm", rpm_task("planter", served["planter"][0]))
+    assert result.ok, result.output
+    assert builder.results() == {"planter-1-1.fc44.noarch.rpm", "planter-1-1.fc44.src.rpm", "planter.spec",
+                                 "build.log", "root.log", "configs.tar.gz", "results.json", "success"}
+    assert builder.must(f"find {RESULTS} -mindepth 1 ! -type f") == ""
+    build_log = builder.read(f"{RESULTS}/build.log")
+    for line in ("building as mockbuild", "results read-only", "root key unreadable"):
+        assert line in build_log.splitlines()
+    log = builder.read(LIVE_LOG)
+    for dropped in ("authorized_keys.rpm is a symbolic link", "environ.src.rpm is a symbolic link",
+                    "slash.rpm is a symbolic link", "fifo.rpm is a FIFO", "planted.rpm is a directory",
+                    "ssh is not a file the build makes"):
+        assert f"Dropped from the results: {dropped}" in log
+    assert "Killed the processes rpmbuild left running as mockbuild" in log
+    assert not builder.sh("pgrep -u mockbuild").ok, "a process of the build outlived it"
+
+
+def test_planted_links_in_an_srpm_build(builder: Builder, served: dict) -> None:
+    # Parsing the spec runs its %(...): as the build user, in the work directory.
+    spec = TINY_SPEC.replace("%description", "%global planted %(ln -s /root/.ssh/authorized_keys "
+                             "%{_srcrpmdir}/key.src.rpm; id -un)\n%description")
+    builder.put(WWW, {"planter.spec": spec})
+    result, _ = builder.build("srpm", srpm_task(1, {"url": f"{HTTP}/planter.spec"}))
+    assert result.ok, result.output
+    assert builder.results() == {"tiny-2.0-1.src.rpm", "planter.spec", "results.json", "success"}
+    assert builder.must(f"find {RESULTS} -mindepth 1 ! -type f") == ""
+    assert "Dropped from the results: key.src.rpm is a symbolic link" in builder.read(LIVE_LOG)
+
+
+def test_excluded_arch_is_not_skipped_by_the_builder(builder: Builder, served: dict) -> None:
+    # Upstream's builder never skips: the frontend marks excluded chroots skipped from the SRPM's
+    # architecture_specific_tags, so a task that reaches the builder anyway fails in rpmbuild.
     commit = served["excluded"][0]
     result, _ = builder.build("rpm", rpm_task("excluded", commit))
-    assert result.ok, result.output
-    assert builder.results() == {"results.json", "builder-live.log"}  # no success, no packages
-    results = json.loads(builder.read(f"{RESULTS}/results.json"))
-    assert results["packages"] == [] and results["skipped"] is True
-    assert "Skipping chroot fedora-44-x86_64: ExcludeArch (x86_64) excludes x86_64" in builder.read(LIVE_LOG)
-    # Other architectures still build.
+    assert result.exit_code == 1
+    assert not {"success", "results.json"} & builder.results()
+    assert "Architecture is excluded: x86_64" in builder.read(f"{RESULTS}/build.log")
+    # Other architectures build.
     result, _ = builder.build("rpm", rpm_task("excluded", commit), "--chroot", "fedora-44-aarch64")
     assert result.ok, result.output
     assert "success" in builder.results()
+
+
+# -- upstream's command-line contract ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "options", "message"), [
+    ("rpm", [], "Missing --chroot parameter"),
+    ("srpm", ["--chroot", "fedora-44-x86_64"], "--chroot option is not supported with --srpm"),
+    ("srpm", ["--copr", "alice/hello"], "--copr option is not supported with --srpm"),
+])
+def test_chroot_rules(builder: Builder, served: dict, kind: str, options: list[str], message: str) -> None:
+    builder.put("/tmp/tasks", {"rules.json": json.dumps(rpm_task("hello", served["hello"][0]))})
+    result = builder.sh(f"copr-rpmbuild --{kind} --task-file /tmp/tasks/rules.json "
+                        f"--drop-resultdir {shlex.join(options)}")
+    assert result.exit_code == 1
+    assert f"Copr build error: {message}" in builder.read(LIVE_LOG)
+    assert builder.results() == set()
+
+
+def test_resultdir_is_dropped_only_when_asked(builder: Builder, served: dict) -> None:
+    builder.must(f"touch {RESULTS}/left-by-an-earlier-task")
+    task = srpm_task(1, {"url": f"{HTTP}/gone.spec"})  # fails at once
+    builder.build("srpm", task, drop=False)
+    assert "left-by-an-earlier-task" in builder.results()
+    builder.build("srpm", task)
+    assert builder.results() == set()
+
+
+def test_dump_configs_of_a_project_chroot(builder: Builder, served: dict) -> None:
+    # --copr asks the frontend's project-chroot/build-config (the file server plays the frontend).
+    config = {"chroot": "fedora-44-x86_64", "repos": [
+        {"id": "copr_base", "name": "Copr repository", "baseurl": "http://backend/results/alice/hello/fedora-44-x86_64/"}],
+        "additional_packages": ["make"], "enable_net": True, "with_opts": [], "without_opts": []}
+    builder.put(f"{WWW}/api_3/project-chroot", {"build-config": json.dumps(config)})
+    builder.put("/tmp/conf", {"main.ini": f"[main]\nfrontend_url = {HTTP}\n"})
+    result = builder.sh("copr-rpmbuild -c /tmp/conf/main.ini --dump-configs --copr @copr/tools "
+                        "-r fedora-44-x86_64 --drop-resultdir")
+    assert result.ok, result.output
+    assert f"Wrote: {RESULTS}/configs/child.cfg" in builder.read(LIVE_LOG)
+    assert builder.results() == {"configs"}
+    child = builder.read(f"{RESULTS}/configs/child.cfg").splitlines()
+    for line in ("config_opts['root'] = 'fedora-44-x86_64'", "config_opts['rpmbuild_networking'] = True",
+                 "config_opts['chroot_additional_packages'] = 'make'",
+                 "config_opts['macros']['%copr_username'] = '@copr'",
+                 "config_opts['macros']['%buildtag'] = '.coprgroup_copr'",
+                 "baseurl=http://backend/results/alice/hello/fedora-44-x86_64/"):
+        assert line in child
 
 
 # -- what the backend does over SSH ------------------------------------------------------------------
@@ -345,13 +456,17 @@ def test_detached_build_with_live_log(builder: Builder, served: dict) -> None:
 
 def test_cancel_a_detached_build(builder: Builder, served: dict) -> None:
     builder.put("/tmp/tasks", {"cancel.json": json.dumps(rpm_task("endless", served["endless"][0]))})
-    builder.must("copr-rpmbuild --task-file /tmp/tasks/cancel.json --detached")
+    builder.must("copr-rpmbuild --task-file /tmp/tasks/cancel.json -r fedora-44-x86_64 --drop-resultdir --detached")
 
     def building() -> None:
         if not builder.sh(RPMBUILD_RUNNING).ok:
             raise wait.NotYet("rpmbuild does not run yet")
 
     wait.until(building, what="the endless build to start", timeout=30)
+    # A second task waits for the lock (upstream's blocking lockf) instead of failing at once.
+    second = builder.sh("timeout 3 copr-rpmbuild --srpm --task-file /tmp/tasks/cancel.json")
+    assert second.exit_code == 124, second.output
+    assert "waiting for /var/lib/copr-rpmbuild/lockfile: another copr-rpmbuild is running" in second.output
     assert builder.must("timeout 60 copr-rpmbuild-cancel").strip() == "success"
     log = builder.must("timeout 60 copr-rpmbuild-log")
     assert "Copr build canceled" in log
@@ -363,7 +478,7 @@ def test_attached_build_streams_its_log_and_stops_on_term(builder: Builder, serv
     # As the backend runs it: attached, the log on stdout, the session's PID recorded for a cancel.
     builder.put("/tmp/tasks", {"attached.json": json.dumps(rpm_task("endless", served["endless"][0]))})
     builder.must("setsid -f bash -c 'echo $$ >/tmp/session.pid; exec copr-rpmbuild --rpm "
-                 "--task-file /tmp/tasks/attached.json >/tmp/stream.log 2>&1' </dev/null")
+                 "--task-file /tmp/tasks/attached.json -r fedora-44-x86_64 >/tmp/stream.log 2>&1' </dev/null")
 
     def building() -> None:
         if not builder.sh(RPMBUILD_RUNNING).ok:

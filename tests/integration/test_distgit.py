@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from harness import wait
-from harness.engine import Engine
 from harness.naming import resource_name
+from harness.podman.engine import Engine
 from tests.unit.distgit_support import HAVE_TOOLS, MISSING_TOOLS, build_srpm
 
 from .copr_stack import running

@@ -18,9 +18,10 @@ import pytest
 import requests
 import testinfra
 
-from harness import faults, wait
-from harness.engine import Engine
-from harness.stack import RunInfo
+from harness import wait
+from harness.podman.engine import Engine
+from harness.stack import faults
+from harness.stack.registry import RunInfo
 
 from ..sanity._builds import CHROOT, RESULTS_DIR, build_dir, repo_package_names
 from ..support.srpms import FILES, make_srpm

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import images
+from harness.artifacts import images
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from harness import wait
-from harness.components import CONTAINERS
-from harness.engine import Engine, ExecResult
 from harness.naming import resource_name
+from harness.paths import CONTAINERS
+from harness.podman.engine import Engine, ExecResult
 
 from .copr_stack import running
 

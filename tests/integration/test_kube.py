@@ -8,8 +8,11 @@ import stat
 import pytest
 import requests
 
-from harness import kube_play, packages, stack, users, wait
-from harness.scenario import load_scenario
+from harness import stack, wait
+from harness.artifacts import packages
+from harness.kube import play as kube_play
+from harness.model.scenario import load_scenario
+from harness.stack import users
 
 from ..support.srpms import make_srpm
 from .conftest import leftovers

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import load
-from harness.engine import Engine
+from harness.bench import load
+from harness.podman.engine import Engine
 
 from .copr_stack import running
 

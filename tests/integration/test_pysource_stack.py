@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from harness.components import ROOT
+from harness.paths import ROOT
 
 from .test_bad_input import write
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import users, wait
+from harness import paths
+from harness import wait
 
 from .conftest import ROOT, leftovers
 
@@ -87,7 +88,7 @@ def announced_run(output: str) -> str:
 
 def assert_removed(engine, run_id: str) -> None:
     assert not leftovers(engine, run_id)
-    assert not users.state_dir(run_id).exists()  # the users' configs (API tokens) too
+    assert not paths.state_dir(run_id).exists()  # the users' configs (API tokens) too
 
 
 def test_example_passes_with_its_own_stack_and_leaves_nothing(engine, built_images, tmp_path,

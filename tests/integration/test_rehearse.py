@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from harness import naming, rehearse, reports
-from harness.components import ROOT
-from harness.scenario import load_scenario
+from harness import naming, paths
+from harness.model.scenario import load_scenario
+from harness.paths import ROOT
+from harness.upgrade import rehearse
 
 from .conftest import leftovers
 
@@ -32,7 +33,7 @@ def test_shipped_scenario_gives_its_expected_verdict(engine, built_images, name,
     if scenario.expect.failed_step:
         assert result.failed_step == scenario.expect.failed_step
         assert "rolled back" in result.details["stack_state"]
-    summary = json.loads((reports.run_dir(run_id) / "rehearsal.json").read_text())
+    summary = json.loads((paths.run_dir(run_id) / "rehearsal.json").read_text())
     assert summary["verdict"] == result.verdict and summary["events"]
-    assert "<svg" in (reports.run_dir(run_id) / "rehearsal.html").read_text()
+    assert "<svg" in (paths.run_dir(run_id) / "rehearsal.html").read_text()
     assert not leftovers(engine, run_id)

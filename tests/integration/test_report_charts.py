@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from harness import build_times, naming
+from harness import naming
+from harness.reports import build_times
 
 from .conftest import leftovers
 

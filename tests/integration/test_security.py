@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from harness import naming, stack
-from harness.engine import Engine
+from harness.podman.engine import Engine
 
 from .copr_stack import Stack, client_view, running
 from .run_secrets import stack_env

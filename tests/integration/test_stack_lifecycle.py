@@ -8,7 +8,9 @@ import textwrap
 import pytest
 import requests
 
-from harness import naming, users
+from harness import naming
+from harness import paths
+from harness.stack import users
 
 from .conftest import leftovers
 
@@ -56,7 +58,7 @@ def test_up_status_exec_down_leaves_nothing(engine, cli, run_id):
     down = cli("down", "--run-id", run_id)
     assert down.returncode == 0, down.stderr
     assert not leftovers(engine, run_id)
-    assert not users.state_dir(run_id).exists()
+    assert not paths.state_dir(run_id).exists()
 
 
 def test_ports_are_published_on_loopback_only(engine, cli, run_id):

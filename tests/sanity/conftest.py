@@ -1,6 +1,6 @@
 """Fixtures of the sanity and post-release suites, on the copr_harness pytest plugin's.
 
-The plugin (harness/pytest_plugin.py) gives the stack (`copr_stack`, from COPR_STACK or
+The plugin (harness/gates/pytest_plugin.py) gives the stack (`copr_stack`, from COPR_STACK or
 --copr-stack, or brought up with --copr-up), `copr_cli`, `stack_host`, python-copr clients and
 projects; the names below are the ones the suites use. Nothing here depends on how the stack was
 made, so the suites can run against any Copr described in the same shape.
@@ -14,7 +14,7 @@ import pytest
 from copr.v3 import Client
 
 # The suites import their waits from here.
-from harness.copr_waits import (  # noqa: F401
+from harness.gates.copr_waits import (  # noqa: F401
     BUILD_TIMEOUT, FINISHED, wait_all_finished, wait_build, wait_url,
 )
 

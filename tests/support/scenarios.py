@@ -14,6 +14,6 @@ candidate:
 def common_package(version: str):
     """python3-copr-common labelled `version`: PyPI's copr-common 1.7 (the stand-in library is
     gone), for tests that need the package at some version."""
-    from harness.scenario import PackageVersion
+    from harness.model.scenario import PackageVersion
 
     return PackageVersion.model_validate({"pypi": "copr-common==1.7", "version": version})

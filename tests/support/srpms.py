@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.srpms import FILES, make_srpm  # noqa: F401  (the tests import make_srpm from here)
+from harness.artifacts.srpms import FILES, make_srpm  # noqa: F401  (the tests import make_srpm from here)
 
 
 # Section bodies of the fixtures the suites need; {name} is the package name.

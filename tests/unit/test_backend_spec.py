@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import packages
+from harness.artifacts import packages
 from harness.errors import InputError
-from harness.scenario import PackageVersion
+from harness.model.scenario import PackageVersion
 
 pytestmark = pytest.mark.skipif(shutil.which("rpmbuild") is None or shutil.which("rpm2archive") is None,
                                 reason="rpmbuild/rpm2archive are not installed")

@@ -153,7 +153,6 @@ def rpm_files(success: bool = True) -> dict[str, bytes]:
     files = {
         "hello-1.0-1.fc44.src.rpm": b"srpm", "hello-1.0-1.fc44.noarch.rpm": b"rpm",
         "results.json": json.dumps({"packages": RPM_PACKAGES}).encode(),
-        "builder-live.log": b"the builder's own complete log\n",
     }
     if success:
         files["success"] = b"done"
@@ -162,7 +161,7 @@ def rpm_files(success: bool = True) -> dict[str, bytes]:
 
 def srpm_files() -> dict[str, bytes]:
     return {"hello-1.0-1.src.rpm": b"srpm", "hello.spec": b"Name: hello", "success": b"done",
-            "results.json": json.dumps(SRPM_RESULTS).encode(), "builder-live.log": b"log\n"}
+            "results.json": json.dumps(SRPM_RESULTS).encode()}
 
 
 def run_worker(tmp_path: Path, task: dict[str, Any], builder: FakeBuilder, sign: FakeSignClient | None = None,
@@ -218,7 +217,8 @@ def test_rpm_build_is_signed_and_published(tmp_path: Path) -> None:
     result_dir = project / "fedora-44-x86_64/00000007-hello"
     assert (result_dir / "hello-1.0-1.fc44.noarch.rpm").read_bytes() == b"rpm signed"
     assert (result_dir / "hello-1.0-1.fc44.src.rpm").read_bytes() == b"srpm signed"
-    assert gzip.decompress((result_dir / "builder-live.log.gz").read_bytes()) == b"the builder's own complete log\n"
+    # The builder leaves no builder-live.log (upstream's contract): the backend saves the stream.
+    assert gzip.decompress((result_dir / "builder-live.log.gz").read_bytes()) == b"copr-rpmbuild: building\n"
     assert (project / "pubkey.gpg").read_text().startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
     # Repodata made before the build (the builder's copr_base repo) and after publishing.
     assert ctx.createrepo.dirs == [project / "fedora-44-x86_64"] * 2

@@ -19,7 +19,7 @@ REMOTE_RESULTS = "/var/lib/copr-rpmbuild/results"
 REMOTE_PID = "/var/lib/copr-rpmbuild/copr-backend.pid"
 VERSION_QUERY = "rpm -q copr-rpmbuild --qf '%{VERSION}\\n'"
 # A build that outlived its backend (the backend was killed before it could stop it) holds
-# copr-rpmbuild's lock, so the next task there would fail "another copr-rpmbuild is running". The
+# copr-rpmbuild's lock, so the next task there would wait for it (the lock blocks, as upstream's). The
 # backend runs one task per builder: whatever build still runs on a builder it acquired is such a
 # leftover. End it (TERM, KILL after 30 s) before starting a new one; the recorded session must
 # still be a copr-rpmbuild (after a builder restart the pid may belong to anything).

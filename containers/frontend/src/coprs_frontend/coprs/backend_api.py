@@ -191,13 +191,13 @@ def starting_build():
 
 
 def _excluded(chroot: BuildChroot, tags: dict) -> bool:
-    """ExclusiveArch/ExcludeArch of the SRPM rule this chroot out."""
+    """ExclusiveArch/ExcludeArch of the SRPM (its results.json, per distribution) rule this chroot
+    out, by upstream's rule (builds_logic.update_state_from_dict): the arch is missing from a
+    non-empty ExclusiveArch, or listed in ExcludeArch. The builder never skips on its own."""
     arch_tags = tags.get(chroot.mock_chroot.name_release) or {}
     exclusive = arch_tags.get("exclusivearch") or []
     exclude = arch_tags.get("excludearch") or []
     arch = chroot.mock_chroot.arch
-    if "noarch" in exclusive:
-        return False
     return arch in exclude or bool(exclusive and arch not in exclusive)
 
 
@@ -227,7 +227,9 @@ def _update_srpm(build: Build, job: dict) -> None:
         for chroot in build.chroots:
             chroot.status = StatusEnum.skipped if _excluded(chroot, tags) else StatusEnum.waiting
             if chroot.status == StatusEnum.skipped:
-                chroot.ended_on = now()
+                # As upstream's finish(): ended now (or when the SRPM build did), started then too.
+                chroot.ended_on = job.get("ended_on") or now()
+                chroot.started_on = job.get("started_on") or chroot.ended_on
         if all(c.status == StatusEnum.skipped for c in build.chroots):
             build.source_status = StatusEnum.succeeded
         else:

@@ -1,0 +1,1 @@
+"""Measurements: the performance figures against their targets (bench) and the load test (load)."""

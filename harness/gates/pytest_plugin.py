@@ -1,0 +1,279 @@
+"""pytest plugin `copr_harness`: fixtures for tests against a copr-harness stack (or any Copr
+described in the same shape).
+
+The stack comes from `--copr-stack FILE` (or COPR_STACK), the JSON description that
+`copr-harness env` writes, or is brought up for the session by `--copr-up` and removed at its
+end (also on Ctrl-C and SIGTERM). Under pytest-xdist the controller brings up the one stack and
+hands its description to every worker.
+
+The plugin is inert otherwise: without `--copr-up` nothing imports the Podman engine, and the
+fixtures read the description only when a test asks for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    import testinfra.host
+    from copr.v3 import Client
+
+# Set on the controller (or the only process) by --copr-up; handed to xdist workers.
+_DESCRIPTION = pytest.StashKey[str]()
+_RUN_ID = pytest.StashKey[str]()
+_FAILED = pytest.StashKey[bool]()
+_OLD_SIGTERM = pytest.StashKey[Any]()
+WORKER_KEY = "copr_stack"  # the key of the description path in xdist's workerinput
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("copr-harness", "tests against a copr-harness stack")
+    group.addoption("--copr-stack", metavar="FILE",
+                    help="the stack description to test against (default: $COPR_STACK)")
+    group.addoption("--copr-up", action="store_true",
+                    help="bring a stack up for this session (one for all xdist workers) and "
+                         "remove it at the end")
+    group.addoption("--copr-scenario", metavar="FILE", type=Path,
+                    help="the scenario --copr-up brings up (implies --copr-up; "
+                         "default: the harness's scenarios/default.yaml)")
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _brings_up(config: pytest.Config) -> bool:
+    """Whether this process owns a stack of its own (never an xdist worker)."""
+    wanted = config.getoption("copr_up") or config.getoption("copr_scenario") is not None
+    return wanted and not _is_worker(config)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _is_worker(config):
+        path = config.workerinput.get(WORKER_KEY)  # type: ignore[attr-defined]
+        if path:
+            config.stash[_DESCRIPTION] = path
+        return
+    if not _brings_up(config):
+        return
+    if config.getoption("copr_stack"):
+        raise pytest.UsageError("--copr-stack and --copr-up exclude each other: test against a "
+                                "described stack, or bring one up")
+    # SIGTERM (CI cancelling a job) interrupts like Ctrl-C, so the stack is torn down.
+    config.stash[_OLD_SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signal.Signals(signum).name}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist starts its workers: they need the description
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _brings_up(session.config):
+        _bring_up(session.config)
+
+
+def _bring_up(config: pytest.Config) -> None:
+    """Bring a stack up for the session and write its description."""
+    from harness import naming, stack
+    from harness.errors import HarnessError
+    from harness.model.scenario import load_scenario
+    from harness.podman.engine import Engine
+
+    try:
+        path, scenario = load_scenario(config.getoption("copr_scenario"))
+        run_id = naming.new_run_id()
+        # Recorded first: an interruption right after `up` returns must still tear it down.
+        config.stash[_RUN_ID] = run_id
+        with _uncaptured(config), Engine.connect() as engine:
+            info = stack.up(engine, path, scenario, run_id, keep=False)
+            config.stash[_DESCRIPTION] = str(stack.write_description(engine, info))
+    except HarnessError as error:
+        pytest.exit(f"copr-harness: {error}", returncode=error.exit_code)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist (controller): every worker tests against the controller's stack."""
+    path = node.config.stash.get(_DESCRIPTION, None)
+    if path:
+        node.workerinput[WORKER_KEY] = path
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _RUN_ID in config.stash and _DESCRIPTION in config.stash:
+        return f"copr-harness: run {config.stash[_RUN_ID]}, stack {config.stash[_DESCRIPTION]}"
+    return None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_FAILED] = exitstatus != 0
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the stack --copr-up brought up (logs saved first when the session failed)."""
+    if _OLD_SIGTERM in config.stash:
+        signal.signal(signal.SIGTERM, config.stash[_OLD_SIGTERM])
+    run_id = config.stash.get(_RUN_ID, None)
+    if run_id is None or _is_worker(config):
+        return
+    from harness import stack
+    from harness.podman.engine import Engine
+
+    # A second Ctrl-C or SIGTERM must not cut the teardown short.
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with _uncaptured(config), Engine.connect() as engine:
+            known = stack.runs(engine).get(run_id)
+            if known is not None and config.stash.get(_FAILED, True):
+                folder = stack.save_logs(engine, run_id, stack.containers_of(known))
+                print(f"copr-harness: container logs of run {run_id} saved in {folder}",
+                      file=sys.stderr)
+            stack.down(engine, run_id)
+    finally:
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _uncaptured(config: pytest.Config) -> Iterator[None]:
+    """Let the harness's progress lines through pytest's output capture."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is None:
+        yield
+        return
+    with capture.global_and_fixture_disabled():
+        yield
+
+
+def _description_path(config: pytest.Config) -> Path:
+    given = (config.stash.get(_DESCRIPTION, None) or config.getoption("copr_stack")
+             or os.environ.get("COPR_STACK"))
+    if not given:
+        pytest.fail("no copr-harness stack: pass --copr-stack FILE (or export COPR_STACK, as "
+                    "'copr-harness env' prints), or bring one up with --copr-up", pytrace=False)
+    path = Path(given)
+    if not path.is_file():
+        pytest.fail(f"the stack description {path} does not exist (is the run still up?)",
+                    pytrace=False)
+    return path
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def copr_stack(pytestconfig: pytest.Config) -> dict:
+    """The stack description: urls, users (copr-cli config paths), default_user, hosts
+    (testinfra URIs), probes, expected_packages, run_id."""
+    return json.loads(_description_path(pytestconfig).read_text())
+
+
+@pytest.fixture(scope="session")
+def copr_client_for(copr_stack: dict) -> Callable[[str | None], Client]:
+    """python-copr's Client of a user of the stack: `copr_client_for("bob")` (None: the default
+    user)."""
+    from copr.v3 import Client
+
+    made: dict[str, Client] = {}
+
+    def get(user: str | None = None) -> Client:
+        name = user or copr_stack["default_user"]
+        if name not in made:
+            made[name] = Client.create_from_config_file(_config_of(copr_stack, name))
+        return made[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def copr_client(copr_client_for: Callable[[str | None], Client]) -> Client:
+    """python-copr's Client of the stack's default user."""
+    return copr_client_for(None)
+
+
+@pytest.fixture(scope="session")
+def copr_cli(copr_stack: dict) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real copr-cli as a user of the stack (default: the default user), or with
+    another config file; returns the finished process (output as text)."""
+    command = _copr_cli_command()
+
+    def run(*args: str, user: str | None = None, config: str | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        config = config or _config_of(copr_stack, user or copr_stack["default_user"])
+        return subprocess.run([command, "--config", config, *args], capture_output=True,
+                              text=True, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def stack_host(copr_stack: dict) -> Callable[[str], testinfra.host.Host]:
+    """A pytest-testinfra host inside one of the stack's hosts: `stack_host("builder-1")`."""
+    import testinfra
+
+    made: dict[str, testinfra.host.Host] = {}
+
+    def get(name: str) -> testinfra.host.Host:
+        if name not in copr_stack["hosts"]:
+            pytest.fail(f"the stack has no host '{name}' (it has: "
+                        f"{', '.join(copr_stack['hosts'])})", pytrace=False)
+        if name not in made:
+            made[name] = testinfra.get_host(copr_stack["hosts"][name])
+        return made[name]
+
+    return get
+
+
+@pytest.fixture
+def copr_project(copr_stack: dict, copr_client_for: Callable[[str | None], Client]
+                 ) -> Iterator[Callable[..., str]]:
+    """Make uniquely named projects (safe under xdist): `copr_project("fedora-44-x86_64",
+    user="bob", **options)` returns the name; each is deleted after the test, once its builds
+    finished."""
+    from harness.gates.copr_waits import wait_all_finished
+
+    made: list[tuple[str, str]] = []
+
+    def create(*chroots: str, user: str | None = None, **options: Any) -> str:
+        owner = user or copr_stack["default_user"]
+        name = f"test-{secrets.token_hex(5)}"
+        copr_client_for(owner).project_proxy.add(
+            owner, name, chroots=list(chroots or ["fedora-44-x86_64"]), **options)
+        made.append((owner, name))
+        return name
+
+    yield create
+    for owner, name in made:
+        with contextlib.suppress(Exception):  # the test may have deleted it already
+            client = copr_client_for(owner)
+            wait_all_finished(client, owner, name)
+            client.project_proxy.delete(owner, name)
+
+
+def _config_of(description: dict, user: str) -> str:
+    if user not in description["users"]:
+        pytest.fail(f"the stack has no user '{user}' (it has: {', '.join(description['users'])})",
+                    pytrace=False)
+    return description["users"][user]
+
+
+def _copr_cli_command() -> str:
+    """copr-cli next to this Python (a virtualenv), else the one on PATH."""
+    beside = Path(sys.executable).with_name("copr-cli")
+    found = str(beside) if beside.exists() else shutil.which("copr-cli")
+    if not found:
+        pytest.fail("copr-cli is not installed (pip install copr-cli)", pytrace=False)
+    return found

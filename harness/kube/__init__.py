@@ -1,0 +1,1 @@
+"""Kubernetes: a stack as manifests (manifests), played with `podman kube play` (play)."""

@@ -1,0 +1,120 @@
+"""Component definitions: `containers/<component>/component.yaml`, one folder per component."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from harness.errors import InputError
+from harness.model.config import load_model
+from harness.paths import CONTAINERS
+
+
+
+class HttpProbe(BaseModel):
+    """Ready when GET of `path` on the published `port` answers 2xx."""
+
+    model_config = ConfigDict(extra="forbid")
+    port: int
+    path: str = "/"
+
+
+class Probe(BaseModel):
+    """How to tell a component is ready: an HTTP GET or a command run inside it."""
+
+    model_config = ConfigDict(extra="forbid")
+    http: HttpProbe | None = None
+    exec: list[str] | None = None
+    timeout: float = Field(60, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Probe":
+        if (self.http is None) == (self.exec is None):
+            raise ValueError("give exactly one of 'http' or 'exec'")
+        return self
+
+
+class Component(BaseModel):
+    """One service of the stack (or, with `library`, a package without a container)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = ""
+    description: str = ""
+    library: bool = False
+    packages: list[str] = []
+    aliases: list[str] = []
+    depends_on: list[str] = []
+    ports: list[int] = []
+    url_variable: str | None = None
+    volumes: dict[str, str] = {}
+    # Rendered per run into /etc/copr-harness/stack.env (mode 0600), which `svc` exports to the
+    # services: placeholders {secrets[...]}, {internal[component]}, {public[component]} and
+    # {hosts[component]} (the aliases of a component's instances, space-separated).
+    environment: dict[str, str] = {}
+    probe: Probe | None = None
+    memory_mb: int | None = None
+    replicas: int = Field(1, ge=1, le=8)
+
+    def instances(self, run_id: str) -> list[tuple[str, list[str]]]:
+        """(container name, aliases) of each instance: one, or `replicas` numbered ones."""
+        if self.replicas == 1:
+            return [(f"{run_id}-{self.name}", self.aliases or [self.name])]
+        return [(f"{run_id}-{self.name}-{i}", [f"{self.name}-{i}"]) for i in range(1, self.replicas + 1)]
+
+    @property
+    def folder(self) -> Path:
+        return CONTAINERS / self.name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Component":
+        if not self.library and self.probe is None:
+            raise ValueError("a component with a container needs a 'probe'")
+        if self.probe and self.probe.http and self.probe.http.port not in self.ports:
+            raise ValueError(f"probe port {self.probe.http.port} is not among 'ports'")
+        return self
+
+
+@cache
+def all_components() -> dict[str, Component]:
+    """Every component defined under containers/, by name."""
+    found = {}
+    for path in sorted(CONTAINERS.glob("*/component.yaml")):
+        component = load_model(path, Component)
+        component.name = path.parent.name
+        found[component.name] = component
+    for component in found.values():
+        for dep in component.depends_on:
+            if dep not in found:
+                raise InputError(
+                    f"{component.folder / 'component.yaml'}: depends_on: unknown component '{dep}'"
+                )
+    return found
+
+
+def services() -> dict[str, Component]:
+    """The components that run as containers."""
+    return {name: c for name, c in all_components().items() if not c.library}
+
+
+def start_order(names: list[str]) -> list[list[str]]:
+    """Group components into waves: each wave depends only on earlier ones."""
+    defined = all_components()
+    remaining, done, waves = list(names), set(), []
+    while remaining:
+        wave = [n for n in remaining if all(d in done or d not in names for d in defined[n].depends_on)]
+        if not wave:
+            raise InputError(f"components depend on each other in a cycle: {', '.join(remaining)}")
+        waves.append(wave)
+        done.update(wave)
+        remaining = [n for n in remaining if n not in done]
+    return waves
+
+
+def spec_path(package: str) -> Path:
+    """The spec file that builds `package`: `containers/<component>/<package>.spec`."""
+    matches = sorted(CONTAINERS.glob(f"*/{package}.spec"))
+    if not matches:
+        raise InputError(f"unknown package '{package}': no containers/*/{package}.spec")
+    return matches[0]

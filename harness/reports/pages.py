@@ -1,0 +1,210 @@
+"""The HTML report pages: a suite's (sanity, post-release) and the rehearsal's.
+
+Self-contained files (inline SVG and CSS, relative links to the logs) that read well from a
+file:// URL. Both pages draw with `charts`: the bring-up timeline (bringup.json, written by
+`stack.up`), the builds' timeline and latency histogram (builds.json, `build_times`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from html import escape
+from pathlib import Path
+
+from harness.artifacts import provenance
+from harness.reports import build_times, junit_html
+from harness.reports.charts import Bar, Histogram, Timeline
+from harness.reports.stats import percentile
+
+FRAME = "#d0d7de"  # every chart's border (tests find the charts by it)
+BRINGUP_COLORS = {"images": "#6e7781", "packages": "#8c959f", "users": "#bf8700",
+                  "create": "#8250df", "start": "#0969da", "install": "#9a6700",
+                  "wait for deps": "#c9d1d9", "start services": "#1a7f37", "ready": "#4ac26b"}
+WINDOW_COLORS = {"stop": "#d1242f", "upgrade": "#8250df", "dump": "#9a6700", "migrate": "#bf8700",
+                 "restore": "#6e7781", "rollback": "#6e7781", "start": "#1a7f37", "ready": "#2da44e",
+                 "replace": "#0969da", "waiting": "#afb8c1", "running": "#54aeff"}
+BUILD_COLORS = {"waiting": "#afb8c1", "running": "#54aeff"}
+MAX_BUILD_LANES = 150
+FAILED = ("failed", "canceled")
+CSS = f"""
+body {{ font-family: sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }} table.tests {{ width: 100%; }}
+td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
+.ok {{ color: #1a7f37; }} .bad {{ color: #cf222e; font-weight: bold; }}
+svg.chart {{ display: block; border: 1px solid {FRAME}; margin: 0.5em 0 1.5em; background: #fff; }}
+p.note {{ color: #57606a; }}
+""" + junit_html.CSS
+
+
+def load_bringup(folder: Path) -> list[dict]:
+    """The bring-up's phases saved by `stack.up` in `folder` (none if not saved)."""
+    path = folder / "bringup.json"
+    return json.loads(path.read_text())["events"] if path.exists() else []
+
+
+# -- sections (shared by both pages) -----------------------------------------------------------
+
+
+def event_bars(events: list[dict]) -> list[Bar]:
+    """Bars of recorded phases (`phases.Event` as dicts); one still running ends where it began."""
+    return [Bar(e["lane"], e["phase"], e["start"], e["end"] or e["start"], e["ok"], e.get("detail", ""))
+            for e in events]
+
+
+def bringup_section(events: list[dict]) -> str:
+    """Each container's phases from create to ready (and the harness's own: images, users)."""
+    bars = event_bars(events)
+    if not bars:
+        return "<h2>Bring-up</h2><p class=\"note\">no bring-up timeline recorded for this run</p>"
+    timeline = Timeline.fit(bars)
+    return (f"<h2>Bring-up: {timeline.t1 - timeline.t0:.1f}s</h2>"
+            + timeline.svg(bars, BRINGUP_COLORS, "bring-up timeline"))
+
+
+def build_bars(builds: list[dict], now: float) -> list[Bar]:
+    """A waiting bar (submitted to started) and a running bar (started to ended) per build;
+    an unfinished one runs to `now`; the last bar of a failed or canceled build is outlined."""
+    bars = []
+    for build in builds:
+        if not build["submitted"]:
+            continue
+        lane, ok = f"#{build['id']} {build['project']}", build["state"] not in FAILED
+        started = build["started"]
+        bars.append(Bar(lane, "waiting", build["submitted"], started or build["ended"] or now,
+                        ok or bool(started), build["state"]))
+        if started:
+            bars.append(Bar(lane, "running", started, build["ended"] or now, ok, build["state"]))
+    return bars
+
+
+def latencies(builds: list[dict]) -> list[float]:
+    """Submit-to-finished seconds of every finished build."""
+    return [b["ended"] - b["submitted"] for b in builds if b["submitted"] and b["ended"]]
+
+
+def latency_histogram(values: list[float]) -> tuple[Histogram, dict[str, float]]:
+    """The histogram of build latencies and its marks (median, p90)."""
+    return Histogram.fit(values), {"median": percentile(values, 50), "p90": percentile(values, 90)}
+
+
+def latency_section(builds: list[dict]) -> str:
+    values = latencies(builds)
+    if not values:
+        return "<h2>Build latency</h2><p class=\"note\">no finished builds recorded for this run</p>"
+    histogram, marks = latency_histogram(values)
+    return (f"<h2>Build latency (submitted to finished, {len(values)} builds): median "
+            f"{marks['median']:.1f}s, p90 {marks['p90']:.1f}s</h2>"
+            + histogram.svg(marks, "seconds from submit to finished"))
+
+
+def builds_timeline(builds: list[dict], now: float) -> tuple[Timeline, list[Bar]]:
+    """The builds' bars and where they go (narrower lanes when there are many builds)."""
+    bars = build_bars(builds[-MAX_BUILD_LANES:], now)
+    return Timeline.fit(bars, lane_height=22 if len(builds) <= 30 else 14, left=260), bars
+
+
+def builds_section(builds: list[dict], now: float) -> str:
+    """Each build's waiting and running bars (the latest MAX_BUILD_LANES builds)."""
+    shown = builds[-MAX_BUILD_LANES:]
+    timeline, bars = builds_timeline(builds, now)
+    if not bars:
+        return "<h2>Builds</h2><p class=\"note\">no builds recorded for this run</p>"
+    cut = (f'<p class="note">the latest {len(shown)} of {len(builds)} builds</p>'
+           if len(shown) < len(builds) else "")
+    return f"<h2>Builds ({len(builds)})</h2>{cut}" + timeline.svg(bars, BUILD_COLORS, "builds timeline")
+
+
+def _links(logs: list[Path]) -> str:
+    items = "".join(f'<li><a href="{escape(p.as_posix())}">{escape(p.name)}</a></li>' for p in logs)
+    return f"<h2>Container logs</h2><ul>{items or '<li>none saved</li>'}</ul>"
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{escape(title)}</title>\n'
+            f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
+
+
+# -- the pages -----------------------------------------------------------------------------------
+
+
+def suite_page(title: str, junit: Path, logs: list[Path], bringup: list[dict], builds: list[dict],
+               now: float | None = None, packages: str = "") -> str:
+    """Totals, bring-up timeline, builds timeline, latency histogram, test table, log links."""
+    table, totals = junit_html.table(junit)
+    now = now if now is not None else time.time()
+    return _page(title, f"<h1>{escape(title)}</h1><p><strong>{junit_html.summary(totals)}</strong></p>"
+                 + packages + bringup_section(bringup) + builds_section(builds, now)
+                 + latency_section(builds)
+                 + "<h2>Tests</h2>" + table + _links(logs))
+
+
+def window_bars(summary: dict) -> list[Bar]:
+    """The release window's phases per component, then the builds queued as it opened."""
+    bars = event_bars(summary["events"])
+    end = max([summary["window_ended"]] + [b.end for b in bars]
+              + [b["ended"] for b in summary["builds"] if b["ended"]])
+    for build in summary["builds"]:
+        lane = f"build {build['id']}"
+        if build["submitted"]:
+            bars.append(Bar(lane, "waiting", build["submitted"], build["started"] or end))
+        if build["started"]:
+            bars.append(Bar(lane, "running", build["started"], build["ended"] or end,
+                            build["state"] == "succeeded"))
+    return bars
+
+
+def window_timeline(summary: dict) -> tuple[Timeline, list[Bar]]:
+    """The window's bars and where they go: from the window's start (or the first queued build)."""
+    bars = window_bars(summary)
+    timeline = Timeline.fit(bars)
+    timeline.t0 = min([b.start for b in bars] + [summary["window_started"]])
+    timeline.t1 = max([b.end for b in bars] + [summary["window_ended"]])
+    return timeline, bars
+
+
+def window_section(summary: dict) -> str:
+    timeline, bars = window_timeline(summary)
+    return "<h2>The window</h2>" + timeline.svg(bars, WINDOW_COLORS, "release window timeline")
+
+
+def rehearsal_page(summary: dict, bringup: list[dict], builds: list[dict], logs: list[Path]) -> str:
+    """Verdict, window timeline, rule table, latency histogram, bring-up timeline, log links."""
+    rows = "".join(
+        f'<tr><td>{escape(r["name"])}</td><td class="{"ok" if r["ok"] else "bad"}">'
+        f'{"pass" if r["ok"] else "FAIL"}</td><td>{escape(r["message"])}</td></tr>'
+        for r in summary["rules"])
+    expected = summary["expected"]
+    match = "as expected" if summary["matches_expectation"] else "NOT as the scenario expects"
+    body = (f'<h1>Release rehearsal: {escape(summary["verdict"].upper())} ({match})</h1>'
+            f'<p>Scenario {escape(summary["scenario"])}; window {summary["window_seconds"]}s; '
+            f'expected verdict {escape(expected["verdict"])}, failed rules '
+            f'{escape(str(expected["failed_rules"]))}.</p>'
+            f'<p>{escape(summary["details"]["stack_state"])}</p>'
+            + window_section(summary)
+            + "<h2>Rules</h2><table><tr><th>rule</th><th>verdict</th><th>details</th></tr>"
+            + rows + "</table>"
+            + latency_section(builds) + bringup_section(bringup) + _links(logs))
+    return _page("copr-harness rehearsal", body)
+
+
+def log_links(folder: Path) -> list[Path]:
+    """The saved container logs, relative to the report folder."""
+    logs = folder / "logs"
+    return [p.relative_to(folder) for p in sorted(logs.glob("*.log"))] if logs.is_dir() else []
+
+
+def write_suite(folder: Path, suite: str, title: str) -> Path:
+    """<suite>.html beside <suite>.junit.xml, with the run's timelines and log links."""
+    out = folder / f"{suite}.html"
+    out.write_text(suite_page(title, folder / f"{suite}.junit.xml", log_links(folder),
+                              load_bringup(folder), build_times.load(folder),
+                              packages=provenance.section(provenance.load(folder))))
+    return out
+
+
+def write_rehearsal(folder: Path, summary: dict, logs: list[Path]) -> Path:
+    """rehearsal.html from the rehearsal's summary and the run's saved timelines."""
+    out = folder / "rehearsal.html"
+    out.write_text(rehearsal_page(summary, load_bringup(folder), build_times.load(folder), logs))
+    return out

@@ -1,0 +1,220 @@
+"""The release window: each step stops a component, upgrades its packages (the frontend also
+dumps and migrates the database), starts it and waits until it is ready; builders are replaced.
+A failed step is rolled back (packages, database) so the stack is as it was before that step."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import progress
+from harness.artifacts import images, packages
+from harness.errors import HarnessError, InfraError
+from harness.model.components import all_components
+from harness.model.scenario import PackageVersion
+from harness.phases import Event, record
+from harness.podman.engine import Engine
+from harness.stack.bringup import Bringup
+from harness.stack.probes import wait_ready
+from harness.stack.registry import RunInfo
+from harness.upgrade.plan import Step
+
+DUMP = "/var/lib/postgresql/pre-upgrade.dump"
+FRONTEND_DIR = "/usr/share/copr/coprs_frontend"
+AS_FRONTEND = ["setpriv", "--reuid=copr-fe", "--regid=copr-fe", "--init-groups", "--"]
+
+
+@dataclass
+class StepResult:
+    component: str
+    ok: bool = True
+    failed_phase: str = ""
+    error: str = ""
+    rolled_back: bool = False
+    serving_since: float | None = None  # when the candidate version started serving
+
+
+@dataclass
+class Window:
+    """What happened in the window, for the rules and the report."""
+
+    started: float = 0.0
+    ended: float = 0.0
+    events: list[Event] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
+
+    def phase(self, lane: str, name: str) -> contextlib.AbstractContextManager[Event]:
+        return record(self.events, lane, name)
+
+    @property
+    def failed_step(self) -> StepResult | None:
+        return next((s for s in self.steps if not s.ok), None)
+
+
+class StepFailed(HarnessError):
+    """A step of the window failed (and was rolled back)."""
+
+
+class Runner:
+    """Runs the steps of a plan against a live run."""
+
+    def __init__(self, engine: Engine, info: RunInfo, production: dict[str, PackageVersion],
+                 candidate: dict[str, PackageVersion]) -> None:
+        self.engine = engine
+        self.info = info
+        self.defined = all_components()
+        self.production = production
+        self.candidate = candidate
+        self.window = Window()
+
+    def containers(self, component: str) -> list[str]:
+        return [name for name, _ in self.defined[component].instances(self.info.run_id)]
+
+    def run(self, steps: list[Step]) -> Window:
+        """Run every step in order; stop at the first that fails."""
+        self.window.started = time.time()
+        try:
+            for step in steps:
+                result = StepResult(step.component)
+                self.window.steps.append(result)
+                if not step.upgrades:
+                    progress.say(f"window step: {step.describe()}")
+                    continue
+                with progress.step(f"window step: {step.describe()}"):
+                    try:
+                        if step.replace:
+                            self._replace(step, result)
+                        else:
+                            self._upgrade(step, result)
+                    except StepFailed as error:
+                        result.ok, result.error = False, str(error)
+                        progress.say(f"step {step.component} failed: {error}")
+                        break
+        finally:
+            self.window.ended = time.time()
+        return self.window
+
+    # -- a normal step ----------------------------------------------------------------------
+
+    def _svc(self, container: str, action: str) -> None:
+        result = self.engine.exec(container, ["svc", action])
+        if not result.ok:
+            raise StepFailed(f"{container}: svc {action} failed: {result.output.strip()}")
+
+    def _rpms(self, step: Step, package_set: dict[str, PackageVersion]) -> list[Path]:
+        return list(packages.build_set(list(step.upgrades), package_set, step.component).values())
+
+    def _upgrade(self, step: Step, result: StepResult) -> None:
+        lane, names = step.component, self.containers(step.component)
+        with self.window.phase(lane, "stop"):
+            for name in names:
+                self._svc(name, "stop")
+        try:
+            with self.window.phase(lane, "upgrade"):
+                if step.upgrades:
+                    for name in names:
+                        packages.install(self.engine, name, self._rpms(step, self.candidate))
+        except HarnessError as error:
+            result.failed_phase = "upgrade"
+            self._restart_as_before(step, names, result)
+            raise StepFailed(f"rpm -Uvh refused the candidate packages: {error}") from None
+        if step.migrate:
+            self._migrate(step, names, result)
+        with self.window.phase(lane, "start"):
+            for name in names:
+                self._svc(name, "start")
+        with self.window.phase(lane, "ready"):
+            for name in names:
+                self._wait_ready(step.component, name)
+        result.serving_since = time.time()
+
+    def _migrate(self, step: Step, names: list[str], result: StepResult) -> None:
+        database = self.containers("database")[0]
+        with self.window.phase(step.component, "dump"):
+            dumped = self.engine.exec(database, ["runuser", "-u", "postgres", "--", "pg_dump",
+                                                 "-Fc", "-f", DUMP, "coprdb"])
+            if not dumped.ok:
+                result.failed_phase = "dump"
+                self._downgrade(step, names)
+                self._restart_as_before(step, names, result)
+                raise StepFailed(f"pg_dump failed: {dumped.output.strip()}")
+        try:
+            with self.window.phase(step.component, "migrate"):
+                migrated = self.engine.exec(names[0], ["svc", "exec", "bash", "-c",
+                                                       f"cd {FRONTEND_DIR} && exec {' '.join(AS_FRONTEND)} "
+                                                       "python3 -m alembic -c alembic.ini upgrade head"])
+                if not migrated.ok:
+                    raise StepFailed("alembic upgrade head failed: "
+                                     + _last_lines(migrated.output, 3))
+        except StepFailed:
+            result.failed_phase = "migrate"
+            with self.window.phase(step.component, "restore"):
+                restored = self.engine.exec(database, ["runuser", "-u", "postgres", "--", "pg_restore",
+                                                       "--clean", "--if-exists", "-d", "coprdb", DUMP])
+                if not restored.ok:
+                    raise StepFailed(f"the migration failed AND restoring {DUMP} failed: "
+                                     f"{restored.output.strip()}; the database is in an unknown state")
+                self._downgrade(step, names)
+                self._restart_as_before(step, names, result)
+            raise
+
+    def _downgrade(self, step: Step, names: list[str]) -> None:
+        """Put the production packages back (rpm -Uvh --oldpackage)."""
+        rpms = self._rpms(step, self.production)
+        for name in names:
+            packages.install(self.engine, name, rpms, downgrade=True)
+
+    def _restart_as_before(self, step: Step, names: list[str], result: StepResult) -> None:
+        """Start the (still production) component again so the stack is as before the step."""
+        with self.window.phase(step.component, "rollback"):
+            for name in names:
+                self._svc(name, "start")
+            for name in names:
+                self._wait_ready(step.component, name)
+        result.rolled_back = True
+
+    def _wait_ready(self, component: str, name: str) -> None:
+        wait_ready(self.engine, self.defined[component], name)
+
+    # -- builders are replaced ----------------------------------------------------------------
+
+    def _replace(self, step: Step, result: StepResult) -> None:
+        with self.window.phase(step.component, "replace"):
+            replace_instances(self.engine, self.info, step.component,
+                                    self._rpms_all(step.component))
+        result.serving_since = time.time()
+
+    def _rpms_all(self, component: str) -> list[Path]:
+        names = self.defined[component].packages
+        return list(packages.build_set(names, self.candidate, component).values())
+
+
+def _last_lines(text: str, count: int) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:])
+
+
+def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[Path]) -> None:
+    """Replace a component's containers, one at a time, with new ones running `rpms` (as
+    resalloc replaces builders: the others keep serving meanwhile). Same names and aliases, the
+    run's own secrets; each new one is ready before the next is replaced."""
+    if not info.secrets:
+        raise InfraError(f"replacing {component} needs the run's secrets: only the process that "
+                         "brought the run up has them")
+    state = Bringup(engine, info.run_id, info.components, run_secrets=info.secrets)
+    image = images.component_tag(component)
+    spec = state.defined[component]
+    for name in state.containers(component):
+        engine.remove_container(name)
+        state.create(component, image, info.owner, only=name)
+        # Started before its stack.env is written: its services come with its packages,
+        # installed below, and copying into a just-created container intermittently failed.
+        engine.start(name)
+        state.write_env(only=component, container=name)
+        packages.install(engine, name, rpms)
+        result = engine.exec(name, ["svc", "start"])
+        if not result.ok:
+            raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
+        wait_ready(engine, spec, name)
