@@ -229,3 +229,13 @@ def test_report_lists_where_each_package_came_from(tmp_path):
     page = report_pages.write_suite(tmp_path, "sanity", "t").read_text()
     assert "<h2>Packages under test</h2>" in page
     assert "<td>python3-copr-common</td><td>PyPI copr-common==1.8</td>" in page
+
+
+def test_mixed_common_scenario_gives_the_backend_side_1_8():
+    from harness.paths import ROOT
+
+    _, loaded = load_scenario(ROOT / "scenarios" / "mixed-common.yaml")
+    versions = {c: loaded.component_set("candidate", c)["python3-copr-common"].version
+                for c in ("frontend", "backend", "distgit", "keygen", "builder")}
+    assert versions == {"frontend": "1.7", "backend": "1.8", "distgit": "1.7", "keygen": "1.7",
+                        "builder": "1.8"}
