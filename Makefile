@@ -24,7 +24,7 @@ deps: system-deps $(STAMP)
 
 ## The pre-release gate: bring the stack up, run the sanity suite, tear down.
 sanity: deps
-	$(BIN)/copr-harness sanity
+	$(BIN)/copr-harness sanity $(if $(SCENARIO),--scenario $(SCENARIO))
 
 ## The harness's own tests: unit (no Podman) and integration (real Podman).
 test: deps
