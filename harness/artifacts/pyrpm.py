@@ -90,7 +90,8 @@ def cache_key(name: str, evr: str, source: pysource.Source, requires: list[str] 
 def build(name: str, version: str, release: str, source: pysource.Source,
           requires: list[str] | None, cache: Path) -> Path:
     """The RPM of `name` from `source` (built once, then taken from the cache)."""
-    target = cache / "rpms" / f"{name}-{version}-{release}-py-{cache_key(name, f'{version}-{release}', source, requires)}"
+    evr = f"{version}-{release}"
+    target = cache / "rpms" / f"{name}-{evr}-py-{cache_key(name, evr, source, requires)}"
     if target.is_dir() and list(target.glob("*.rpm")):
         return next(target.glob("*.rpm"))
     if shutil.which("rpmbuild") is None:

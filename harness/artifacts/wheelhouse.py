@@ -68,7 +68,10 @@ def split(requirements: list[Requirement]) -> tuple[list[str], list[Requirement]
     covered, rest = [], []
     for requirement in requirements:
         package = debian_package(requirement.name)
-        (covered.append(package) if package in have else rest.append(requirement))
+        if package in have:
+            covered.append(package)
+        else:
+            rest.append(requirement)
     return covered, rest
 
 
