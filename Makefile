@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The gate's scenario (default: scenarios/default.yaml) and any other `copr-harness sanity` options.
+SCENARIO ?=
+SANITY_ARGS ?=
 
 .PHONY: all sanity test unit integration deps system-deps images bench clean
 
@@ -17,14 +20,15 @@ system-deps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 deps: system-deps $(STAMP)
 
 ## The pre-release gate: bring the stack up, run the sanity suite, tear down.
+## make sanity SCENARIO=scenarios/x.yaml SANITY_ARGS="-k smoke"
 sanity: deps
-	$(BIN)/copr-harness sanity $(if $(SCENARIO),--scenario $(SCENARIO))
+	$(BIN)/copr-harness sanity $(if $(SCENARIO),--scenario $(SCENARIO)) $(SANITY_ARGS)
 
 ## The harness's own tests: unit (no Podman) and integration (real Podman).
 test: deps
@@ -39,7 +43,7 @@ integration: deps
 images: deps
 	$(BIN)/copr-harness images
 
-## The performance figures of DESIGN.md beside their targets (build/bench.json); BENCH_ARGS="--only up".
+## The performance figures of DESIGN.md beside their targets (build/bench/<time>.json, kept per run, and latest.json); BENCH_ARGS="--only up".
 bench: deps
 	$(BIN)/copr-harness bench $(BENCH_ARGS)
 

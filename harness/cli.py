@@ -24,13 +24,13 @@ from harness.model.components import services
 from harness.model.scenario import load_scenario
 from harness.naming import check_run_id, new_run_id
 from harness.podman.engine import Engine
-from harness.podman.quirks import detect, probe_host
+from harness.podman.quirks import detect, host_release, install_command, probe_host
 from harness.stack import faults, users
 from harness.upgrade import plan, rehearse
 
 
-# Host tools the harness runs, with the Debian package that has each.
-TOOLS = {"mmdebstrap": "mmdebstrap", "rpmbuild": "rpm"}
+# Host tools the harness runs, with the package that has each (Fedora's rpm-build is Debian's rpm).
+TOOLS = {"mmdebstrap": ("mmdebstrap", "mmdebstrap"), "rpmbuild": ("rpm", "rpm-build")}
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -40,7 +40,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     cli = shutil.which("podman")
     if cli is None:
         print("podman:        NOT INSTALLED")
-        print("fix:           apt-get update && apt-get install -y podman runc mmdebstrap rpm")
+        print("fix:           scripts/install-system-deps (a checkout), or "
+              + install_command(host_release(), "podman runc mmdebstrap rpm",
+                                "podman crun mmdebstrap rpm-build"))
         return EXIT_INFRA
     version = subprocess.run([cli, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"podman:        {version} ({cli})")
@@ -49,7 +51,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     print("rlimits:       " + (", ".join(f"{k}={v}" for k, v in sorted(host.ulimits.items()))
                               or "Podman's defaults"))
     for tool, package in TOOLS.items():
-        print(f"{tool + ':':14} {shutil.which(tool) or f'NOT INSTALLED (apt-get install -y {package})'}")
+        fix = install_command(host_release(), *package)
+        print(f"{tool + ':':14} {shutil.which(tool) or f'NOT INSTALLED ({fix})'}")
     for reason in host.reasons:
         print(f"configured:    {reason}")
     for problem in host.problems:
@@ -134,11 +137,13 @@ def _gate(args: argparse.Namespace, suite: str) -> int:
     path, scenario = load_scenario(args.scenario)
     run_id = args.run_id or new_run_id()
     pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
+    suites.collect(suite, pytest_args)  # bad input exits 2 before Podman is touched
     with Engine.connect() as engine:
-        code = suites.gate(engine, path, scenario, run_id, suite, pytest_args, keep=args.keep)
+        code = suites.gate(engine, path, scenario, run_id, suite, pytest_args, keep=args.keep,
+                           collected=True)
     verdict = "PASSED" if code == 0 else "FAILED"
     print(f"{suite.replace('_', '-')} {verdict}; reports in {paths.run_dir(run_id)}/")
-    return EXIT_OK if code == 0 else EXIT_FAILED
+    return suites.exit_code(code)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """Where the harness reads its definitions and writes its output, in one place.
 
-ROOT is the checkout (containers/, scenarios/, suites); the harness runs from a checkout, or from
-wherever COPR_HARNESS_ROOT points. Output goes under build/reports (COPR_HARNESS_REPORTS), cached
+ROOT holds containers/, scenarios/ and the suites (tests/): the checkout the harness runs from, or
+harness/_shipped/ in an installed wheel (setup.py copies them there), or wherever
+COPR_HARNESS_ROOT points. Output goes under build/reports (COPR_HARNESS_REPORTS), cached
 packages and images under the user's cache, users' copr-cli configs under the user's state folder.
 """
 
@@ -10,7 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(os.environ.get("COPR_HARNESS_ROOT", Path(__file__).resolve().parent.parent))
+_PACKAGE = Path(__file__).resolve().parent
+_SHIPPED = _PACKAGE / "_shipped"
+ROOT = Path(os.environ.get("COPR_HARNESS_ROOT")
+            or (_SHIPPED if (_SHIPPED / "containers").is_dir() else _PACKAGE.parent))
 CONTAINERS = ROOT / "containers"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "copr-harness"
 REPORTS = Path(os.environ.get("COPR_HARNESS_REPORTS", "build/reports"))

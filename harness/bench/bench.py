@@ -1,4 +1,4 @@
-"""`make bench`: the DESIGN.md performance figures, measured, written to build/bench.json and
+"""`make bench`: the DESIGN.md performance figures, measured, written to build/bench/<time>.json and
 printed as a table beside their targets. Figures are measured, never asserted by tests."""
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from harness.reports.stats import median, mib
 from harness.stack import memory, users
 from harness.upgrade import rehearse
 
-OUTPUT = Path("build/bench.json")
+# One file per bench run (kept: a history), and latest.json beside them.
+OUTPUT = Path("build/bench") / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+LATEST = "latest.json"
 RELEASE_SCENARIO = ROOT / "scenarios" / "release-good.yaml"
 SCRATCH_REPO = "localhost/copr-harness-bench"
 CHROOT = "fedora-44-x86_64"
@@ -81,8 +83,12 @@ def document(figures: list[Figure], repeat: int) -> dict:
 
 
 def write(figures: list[Figure], repeat: int, path: Path = OUTPUT) -> Path:
+    """Write this run's figures to `path` and to latest.json beside it (earlier runs stay)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document(figures, repeat), indent=2) + "\n")
+    text = json.dumps(document(figures, repeat), indent=2) + "\n"
+    path.write_text(text)
+    if path.name != LATEST:
+        (path.parent / LATEST).write_text(text)
     return path
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -238,18 +237,19 @@ def stack_host(copr_stack: dict) -> Callable[[str], testinfra.host.Host]:
 
 
 @pytest.fixture
-def copr_project(copr_stack: dict, copr_client_for: Callable[[str | None], Client]
-                 ) -> Iterator[Callable[..., str]]:
-    """Make uniquely named projects (safe under xdist): `copr_project("fedora-44-x86_64",
-    user="bob", **options)` returns the name; each is deleted after the test, once its builds
-    finished."""
+def copr_project(request: pytest.FixtureRequest, copr_stack: dict,
+                 copr_client_for: Callable[[str | None], Client]) -> Iterator[Callable[..., str]]:
+    """Make uniquely named projects (safe under xdist), named after the test that makes them:
+    `copr_project("fedora-44-x86_64", user="bob", **options)` returns the name; each is deleted
+    after the test, once its builds finished."""
+    from harness.gates import project_names
     from harness.gates.copr_waits import wait_all_finished
 
     made: list[tuple[str, str]] = []
 
     def create(*chroots: str, user: str | None = None, **options: Any) -> str:
         owner = user or copr_stack["default_user"]
-        name = f"test-{secrets.token_hex(5)}"
+        name = project_names.for_test(request.node.name)
         copr_client_for(owner).project_proxy.add(
             owner, name, chroots=list(chroots or ["fedora-44-x86_64"]), **options)
         made.append((owner, name))

@@ -5,17 +5,64 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from harness.artifacts import provenance
 from harness import interrupts, paths, progress, stack
+from harness.errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, InfraError, InputError
 from harness.gates import build_recorder
 from harness.paths import ROOT
 from harness.podman.engine import Engine
 from harness.processes import stop_group
-from harness.reports import build_times, pages
+from harness.reports import build_times, publish
 
 SUITES = ROOT / "tests"
+# pytest's exit codes (pytest.ExitCode) as the harness's: no test matched and usage errors are
+# bad input; an internal error and an interrupted (collection errors) run are infrastructure.
+EXIT_CODES = {0: EXIT_OK, 1: EXIT_FAILED, 2: EXIT_INFRA, 3: EXIT_INFRA, 4: EXIT_USAGE, 5: EXIT_USAGE}
+COLLECT_TIMEOUT = 120
+
+
+def exit_code(pytest_code: int) -> int:
+    """The harness's exit code for a pytest exit code (anything unknown is infrastructure)."""
+    return EXIT_CODES.get(pytest_code, EXIT_INFRA)
+
+
+def _selection(suite: str, pytest_args: list[str]) -> list[str]:
+    """The pytest command line without its parallelism: what selects the tests."""
+    kept, skip = [], False
+    for arg in pytest_args:
+        if skip:
+            skip = False
+        elif arg == "-n":
+            skip = True
+        elif not arg.startswith("-n"):
+            kept.append(arg)
+    return [sys.executable, "-m", "pytest", str(SUITES / suite), "-p", "no:cacheprovider",
+            "--rootdir", str(ROOT), "-p", "no:xdist", *kept]
+
+
+def collect(suite: str, pytest_args: list[str]) -> int:
+    """Collect the selected tests (nothing is brought up); their number. No test matched or a
+    usage error raises InputError, an internal pytest error InfraError, each with pytest's words."""
+    command = [*_selection(suite, pytest_args), "--collect-only", "-q"]
+    env = {k: v for k, v in os.environ.items() if k != "COPR_STACK"}
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env,
+                              timeout=COLLECT_TIMEOUT)
+    except subprocess.TimeoutExpired as error:
+        raise InfraError(f"collecting the {suite} suite took over {COLLECT_TIMEOUT}s") from error
+    said = (done.stderr.strip() or done.stdout.strip()).splitlines()
+    last = said[-1] if said else f"exit code {done.returncode}"
+    if done.returncode == 5:
+        raise InputError(f"no test of the {suite} suite matches {' '.join(pytest_args) or 'the selection'}")
+    if done.returncode == 4:
+        raise InputError(f"pytest refused the {suite} suite's arguments: {last}")
+    if done.returncode != 0:
+        raise InfraError(f"could not collect the {suite} suite (pytest exit {done.returncode}): {last}")
+    count = sum(1 for line in done.stdout.splitlines() if "::" in line)
+    progress.say(f"{count} tests of the {suite} suite selected")
+    return count
 
 
 def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str]) -> int:
@@ -26,7 +73,7 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
         key, _, value = line.removeprefix("export ").partition("=")
         env[key] = value
     junit = folder / f"{suite}.junit.xml"
-    env[build_recorder.VARIABLE] = str((folder / build_times.DELETED_LOG).resolve())
+    env = build_recorder.subprocess_env(env, folder / build_times.DELETED_LOG)
     if not any(arg == "-n" or arg.startswith("-n") for arg in pytest_args):
         pytest_args = ["-n", "auto", *pytest_args]  # tests make their own projects: parallel-safe
     command = [sys.executable, "-m", "pytest", str(SUITES / suite), f"--junitxml={junit}",
@@ -51,9 +98,14 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
 
 
 def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, suite: str,
-         pytest_args: list[str], keep: bool) -> int:
+         pytest_args: list[str], keep: bool, collected: bool = False) -> int:
     """Run a suite with reports and logs. An existing run is used as it is (and left running);
-    otherwise a new run is brought up for the suite and torn down after it unless `keep`."""
+    otherwise a new run is brought up for the suite and torn down after it unless `keep`.
+    The selection is collected first (unless the caller did: `collected`), so bad input costs
+    seconds and creates nothing."""
+    if not collected:
+        collect(suite, pytest_args)
+    started, code = time.time(), None
     existing = stack.runs(engine).get(run_id)
     info = existing
     if existing is not None:
@@ -71,21 +123,23 @@ def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, sui
                 if isinstance(sys.exc_info()[1], KeyboardInterrupt):
                     engine.remove_run(run_id)
             else:
-                _finish(engine, info, suite, keep)
+                _finish(engine, info, suite, keep, (scenario_path, scenario, started, code))
     return code
 
 
-def _finish(engine: Engine, info: stack.RunInfo, suite: str, keep: bool) -> None:
-    """Save logs, build times and the HTML report; remove the run unless kept."""
+def _finish(engine: Engine, info: stack.RunInfo, suite: str, keep: bool,
+            run_facts: tuple[Path, object, float, int | None]) -> None:
+    """Save logs, build times and the reports (`publish.suite`: run.json, the page, summary.md);
+    remove the run unless kept. `run_facts`: scenario path and model, start time, pytest's code."""
     folder = stack.save_logs(engine, info.run_id, stack.containers_of(info))
     progress.say(f"container logs saved in {folder}")
     report_folder = paths.run_dir(info.run_id)
     build_times.save(info.run_id, report_folder)
-    provenance.save(report_folder, stack.expected_origins(info))
-    if (report_folder / f"{suite}.junit.xml").exists():
-        page = pages.write_suite(report_folder, suite,
-                                        f"copr-harness {suite} suite, run {info.run_id}")
-        progress.say(f"HTML report: {page}")
+    scenario_path, scenario, started, code = run_facts
+    try:
+        publish.suite(report_folder, suite, info.run_id, scenario_path, scenario, started, code)
+    except Exception as error:  # noqa: BLE001 - a report bug must not leave the stack running
+        progress.say(f"could not write the reports: {type(error).__name__}: {error}")
     if keep:
         progress.say(f"keeping run {info.run_id}: 'copr-harness down --run-id {info.run_id}'")
     else:

@@ -6,6 +6,7 @@ inputs from the running machine.
 
 from __future__ import annotations
 
+import functools
 import resource
 import shutil
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class HostFacts:
     pid_max: int
     has_systemd: bool
     has_catatonit: bool = True
+    os_release: str = ""  # contents of /etc/os-release (which package manager the fixes name)
 
 
 @dataclass
@@ -72,10 +74,30 @@ def cgroup_mode(mounts: str) -> str:
     return "v1" if has_v1 else "v2"
 
 
+def host_release() -> str:
+    """This host's /etc/os-release ('' if it has none)."""
+    path = Path("/etc/os-release")
+    return path.read_text() if path.exists() else ""
+
+
+def install_command(os_release: str, packages: str, fedora_packages: str | None = None) -> str:
+    """How to install `packages` here: dnf on Fedora and CentOS Stream (and RHEL-likes; their
+    names `fedora_packages` if they differ), apt otherwise (Debian, Ubuntu)."""
+    ids = set()
+    for line in os_release.splitlines():
+        key, _, value = line.partition("=")
+        if key in ("ID", "ID_LIKE"):
+            ids |= set(value.strip().strip('"').split())
+    if ids & {"fedora", "centos", "rhel"}:
+        return f"dnf install -y {fedora_packages or packages}"
+    return f"apt-get install -y {packages}"
+
+
 def detect(facts: HostFacts) -> HostConfig:
     """Decide the runtime and ulimits the harness's Podman service must use on this host."""
     mode = cgroup_mode(facts.mounts)
     config = HostConfig(cgroup_mode=mode, runtime=None)
+    install = functools.partial(install_command, facts.os_release)
 
     if mode == "hybrid" and "crun" in facts.runtimes:
         if "runc" in facts.runtimes:
@@ -87,8 +109,11 @@ def detect(facts: HostFacts) -> HostConfig:
         else:
             config.problems.append(
                 "cgroups are in hybrid mode, which crun refuses, and runc is not installed: "
-                "run 'apt-get install -y runc'"
+                f"run '{install('runc')}'"
             )
+    elif mode == "v2" and "crun" in facts.runtimes:
+        # Fedora's and CentOS Stream's own pairing (cgroup v2, crun): Podman's default there.
+        config.runtime = "crun"
     elif "runc" in facts.runtimes:
         config.runtime = "runc"
         if mode == "hybrid":
@@ -96,7 +121,7 @@ def detect(facts: HostFacts) -> HostConfig:
     elif "crun" in facts.runtimes:
         config.runtime = "crun"
     else:
-        config.problems.append("no OCI runtime found: run 'apt-get install -y runc'")
+        config.problems.append(f"no OCI runtime found: run '{install('crun' if mode == 'v2' else 'runc')}'")
 
     # Podman asks for 1048576 of both; a host whose hard limits are lower refuses with
     # "setrlimit ...: Operation not permitted". conmon's children get at most pid_max processes.
@@ -115,7 +140,12 @@ def detect(facts: HostFacts) -> HostConfig:
             "catatonit is not installed, so Podman cannot build its pause image for pods "
             f"(kube play): pods use {PAUSE_IMAGE}, a tag of the harness's base image"
         )
-    if not facts.has_systemd:
+    if facts.has_systemd:
+        config.reasons.append(
+            "systemd: Podman's socket-activated API (podman.socket, 'systemctl enable --now "
+            "podman.socket') is used when it answers; otherwise the harness starts its own service"
+        )
+    else:
         config.reasons.append(
             "no systemd (no podman.socket unit): the harness starts 'podman system service' "
             "itself when no API socket answers"
@@ -139,6 +169,7 @@ def probe_host() -> HostFacts:
         nproc_hard=_hard_limit(resource.RLIMIT_NPROC),
         pid_max=int(pid_max_file.read_text()) if pid_max_file.exists() else PODMAN_DEFAULT_RLIMIT,
         has_systemd=Path("/run/systemd/system").is_dir(),
+        os_release=host_release(),
         has_catatonit=any(Path(folder, "catatonit").exists() for folder in CATATONIT_DIRS)
         or shutil.which("catatonit") is not None,
     )

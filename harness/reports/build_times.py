@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Any
 
 from copr.v3 import Client
 
 from harness import progress
+from harness.gates.build_recorder import FAILED, record  # noqa: F401 - the reports' names
+from harness.reports import build_logs
 from harness.stack import users
 
 FILE = "builds.json"
@@ -17,16 +18,11 @@ FILE = "builds.json"
 DELETED_LOG = "builds-of-deleted-projects.jsonl"
 
 
-def record(build: Any, project: str) -> dict:
-    """What the reports keep of a python-copr build (a Munch)."""
-    return {"id": build.id, "project": project, "state": build.state, "submitted": build.submitted_on,
-            "started": build.started_on, "ended": build.ended_on}
-
-
-def collect(run_id: str) -> list[dict]:
+def collect(run_id: str, report_folder: Path | None = None) -> list[dict]:
     """Every build in the projects of the run's users and groups: id, project, state and the
     submitted/started/ended epoch seconds (None when not reached). Projects a test deleted are
-    gone from the API: `build_recorder` kept their builds in DELETED_LOG."""
+    gone from the API: `build_recorder` kept their builds in DELETED_LOG. The failed builds' logs
+    are copied into `report_folder` (if given)."""
     configs = users.configs(run_id)
     if users.DEFAULT_USER not in configs:
         return []
@@ -37,7 +33,10 @@ def collect(run_id: str) -> list[dict]:
         for project in client.project_proxy.get_list(ownername=owner):
             for build in client.build_proxy.get_list(owner, project.name):
                 found[build.id] = record(build, f"{owner}/{project.name}")
-    return [found[i] for i in sorted(found)]
+    builds = [found[i] for i in sorted(found)]
+    if report_folder is not None:
+        build_logs.save_failed(client, builds, report_folder)
+    return builds
 
 
 def deleted(folder: Path) -> list[dict]:
@@ -56,7 +55,7 @@ def save(run_id: str, folder: Path) -> Path:
     deleted) to `folder`/builds.json; an API failure is reported, not raised (the report then
     shows only the recorded builds; the run's verdict stays)."""
     try:
-        listed = collect(run_id)
+        listed = collect(run_id, folder)
     except Exception as error:  # noqa: BLE001 - the frontend may be down after a failed run
         progress.say(f"could not read the run's build times: {type(error).__name__}: {error}")
         listed = []

@@ -99,8 +99,10 @@ class Timeline:
         font = 12 if self.lane_height >= 18 else 10
         for lane in self.lanes:
             y = self.y(lane)
+            fits = int((self.left - 12) / (font * 0.6))  # characters the label column holds
+            label = lane if len(lane) <= fits else lane[:fits - 1] + "…"
             parts.append(f'<text x="6" y="{y + self.lane_height / 2 + font / 2 - 1:.0f}" '
-                         f'font-size="{font}">{escape(lane)}</text>')
+                         f'font-size="{font}">{escape(label)}<title>{escape(lane)}</title></text>')
             parts.append(f'<line x1="{self.left}" x2="{self.width - self.right}" '
                          f'y1="{y + self.lane_height - 0.5}" y2="{y + self.lane_height - 0.5}" '
                          f'stroke="{GRID}"/>')

@@ -14,6 +14,7 @@ import re
 import secrets
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from harness.model.components import all_components
 from harness.model.scenario import Scenario
 from harness.model.versions import rpmvercmp
 from harness.podman.engine import Engine
-from harness.reports import build_times, pages
+from harness.reports import build_times, publish
 from harness.stack import users
 from harness.upgrade import plan as planning
 from harness.upgrade.window import Runner, Window
@@ -253,6 +254,7 @@ def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: st
         progress.say(f"plan predicts [{problem.rule}] at {problem.step}: {problem.message}")
     info: stack.RunInfo | None = None
     folder = paths.run_dir(run_id)
+    started = time.time()
     try:
         info = stack.up(engine, scenario_path, scenario, run_id, package_set="production", keep=False)
         client = _client(run_id)
@@ -309,7 +311,8 @@ def rehearse(engine: Engine, scenario_path: Path, scenario: Scenario, run_id: st
                          {"queued_builds": queued_states, "plan_problems": [asdict(p) for p in plan.problems],
                           "steps": [asdict(s) for s in window.steps],
                           "stack_state": _state_text(window)})
-        write_report(folder, scenario_path, result, window, client, queued, info)
+        write_report(folder, scenario_path, result, window, client, queued, info,
+                     (scenario, started))
         return result
     finally:
         with interrupts.deferred():  # a Ctrl-C now must not cut the teardown short
@@ -347,8 +350,10 @@ def _state_text(window: Window) -> str:
 
 
 def write_report(folder: Path, scenario_path: Path, result: Verdict, window: Window,
-                 client: Client, queued: list[int], info: stack.RunInfo) -> None:
-    """rehearsal.json (for CI) and rehearsal.html (timeline pictures and rule table)."""
+                 client: Client, queued: list[int], info: stack.RunInfo,
+                 run: tuple[Scenario, float]) -> None:
+    """rehearsal.json (for CI), and the run's record, page and summaries (`publish`); `run`:
+    the scenario and when the run started."""
     builds = []
     for build_id in queued:
         build = client.build_proxy.get(build_id)
@@ -362,5 +367,5 @@ def write_report(folder: Path, scenario_path: Path, result: Verdict, window: Win
     # The logs are saved at teardown, after this page: link them by their names.
     logs = [Path("logs") / f"{name.removeprefix(info.run_id + '-')}.log"
             for name in stack.containers_of(info)]
-    pages.write_rehearsal(folder, summary, logs)
+    publish.rehearsal(folder, info.run_id, scenario_path, run[0], run[1], summary, logs)
     progress.say(f"report: {folder / 'rehearsal.html'} and {folder / 'rehearsal.json'}")

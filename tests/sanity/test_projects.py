@@ -18,6 +18,8 @@ import requests
 from copr.v3 import Client
 from copr.v3.exceptions import CoprAuthException, CoprNoResultException
 
+from harness.gates import project_names
+
 from ..support.srpms import make_srpm
 from .conftest import wait_all_finished
 
@@ -28,7 +30,8 @@ SRPM_STORAGE = "/var/lib/copr/data/srpm_storage"  # where the frontend keeps upl
 
 
 def unique_name() -> str:
-    return f"sanity-{secrets.token_hex(5)}"
+    """A new project name after the running test (a build lane of the report maps to it)."""
+    return project_names.for_test()
 
 
 @pytest.fixture

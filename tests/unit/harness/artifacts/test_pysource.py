@@ -219,16 +219,19 @@ def test_plan_names_where_an_upgraded_package_comes_from(tmp_path):
     assert "python3-copr-common 1.7-1 -> 1.8-1 [PyPI copr-common==1.8]" in frontend.describe()
 
 
-def test_report_lists_where_each_package_came_from(tmp_path):
-    from harness.reports import pages as report_pages
-    from harness.artifacts import provenance
+def test_run_record_names_each_components_package_origin():
+    from harness.paths import ROOT
+    from harness.reports import run_record
 
-    provenance.save(tmp_path, {"backend": {"python3-copr-common": "PyPI copr-common==1.8",
-                                           "copr-backend": "spec"}})
-    (tmp_path / "sanity.junit.xml").write_text('<testsuite tests="0"></testsuite>')
-    page = report_pages.write_suite(tmp_path, "sanity", "t").read_text()
-    assert "<h2>Packages under test</h2>" in page
-    assert "<td>python3-copr-common</td><td>PyPI copr-common==1.8</td>" in page
+    _, loaded = load_scenario(ROOT / "scenarios" / "mixed-common.yaml")
+    found = run_record.components(loaded, "candidate")
+    common = {c: next(p for p in found[c]["packages"] if p["name"] == "python3-copr-common")
+              for c in ("frontend", "backend")}
+    assert common["backend"] == {"name": "python3-copr-common", "nvr": "python3-copr-common-1.8-1",
+                                 "source": "PyPI copr-common==1.8"}
+    assert common["frontend"]["source"] == "PyPI copr-common==1.7"
+    assert {"name": "copr-backend", "nvr": "copr-backend-2.13-1", "source": "spec"} in \
+        found["backend"]["packages"]
 
 
 def test_mixed_common_scenario_gives_the_backend_side_1_8():

@@ -109,3 +109,12 @@ def test_the_document_is_written_after_each_figure(monkeypatch, tmp_path):
     bench.run(engine=None, only=["up", "build"], repeat=1, output=path)  # type: ignore[arg-type]
     assert [[f["name"] for f in figures] for figures in seen] == [[], ["up"]]
     assert [f["name"] for f in json.loads(path.read_text())["figures"]] == ["up", "build"]
+
+
+def test_each_bench_run_keeps_its_own_file_and_latest_follows(tmp_path):
+    first = bench.write([bench.Figure("up", 1.0, "s")], 1, tmp_path / "20260101T000000Z.json")
+    second = bench.write([bench.Figure("up", 2.0, "s")], 1, tmp_path / "20260102T000000Z.json")
+    assert json.loads(first.read_text())["figures"][0]["value"] == 1.0
+    assert json.loads(second.read_text())["figures"][0]["value"] == 2.0
+    assert json.loads((tmp_path / bench.LATEST).read_text())["figures"][0]["value"] == 2.0
+    assert bench.OUTPUT.parent.name == "bench" and bench.OUTPUT.suffix == ".json"

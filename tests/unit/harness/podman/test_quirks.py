@@ -69,3 +69,26 @@ def test_no_catatonit_gives_pods_the_harness_pause_image():
     assert config.infra_image == PAUSE_IMAGE
     assert f'infra_image = "{PAUSE_IMAGE}"' in config.containers_conf()
     assert "infra_image" not in detect(facts()).containers_conf()
+
+
+FEDORA = 'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=41\n'
+CENTOS = 'NAME="CentOS Stream"\nID="centos"\nID_LIKE="rhel fedora"\n'
+
+
+def test_a_fedora_host_cgroup_v2_crun_and_systemd_socket_keeps_crun_and_uses_the_socket():
+    from dataclasses import replace
+
+    both = {"crun": "/usr/bin/crun", "runc": "/usr/bin/runc"}
+    config = detect(replace(facts(V2, both, systemd=True), os_release=FEDORA))
+    assert config.runtime == "crun" and not config.problems
+    assert 'runtime = "crun"' in config.containers_conf()
+    assert any("podman.socket" in r and "systemctl enable --now" in r for r in config.reasons)
+
+
+def test_fixes_name_the_hosts_package_manager():
+    from dataclasses import replace
+
+    assert "dnf install -y crun" in detect(replace(facts(V2, {}), os_release=CENTOS)).problems[0]
+    assert "dnf install -y runc" in detect(
+        replace(facts(HYBRID, {"crun": "/usr/bin/crun"}), os_release=FEDORA)).problems[0]
+    assert "apt-get install -y runc" in detect(facts(V1, {})).problems[0]

@@ -44,12 +44,14 @@ def builds() -> list[dict]:
 
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
-<testsuites><testsuite name="sanity" tests="3" failures="1" skipped="1">
+<testsuites><testsuite name="sanity" tests="4" failures="1" skipped="2">
 <testcase classname="tests.sanity.test_smoke" name="test_frontend_answers" time="0.52"/>
 <testcase classname="tests.sanity.test_builds" name="test_build_&lt;fails&gt;" time="12.5">
 <failure message="assert 'failed' == 'succeeded'">state was &lt;failed&gt; &amp; more</failure></testcase>
 <testcase classname="tests.sanity.test_results" name="test_skipped" time="0">
 <skipped message="not this time"/></testcase>
+<testcase classname="tests.sanity.test_results" name="test_known_bug" time="0.3">
+<skipped type="pytest.xfail" message="upstream bug 123"/></testcase>
 </testsuite></testsuites>
 """
 

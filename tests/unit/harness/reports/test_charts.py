@@ -124,3 +124,13 @@ def test_svg_has_no_script_and_no_external_reference():
     svg = Timeline.fit(BARS).svg(BARS, {}, "x") + Histogram.fit([1, 2]).svg({}, "y")
     assert "<script" not in svg and "href" not in svg
     assert set(re.findall(r"https?://[^\"']+", svg)) == {"http://www.w3.org/2000/svg"}
+
+
+def test_a_long_lane_label_is_cut_to_its_column_and_whole_in_its_tooltip():
+    from harness.reports.charts import Bar, Timeline
+
+    lane = "#12 alice/watch_build_of_a_failed_build_exits_4-0a1b2c"
+    bars = [Bar(lane, "running", 0.0, 5.0)]
+    svg = Timeline.fit(bars, left=170).svg(bars, {"running": "#56B4E9"}, "t")
+    cut = int((170 - 12) / (12 * 0.6))
+    assert f">{lane[:cut - 1]}…<title>{lane}</title></text>" in svg

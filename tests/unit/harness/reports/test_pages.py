@@ -46,7 +46,8 @@ def test_suite_page_has_three_charts_the_test_table_and_relative_log_links(tmp_p
         "bring-up timeline", "builds timeline", "seconds from submit to finished"]
     assert "<h2>Bring-up: 7.8s</h2>" in page
     assert "median 5.0s, p90 9.5s" in page and "10 builds" in page
-    assert "<strong>1 passed, 1 failed, 1 skipped</strong>" in page
+    assert '<div class="banner failed" role="status">FAILED<small>1 failed, 1 passed, ' in page
+    assert "1 expected failure, 1 skipped" in page
     assert "test_build_&lt;fails&gt;" in page and "state was &lt;failed&gt; &amp; more" in page
     assert "<title>sanity &lt;run r1&gt;</title>" in page
     assert '<a href="logs/frontend.log">frontend.log</a>' in page
@@ -67,12 +68,12 @@ def test_build_bars_wait_then_run_and_outline_what_failed():
         by_lane.setdefault(bar.lane, []).append(bar)
     failed = by_lane["#6 @copr/team"]
     assert [(b.phase, b.start - fx.T, b.end - fx.T, b.ok) for b in failed] == [
-        ("waiting", 13, 15, True), ("running", 15, 18, False)]
+        ("waiting", 13, 15, True), ("failed", 15, 18, False)]
     running = by_lane["#11 alice/demo"]
     assert running[-1].end == fx.NOW and running[-1].ok  # still running: drawn up to now
     canceled = pages.build_bars([{"id": 1, "project": "p", "state": "canceled",
                                          "submitted": 5.0, "started": None, "ended": 9.0}], 20.0)
-    assert [(b.phase, b.end, b.ok) for b in canceled] == [("waiting", 9.0, False)]
+    assert [(b.phase, b.end, b.ok) for b in canceled] == [("failed", 9.0, False)]
 
 
 def test_latencies_are_submit_to_finished_of_finished_builds_only():
@@ -188,7 +189,7 @@ def check_histogram(image: png_pixels.Image, origin: tuple[int, int], histogram:
 
 def test_suite_page_in_chromium_draws_every_bar_and_column_where_expected(tmp_path):
     image = screenshot(tmp_path, "suite", suite_html(tmp_path))
-    bringup_bars = pages.event_bars(fx.bringup())
+    bringup_bars = pages.bringup_bars(fx.bringup())
     bringup = Timeline.fit(bringup_bars)
     builds, build_bars = pages.builds_timeline(fx.builds(), fx.NOW)
     histogram, marks = pages.latency_histogram(pages.latencies(fx.builds()))
@@ -208,10 +209,108 @@ def test_rehearsal_page_in_chromium_draws_the_window_histogram_and_bring_up(tmp_
         summary, fx.bringup(), fx.builds(), [Path("logs/backend.log")]))
     window, window_bars = pages.window_timeline(summary)
     histogram, marks = pages.latency_histogram(pages.latencies(fx.builds()))
-    bringup_bars = pages.event_bars(fx.bringup())
+    bringup_bars = pages.bringup_bars(fx.bringup())
     bringup = Timeline.fit(bringup_bars)
     first, second, third = origins(image, [window, histogram, bringup])
     assert window.lanes == ["backend", "frontend", "build 12", "build 13"]
     check_timeline(image, first, window, window_bars, pages.WINDOW_COLORS)
     check_histogram(image, second, histogram, marks)
     check_timeline(image, third, bringup, bringup_bars, pages.BRINGUP_COLORS)
+
+
+# -- what a reader sees first --------------------------------------------------------------------
+
+
+def long_traceback() -> str:
+    return "\n".join(f"tests/sanity/test_builds.py:{n}: in frame_{n}" for n in range(200)) + "\nE   the end"
+
+
+def failing_run(tmp_path: Path) -> tuple[Path, list[dict]]:
+    """A run folder: a failed test whose project's failed build left its logs, and a passing
+    test whose build failed as it expects."""
+    from harness.gates import project_names
+
+    junit = tmp_path / "sanity.junit.xml"
+    junit.write_text(
+        '<testsuites><testsuite name="sanity">'
+        '<testcase classname="tests.sanity.test_builds" name="test_build_succeeds" time="40.0">'
+        f'<failure message="build 6 failed">{long_traceback()}</failure></testcase>'
+        '<testcase classname="tests.sanity.test_builds" name="test_broken_spec_fails" time="9.0"/>'
+        '<testcase classname="tests.sanity.test_smoke" name="test_slow" time="55.0"/>'
+        '<testcase classname="tests.sanity.test_smoke" name="test_fast" time="0.1"/>'
+        "</testsuite></testsuites>")
+    builds = [{"id": 6, "project": f"alice/{project_names.for_test('test_build_succeeds')}",
+               "state": "failed", "submitted": fx.T, "started": fx.T + 1, "ended": fx.T + 5},
+              {"id": 7, "project": f"alice/{project_names.for_test('test_broken_spec_fails')}",
+               "state": "failed", "submitted": fx.T, "started": fx.T + 2, "ended": fx.T + 4}]
+    for name in ("builder-live.log", "backend.log"):
+        log = tmp_path / "builds" / "6" / "fedora-44-x86_64" / name
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("error: line 3: bad spec\n")
+    return junit, builds
+
+
+def test_failures_come_first_with_their_whole_traceback_and_their_builds_logs(tmp_path):
+    junit, builds = failing_run(tmp_path)
+    page = pages.suite_page("sanity", junit, [], fx.bringup(), builds, now=fx.NOW, folder=tmp_path)
+    assert page.index("FAILED") < page.index("<h2>Failures (1)</h2>") < page.index("<h2>Bring-up")
+    failure = page[page.index("<h2>Failures"):page.index("<h2>Bring-up")]
+    assert "frame_0" in failure and "frame_199" in failure and "E   the end" in failure
+    assert '<a href="builds/6/fedora-44-x86_64/builder-live.log">' in failure
+    assert '<a href="builds/6/fedora-44-x86_64/backend.log">' in failure
+    # The table: failures first, then the rest slowest first; the slowest tests are listed.
+    table = page[page.index('<table class="tests">'):]
+    order = [table.index(n) for n in ("test_build_succeeds", "test_slow", "test_broken_spec_fails",
+                                      "test_fast")]
+    assert order == sorted(order)
+    slowest = page[page.index("<h2>Slowest tests</h2>"):page.index("<h2>Tests</h2>")]
+    assert slowest.index("55.0s") < slowest.index("40.0s") < slowest.index("9.0s")
+
+
+def test_a_failed_build_its_test_expects_is_not_an_alarm(tmp_path):
+    junit, builds = failing_run(tmp_path)
+    cases = __import__("harness.reports.junit_html", fromlist=["cases"]).cases(junit)
+    assert pages.expected_failures(builds, cases) == {7}
+    bars = {b.lane.split()[0]: b for b in pages.build_bars(builds, fx.NOW, {7}) if b.phase != "waiting"}
+    assert (bars["#6"].phase, bars["#6"].ok) == ("failed", False)
+    assert (bars["#7"].phase, bars["#7"].ok) == ("failed as its test expects", True)
+
+
+def test_a_passing_run_has_a_passed_banner_and_no_failures_section(tmp_path):
+    junit = tmp_path / "j.xml"
+    junit.write_text('<testsuite><testcase classname="a" name="test_a" time="1"/></testsuite>')
+    page = pages.suite_page("sanity", junit, [], [], [])
+    assert '<div class="banner passed" role="status">PASSED<small>1 passed' in page
+    assert "Failures" not in page
+
+
+def test_the_bring_up_chart_leaves_images_and_packages_to_figures():
+    section = pages.bringup_section(fx.bringup())
+    assert "<li>images: <b>0.6s</b></li><li>packages: <b>1.0s</b></li>" in section
+    assert "containers, create to ready: <b>6.2s</b>" in section
+    assert {b.phase for b in pages.bringup_bars(fx.bringup())}.isdisjoint(pages.BRINGUP_FIGURES)
+
+
+def test_every_phase_has_its_own_colour():
+    for colors in (pages.BRINGUP_COLORS, pages.WINDOW_COLORS, pages.BUILD_COLORS):
+        assert len(set(map(str.lower, colors.values()))) == len(colors), colors
+
+
+def test_in_chromium_the_failed_banner_and_the_failure_are_above_the_fold(tmp_path):
+    from harness.reports import outcome
+
+    junit, builds = failing_run(tmp_path)
+    record = {"scenario": {"path": "scenarios/default.yaml", "sha256": "ab" * 32},
+              "components": {"frontend": {"packages": [{"nvr": "copr-frontend-2.1-1", "source": "spec"}]}},
+              "harness": {"version": "0.1.0", "commit": "c0ffee" * 6}, "tools": {"podman": "4.3.1"},
+              "host": "h (Debian)", "started_iso": "2026-01-01T00:00:00Z", "ended_iso": "x"}
+    html = pages.suite_page("copr-harness sanity suite", junit, [], fx.bringup(), builds,
+                            now=fx.NOW, record=record, folder=tmp_path)
+    image = screenshot(tmp_path, "failed", html)
+    fold = 700  # a laptop's first screen
+    banner = [y for y in range(0, 120) if close(image[500, y], outcome.FAILED_COLOR)]
+    assert banner and banner[0] < 60, "no FAILED banner at the top"
+    # The failure's own box: its left border in the FAILED colour, below the banner, above the fold.
+    border = [y for y in range(banner[-1] + 1, image.height)
+              if all(close(image[x, y], outcome.FAILED_COLOR) for x in range(34, 38))]
+    assert border and border[0] < fold, border[:3]
