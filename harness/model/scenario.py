@@ -230,6 +230,9 @@ class Scenario(BaseModel):
     production: dict[str, PackageVersion] | None = None
     upgrade: Upgrade = Upgrade()
     expect: Expect = Expect()
+    # Replaces a component's package list (component.yaml) in this scenario only: e.g. the real
+    # copr-backend with its glue instead of the stand-in backend and its python3-copr-common.
+    component_packages: dict[str, list[str]] = {}
     _path: Path | None = PrivateAttr(None)  # the file it was loaded from, for messages
 
     @field_validator("components")
@@ -241,16 +244,32 @@ class Scenario(BaseModel):
                 raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
         return value
 
+    @field_validator("component_packages")
+    @classmethod
+    def _known_overrides(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        known = services()
+        for name, names in value.items():
+            if name not in known:
+                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            if not names:
+                raise ValueError(f"component '{name}' would install no package")
+        return value
+
+    def packages_of(self, component: str) -> list[str]:
+        """The packages `component` installs in this scenario."""
+        if component in self.component_packages:
+            return self.component_packages[component]
+        return all_components()[component].packages
+
     @model_validator(mode="after")
     def _packages_complete(self) -> "Scenario":
         if not self.components:
             self.components = list(services())
-        defined = all_components()
         for set_name in ("candidate", "production"):
             packages = getattr(self, set_name)
             if packages is None:
                 continue
-            installed_by = {c.name: c.packages for c in defined.values()}
+            installed_by = {name: self.packages_of(name) for name in all_components()}
             for package, version in packages.items():
                 installed = any(package in p for p in installed_by.values())
                 if version.python_source is None and (version.rpm is None or not installed):
@@ -277,7 +296,7 @@ class Scenario(BaseModel):
                     raise FieldError((set_name, package, "rpm"),
                                      f"{version.rpm} is the package '{header.name}', not '{package}'")
             for name in self.components:
-                for package in defined[name].packages:
+                for package in self.packages_of(name):
                     if package not in packages:
                         raise FieldError(
                             (set_name,), f"component '{name}' installs '{package}', "

@@ -69,11 +69,10 @@ def expected_origins(info: RunInfo) -> dict[str, dict[str, str]]:
     if not info.scenario or not Path(info.scenario).is_file():
         return {}
     _, scenario = load_scenario(Path(info.scenario))
-    defined = all_components()
     found = {}
     for component in info.components:
         versions = scenario.component_set(info.package_set or "candidate", component)
-        found[component] = {name: versions[name].origin for name in defined[component].packages}
+        found[component] = {name: versions[name].origin for name in scenario.packages_of(component)}
     return found
 
 
@@ -91,9 +90,9 @@ def describe(engine: Engine, info: RunInfo) -> dict:
         _, scenario = load_scenario(Path(info.scenario))
         for component in info.components:
             package_set = scenario.component_set(info.package_set or "candidate", component)
-            nvrs = [f"{name}-{package_set[name].evr}" for name in defined[component].packages]
+            nvrs = [f"{name}-{package_set[name].evr}" for name in scenario.packages_of(component)]
             where = {f"{name}-{package_set[name].evr}": package_set[name].origin
-                     for name in defined[component].packages}
+                     for name in scenario.packages_of(component)}
             for name, _ in defined[component].instances(info.run_id):
                 expected[name.removeprefix(f"{info.run_id}-")] = nvrs
                 origins[name.removeprefix(f"{info.run_id}-")] = where

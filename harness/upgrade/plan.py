@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.artifacts.pyrpm import UPSTREAM_REQUIRES
-from harness.model.components import all_components
 from harness.model.scenario import PackageVersion, Scenario
 from harness.model.versions import rpmvercmp
 
@@ -108,14 +107,13 @@ def _changes(old: PackageVersion, new: PackageVersion) -> bool:
 def make(scenario: Scenario) -> Plan:
     """The steps of `scenario`'s window and the problems its order will cause."""
     production, candidate = scenario.package_set("production"), scenario.candidate
-    defined = all_components()
     order = [c for c in scenario.upgrade.order if c in scenario.components]
     steps = []
     for component in order:
         upgrades, origins = {}, {}
         old_set = scenario.component_set("production", component)
         new_set = scenario.component_set("candidate", component)
-        for name in defined[component].packages:
+        for name in scenario.packages_of(component):
             old, new = old_set.get(name), new_set.get(name)
             if old and new and _changes(old, new):
                 upgrades[name] = (old.evr, new.evr)
@@ -127,7 +125,7 @@ def make(scenario: Scenario) -> Plan:
 
     for step in steps:
         for message in _requires_common(scenario.component_set("candidate", step.component),
-                                        defined[step.component].packages):
+                                        scenario.packages_of(step.component)):
             plan.problems.append(Problem("rpm-transactions", step.component, message))
 
     _api_gate(plan, scenario, order)
