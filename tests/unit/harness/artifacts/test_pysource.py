@@ -121,6 +121,15 @@ def test_debian_dependencies_are_left_to_the_image(tmp_path):
     assert "from Debian: python3-requests" in rpm_query(built, "%{DESCRIPTION}")
 
 
+@needs_rpm
+def test_dependency_debian_lacks_is_packed_as_a_wheel(tmp_path):
+    assert "python3-six" not in wheelhouse.image_packages()
+    tree = pyprojects.source_dir(tmp_path, requires=["six"])
+    built = packages.build_rpm("python3-copr-common", common(tmp_path, f"{{source: {tree.name}}}"))
+    assert "/usr/lib/python3/dist-packages/six.py" in rpm_query(built, "[%{FILENAMES}\n]")
+    assert "Packed wheels: six-" in rpm_query(built, "%{DESCRIPTION}")
+
+
 # -- bad input, found when the scenario loads or the package is built ------------------------------
 
 
