@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,16 +13,20 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+import requests
+from podman.errors import APIError
+
 from harness import __version__, interrupts, paths, stack
 from harness.artifacts import images
 from harness.bench import bench, load
 from harness.errors import (
-    EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError, InputError,
+    EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError, InputError,
 )
-from harness.gates import suites
+from harness.gates import suites, target_run
 from harness.kube import play as kube_play
 from harness.model.components import services
 from harness.model.scenario import load_scenario
+from harness.model.target import load_target
 from harness.naming import check_run_id, new_run_id
 from harness.podman.engine import Engine
 from harness.podman.quirks import detect, host_release, install_command, probe_host
@@ -92,6 +97,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     """Bring a stack up and leave it running."""
     path, scenario = load_scenario(args.scenario)
     scenario.package_set(args.versions)  # a set the scenario lacks is bad input, found before Podman
+    paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
         info = stack.up(engine, path, scenario, run_id, package_set=args.versions,
@@ -107,6 +113,8 @@ def cmd_kube(args: argparse.Namespace) -> int:
     """Write Kubernetes manifests of a scenario's stack (images with its RPMs installed); with
     --play, run them here with podman kube play and leave the run up."""
     path, scenario = load_scenario(args.scenario)
+    if args.play:
+        paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
         made = kube_play.export(engine, scenario, run_id, args.output or kube_play.default_folder(run_id),
@@ -134,7 +142,10 @@ def cmd_post_release(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace, suite: str) -> int:
+    if args.target or args.dry_run:
+        return _gate_target(args, suite)
     path, scenario = load_scenario(args.scenario)
+    paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
     suites.collect(suite, pytest_args)  # bad input exits 2 before Podman is touched
@@ -144,6 +155,38 @@ def _gate(args: argparse.Namespace, suite: str) -> int:
     verdict = "PASSED" if code == 0 else "FAILED"
     print(f"{suite.replace('_', '-')} {verdict}; reports in {paths.run_dir(run_id)}/")
     return suites.exit_code(code)
+
+
+def _gate_target(args: argparse.Namespace, suite: str) -> int:
+    """A suite against an existing Copr given by a target file (black-box)."""
+    if not args.target:
+        raise InputError("--dry-run prints what a run against a target would do: give --target FILE")
+    if args.scenario or args.run_id:
+        raise InputError("--target runs against an existing Copr: --scenario and --run-id do not apply")
+    target = load_target(args.target)
+    pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
+    if args.dry_run:
+        tests = target_run.collect(args.target.resolve(), suite, pytest_args)
+        for line in target_run.plan(target, suite, tests):
+            print(line)
+        return EXIT_OK
+    print(f"testing the Copr at {target.urls.frontend}", flush=True)
+    target_run.check_reachable(target)
+    run_id = new_run_id()
+    code = target_run.run(args.target.resolve(), target, run_id, suite, pytest_args, keep=args.keep)
+    verdict = "PASSED" if code == 0 else "FAILED"
+    print(f"{suite.replace('_', '-')} against {target.urls.frontend} {verdict}; reports in "
+          f"{paths.run_dir(run_id)}/")
+    return suites.exit_code(code)
+
+
+def cmd_target(args: argparse.Namespace) -> int:
+    """Write a target file for a running stack (its URLs and per-run copr-cli configs)."""
+    with Engine.connect() as engine:
+        info = stack.resolve_run(engine, args.run_id)
+        path = stack.write_target(engine, info, args.output, hosts=args.hosts)
+    print(f"target file of run {info.run_id}: {path}")
+    return EXIT_OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -165,6 +208,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_rehearse(args: argparse.Namespace) -> int:
     """Rehearse the release window: production stack, data, scripted upgrade, verdict per rule."""
     path, scenario = load_scenario(args.scenario)
+    paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
         result = rehearse.rehearse(engine, path, scenario, run_id, keep=args.keep)
@@ -302,6 +346,28 @@ def _check_component(info: stack.RunInfo, component: str) -> None:
                            f"(it has: {', '.join(info.components)})")
 
 
+def _count(minimum: int) -> Callable[[str], int]:
+    """argparse type of a count: a whole number of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least {minimum}")
+        return value
+
+    return parse
+
+
+def _workers(text: str) -> str:
+    """argparse type of -n (pytest-xdist's workers): auto, logical, or a whole number >= 0."""
+    if text in ("auto", "logical") or (text.isdigit() and text.isascii()):
+        return text
+    raise argparse.ArgumentTypeError(f"'{text}' is not 'auto', 'logical' or a whole number of at least 0")
+
+
 def _run_id(text: str) -> str:
     """argparse type of --run-id: a malformed run id is a usage error naming it."""
     try:
@@ -350,26 +416,36 @@ def parser() -> argparse.ArgumentParser:
         gate_cmd.add_argument("--keep", action="store_true", help="leave the stack running afterwards "
                               "(a --run-id that names an existing run is always left running)")
         gate_cmd.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
-        gate_cmd.add_argument("-n", metavar="N", help="parallel workers (pytest-xdist -n; default auto)")
+        gate_cmd.add_argument("-n", metavar="N", type=_workers, help="parallel workers (pytest-xdist -n; default auto)")
+        gate_cmd.add_argument("--target", type=Path, metavar="FILE",
+                              help="run against the existing Copr this target file describes "
+                                   "(--keep then leaves the projects the suite made)")
+        gate_cmd.add_argument("--dry-run", action="store_true",
+                              help="with --target: print what would be created and deleted; "
+                                   "contact nothing")
+    target_cmd = command("target", cmd_target)
+    target_cmd.add_argument("-o", "--output", type=Path, required=True, help="the target file to write")
+    target_cmd.add_argument("--hosts", action="store_true",
+                            help="also give the containers as testinfra hosts (not black-box)")
     plan_cmd = command("plan", cmd_plan, run_id=False)
     plan_cmd.add_argument("scenario", type=Path, help="scenario file with production and candidate sets")
     rehearse_cmd = command("rehearse", cmd_rehearse)
     rehearse_cmd.add_argument("scenario", type=Path, help="scenario file with production and candidate sets")
     rehearse_cmd.add_argument("--keep", action="store_true", help="leave the stack running for inspection")
     load_cmd = command("load", cmd_load)
-    load_cmd.add_argument("--builds", type=int, default=50, help="builds to submit at once (default 50)")
-    load_cmd.add_argument("--projects", type=int, default=5,
+    load_cmd.add_argument("--builds", type=_count(1), default=50, help="builds to submit at once (default 50)")
+    load_cmd.add_argument("--projects", type=_count(1), default=5,
                           help="projects to spread them over, owned by alice and bob in turn (default 5)")
     bench_cmd = command("bench", cmd_bench, run_id=False)
     bench_cmd.add_argument("--only", nargs="+", metavar="FIGURE",
                            help="measure only these figures: " + ", ".join(bench.FIGURES))
-    bench_cmd.add_argument("--repeat", type=int, default=3,
+    bench_cmd.add_argument("--repeat", type=_count(1), default=3,
                            help="repetitions of repeated figures (default 3; builds: at least 5)")
     command("down", cmd_down)
     command("status", cmd_status)
     logs_cmd = command("logs", cmd_logs)
     logs_cmd.add_argument("component", nargs="?", help="one component (default: all)")
-    logs_cmd.add_argument("--tail", type=int, help="only the last N lines")
+    logs_cmd.add_argument("--tail", type=_count(1), help="only the last N lines")
     exec_cmd = command("exec", cmd_exec)
     exec_cmd.add_argument("component")
     exec_cmd.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARG ...]")
@@ -382,12 +458,36 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _api_failure(error: Exception) -> str:
+    """One line for a failed Podman API call: the route, not the socket's URL-encoded path."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = re.sub(r"^https?://[^/]+/v[0-9.]+/(libpod/)?", "/", text)[:300]
+    gone = isinstance(error, requests.ConnectionError) or isinstance(error.__cause__, requests.ConnectionError)
+    return f"the Podman API {'stopped answering' if gone else 'failed'}: {text}"
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's last flush must not fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file descriptor (a test's capture)
+        pass
+    finally:
+        os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run one subcommand and turn errors into exit codes."""
     args = parser().parse_args(argv)
     interrupts.install()
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return code
+    except BrokenPipeError:  # `copr-harness logs | head -1`: the reader has what it wanted
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt as error:  # interrupts.Interrupted: SIGINT or SIGTERM
         print(f"copr-harness: {str(error) or 'interrupted'}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -397,6 +497,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a run id or version given on the command line
         print(f"copr-harness: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except (requests.ConnectionError, APIError) as error:  # Podman's API went away or failed
+        print(f"copr-harness: {_api_failure(error)}", file=sys.stderr)
+        return EXIT_INFRA
     except Exception:  # noqa: BLE001 - unforeseen (a Podman API error, a bug): never "tests failed"
         traceback.print_exc()
         print("copr-harness: unexpected error (infrastructure)", file=sys.stderr)

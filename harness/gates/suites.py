@@ -68,10 +68,7 @@ def collect(suite: str, pytest_args: list[str]) -> int:
 def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str]) -> int:
     """Run tests/<suite> against a run; write JUnit XML there; return pytest's exit code."""
     folder = paths.run_dir(info.run_id)
-    env = dict(os.environ)
-    for line in stack.env_lines(engine, info):
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value
+    env = dict(os.environ) | stack.env_values(engine, info)
     junit = folder / f"{suite}.junit.xml"
     env = build_recorder.subprocess_env(env, folder / build_times.DELETED_LOG)
     if not any(arg == "-n" or arg.startswith("-n") for arg in pytest_args):

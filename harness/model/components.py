@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.errors import InputError
 from harness.model.config import load_model
 from harness.paths import CONTAINERS
+
+# An RPM name as a spec file name: no glob characters (spec_path globs) and no path.
+_PACKAGE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 
 
@@ -114,6 +118,8 @@ def start_order(names: list[str]) -> list[list[str]]:
 
 def spec_path(package: str) -> Path:
     """The spec file that builds `package`: `containers/<component>/<package>.spec`."""
+    if not _PACKAGE_RE.fullmatch(package) or ".." in package:
+        raise InputError(f"'{package}' is not a package name (letters, digits and . _ + -)")
     matches = sorted(CONTAINERS.glob(f"*/{package}.spec"))
     if not matches:
         raise InputError(f"unknown package '{package}': no containers/*/{package}.spec")

@@ -72,9 +72,15 @@ class PackageVersion(BaseModel):
     @field_validator("macros")
     @classmethod
     def _macro_names(cls, value: dict[str, str | int]) -> dict[str, str | int]:
-        for key in value:
+        for key, item in value.items():
             if not key.replace("_", "").isalnum() or key[0].isdigit():
                 raise ValueError(f"'{key}' is not a valid RPM macro name")
+            # rpmbuild runs on the host as the harness's user: rpm expands a '%' in a --define
+            # value ('%(cmd)' runs a shell, '%{lua:...}' Lua, '%{expand:...}' builds either), and
+            # a newline would end the definition.
+            if isinstance(item, str) and ("%" in item or any(ord(c) < 32 or ord(c) == 127 for c in item)):
+                raise FieldError((key,), "may not contain '%' or a control character (rpm would "
+                                 "expand it on the host: '%(...)' runs a shell)")
         return value
 
     @model_validator(mode="after")
@@ -187,7 +193,7 @@ class Upgrade(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     order: list[str] = PRODUCTION_ORDER
-    budget_seconds: float = Field(600, gt=0)
+    budget_seconds: float = Field(600, gt=0, le=86400, allow_inf_nan=False)
     queued_builds: int = Field(2, ge=0, le=20)
 
     @field_validator("order")
@@ -242,6 +248,9 @@ class Scenario(BaseModel):
         for name in value:
             if name not in known:
                 raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+        for name in value:
+            if value.count(name) > 1:
+                raise ValueError(f"component '{name}' is listed twice")
         return value
 
     @field_validator("component_packages")
@@ -320,7 +329,11 @@ class Scenario(BaseModel):
 
 def load_scenario(path: Path | None) -> tuple[Path, Scenario]:
     """Load and validate a scenario file (the default one when `path` is None)."""
-    path = (path or DEFAULT_SCENARIO).resolve()
+    path = path or DEFAULT_SCENARIO
+    try:
+        path = path.resolve()
+    except (RuntimeError, OSError):  # a symlink loop: reading it names the problem
+        path = path.absolute()
     scenario = load_model(path, Scenario)
     scenario._path = path
     return path, scenario

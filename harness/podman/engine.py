@@ -19,16 +19,20 @@ from pathlib import Path
 from podman import PodmanClient
 from podman.errors import APIError, NotFound
 
-from harness import interrupts, wait
+from harness import interrupts, progress, wait
 from harness.errors import InfraError
 from harness.naming import LABEL_RUN, secret_run_id
+from harness.podman import conmon
 from harness.podman.quirks import HostConfig, detect, probe_host
-from harness.podman.service import INSTALL_HINT, OwnService, answers, candidate_sockets
+from harness.podman.service import (
+    ANSWER_TIMEOUT, INSTALL_HINT, OwnService, answers, candidate_sockets,
+)
 
 # Containers created here got NET_RAW and MKNOD besides containers.conf's default capabilities
 # (seen with Podman 4.3): raw sockets would let a container forge its peers' addresses on the
 # run's network (the keygen trusts its segment), and no service makes device nodes.
 DROPPED_CAPS = ["NET_RAW", "MKNOD"]
+BUSY_TIMEOUT = 60.0  # how long a removal is retried while Podman says "device or resource busy"
 
 
 @dataclass
@@ -98,7 +102,8 @@ class Engine:
                 return cls(url, host)
         if os.environ.get("CONTAINER_HOST"):
             raise InfraError(
-                f"the Podman API at CONTAINER_HOST={os.environ['CONTAINER_HOST']} does not answer",
+                f"the Podman API at CONTAINER_HOST={os.environ['CONTAINER_HOST']} does not answer "
+                f"within {ANSWER_TIMEOUT:.0f}s",
                 hint="start it ('podman system service --time=0 <url> &') or unset CONTAINER_HOST",
             )
         if not start_service:
@@ -110,6 +115,30 @@ class Engine:
             service.stop()
             raise
         return cls(service.url, host, service)
+
+    def restart_service(self) -> bool:
+        """If the service this engine started has died (killed under it), start another on a new
+        socket and reconnect, so a failed command can still remove what it made; True if it did.
+        The new service sees the same containers: they live in Podman's storage, not in it."""
+        if self.service is None or self.service.process is None:
+            return False
+        # A SIGKILLed service may not have exited yet when its calls already fail: one that
+        # does not answer is stopped (SIGTERM, SIGKILL) and replaced all the same.
+        if self.service.process.poll() is None and answers(self.url, timeout=5):
+            return False
+        self.service.stop()
+        code = self.service.process.returncode
+        service = OwnService(self.host)
+        try:
+            service.start()
+        except BaseException:
+            service.stop()
+            raise
+        self.client.close()
+        self.service, self.url = service, service.url
+        self.client = PodmanClient(base_url=self.url, timeout=600)
+        progress.say(f"the harness's own Podman service died (exit {code}); started another")
+        return True
 
     def close(self) -> None:
         """Close the connection and stop the service this engine started, if any."""
@@ -492,9 +521,26 @@ class Engine:
                                     timeout=timeout, env=dict(os.environ, CONTAINERS_CONF=conf.name))
         return ExecResult(result.returncode, result.stdout + result.stderr)
 
+    def _remove_network(self, name: str) -> None:
+        try:
+            self.client.networks.get(name).remove(force=True)
+        except NotFound:
+            pass
+
+    def _container_ids(self, label: str, pods: list[str]) -> set[str]:
+        """The full ids of the containers carrying `label` and of the pods' containers."""
+        ids = {c.id for c in self.client.containers.list(all=True, filters={"label": label})}
+        for pod in pods:
+            try:
+                ids |= {c["Id"] for c in self.client.pods.get(pod).attrs.get("Containers") or []}
+            except (NotFound, KeyError):
+                pass
+        return ids
+
     def remove_run(self, run_id: str) -> Resources:
         """Remove every container, then network and volume labelled with `run_id`."""
         found = self.find(f"{LABEL_RUN}={run_id}")
+        ids = self._container_ids(f"{LABEL_RUN}={run_id}", found.pods)
         # Played pods (their containers carry no labels of their own), all stopped first: a
         # forced removal alone stops each container with its 10 s timeout, and the stopped
         # containers' cleanups then run side by side.
@@ -505,23 +551,33 @@ class Engine:
             if response.status_code not in (200, 204, 404):
                 raise InfraError(f"removing pod {name} failed: {response.text.strip()}")
         for name in found.containers:
-            self.remove_container(name)
+            _unless_busy(f"container {name}", lambda: self.remove_container(name))
+        conmon.end_exec_conmons(ids)
         for name in found.networks:
-            try:
-                self.client.networks.get(name).remove(force=True)
-            except NotFound:
-                pass
+            _unless_busy(f"network {name}", lambda: self._remove_network(name))
         for name in found.volumes:
-            try:
-                self.client.volumes.get(name).remove(force=True)
-            except NotFound:
-                pass
+            _unless_busy(f"volume {name}", lambda: self.remove_volume(name))
         for name in found.secrets:
             try:
                 self.client.secrets.get(name).remove()
             except NotFound:
                 pass
         return found
+
+
+def _unless_busy(what: str, remove: Callable[[], None]) -> None:
+    """Run a removal, again while Podman answers "device or resource busy" (a mount or a
+    container's clean-up still in flight, seen after the service was killed mid-command)."""
+
+    def attempt() -> None:
+        try:
+            remove()
+        except (APIError, InfraError) as error:
+            if "resource busy" in str(error):
+                raise wait.NotYet(str(error).strip().splitlines()[0][:300]) from None
+            raise
+
+    wait.until(attempt, what=f"{what} to be removable", timeout=BUSY_TIMEOUT)
 
 
 def _carries(secret: str, key: str, value: str) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness import interrupts, progress
 from harness.artifacts import images, packages
-from harness.errors import InfraError, InputError
+from harness.errors import HarnessError, InfraError, InputError
 from harness.model.components import Component, all_components, start_order
 from harness.model.scenario import Scenario
 from harness.naming import (
@@ -237,16 +237,16 @@ def up(
             with progress.step("creating users and their copr-cli configs"), \
                     state.phase("harness", "users"):
                 users.create(engine, run_id, state.containers("frontend")[0])
+        state.save_events()  # before the run is kept: if this fails, the run is removed
         if keep:
             # Mark the run as kept: gc leaves it alone after this process ends.
             engine.remove_volume(marker_name(run_id))
             engine.create_volume(marker_name(run_id), marker | {LABEL_KEPT: "yes"})
     except BaseException as error:
-        with contextlib.suppress(OSError):  # the timeline must not hide the failure
+        with contextlib.suppress(OSError, HarnessError):  # the timeline must not hide the failure
             state.save_events()
         _fail(engine, state, error, keep_on_failure)
         raise
-    state.save_events()
     return RunInfo(run_id, components, str(scenario_path), package_set, owner_token, keep,
                    secrets=dict(state.secrets))
 
@@ -258,17 +258,32 @@ def _fail(engine: Engine, state: Bringup, error: BaseException, keep: bool) -> N
 
 
 def _save_and_remove(engine: Engine, state: Bringup, error: BaseException, keep: bool) -> None:
+    """The teardown of a failed bring-up. It reports its own troubles as progress lines and
+    never raises: the error the user sees is the one that failed the bring-up."""
     why = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+    try:
+        engine.restart_service()  # killed under the bring-up: the teardown needs one
+    except Exception as service_error:  # noqa: BLE001 - reported; down below says what is left
+        progress.say(f"could not start another Podman service: {_first_line(service_error)}")
     try:
         containers = [name for name in state.all_containers() if engine.exists(name)]
         folder = save_logs(engine, state.run_id, containers)
         progress.say(f"run {state.run_id} {why}: container logs saved in {folder}")
     except Exception as log_error:  # noqa: BLE001 - teardown must go on
-        progress.say(f"could not save logs: {log_error}")
+        progress.say(f"could not save logs: {_first_line(log_error)}")
     if keep:
         progress.say(f"keeping run {state.run_id} for inspection; remove it with "
                      f"'copr-harness down --run-id {state.run_id}'")
         return
-    down(engine, state.run_id)
+    try:
+        down(engine, state.run_id)
+    except Exception as down_error:  # noqa: BLE001 - the bring-up's error is the one to show
+        progress.say(f"could not remove run {state.run_id}: {_first_line(down_error)}; remove it "
+                     f"with 'copr-harness down --run-id {state.run_id}'")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:300]
 
 

@@ -53,5 +53,4 @@ def running(engine: Engine, scenario_file: Path | None = None,
 
 def client_view(engine: Engine, info: stack.RunInfo) -> Stack:
     """What a client of the run sees: its `copr-harness env` values."""
-    lines = stack.env_lines(engine, info)
-    return Stack(info.run_id, dict(line.removeprefix("export ").split("=", 1) for line in lines))
+    return Stack(info.run_id, stack.env_values(engine, info))

@@ -318,7 +318,7 @@ def test_unreachable_api_socket_is_infrastructure(capsys, monkeypatch):
     code, lines = run(capsys, "status")
     assert code == 3
     assert lines[0] == ("copr-harness: the Podman API at CONTAINER_HOST=unix:///nonexistent "
-                        "does not answer")
+                        "does not answer within 10s")
 
 
 @needs_rpm
