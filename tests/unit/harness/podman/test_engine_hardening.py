@@ -244,7 +244,7 @@ def test_a_failed_api_call_is_one_line_naming_the_route():
     import requests
     from podman.errors import APIError
 
-    from harness.cli import _api_failure
+    from harness.podman.http import api_failure as _api_failure
 
     try:
         try:
