@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Each family: (required, optional) packages. chromium: the report tests look at pages in it.
+# postgresql: the frontend's unit tests run its app on a throw-away PostgreSQL server.
 PACKAGES = {
     "debian": (["podman", "runc", "netavark", "aardvark-dns", "iptables", "uidmap", "mmdebstrap",
-                "rpm", "wget", "openssh-client", "python3-venv"], ["chromium"]),
+                "rpm", "wget", "openssh-client", "python3-venv", "postgresql"], ["chromium"]),
     "fedora": (["podman", "crun", "netavark", "aardvark-dns", "iptables-nft", "shadow-utils",
-                "rpm-build", "createrepo_c", "wget", "openssh-clients", "python3"],
+                "rpm-build", "createrepo_c", "wget", "openssh-clients", "python3",
+                "postgresql-server"],
                ["mmdebstrap", "chromium"]),
 }
 DEBIAN_IDS, FEDORA_IDS = {"debian", "ubuntu"}, {"fedora", "centos", "rhel", "almalinux", "rocky"}

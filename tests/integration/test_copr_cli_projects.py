@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 
+from harness import wait
+from harness.model.components import all_components
 
 from ..support.srpms import make_srpm
-from .copr_stack import Stack, client_view, running
+from .copr_stack import COPR_CLI, Stack, client_view, running
 
 pytestmark = pytest.mark.integration
 
@@ -20,6 +25,10 @@ def frontend(engine, built_images) -> Iterator[Stack]:
     """database + frontend only: what the frontend alone must answer."""
     with running(engine, components=["database", "frontend"]) as info:
         yield client_view(engine, info)
+
+
+def config_value(stack: Stack, user: str, key: str) -> str:
+    return re.search(rf"^{key} = (.*)$", Path(stack.config(user)).read_text(), re.MULTILINE)[1]
 
 
 def name() -> str:
@@ -151,3 +160,102 @@ def test_packages_crud_and_name_validation(frontend):
     assert '"source_type": "unset"' in frontend.copr("get-package", project, "--name", "gcc-c++").stdout
     assert frontend.copr("delete-package", project, "--name", "gcc-c++").returncode == 0
     assert frontend.copr("list-package-names", project).stdout.split() == ["python-boolean.py"]
+
+
+def test_non_ascii_text_is_stored_and_looked_up(frontend):
+    """The database is UTF-8, as production's: SQL_ASCII answered 500 to both (issue 18, 6)."""
+    project = name()
+    created = frontend.copr("create", project, "--chroot", "fedora-44-x86_64",
+                            "--description", "café ☕")
+    assert created.returncode == 0, created.stderr
+    api = requests.get(f"{frontend.frontend_url}/api_3/project",
+                       params={"ownername": "alice", "projectname": project}, timeout=10)
+    assert api.json()["description"] == "café ☕"
+    missing = requests.get(f"{frontend.frontend_url}/api_3/project",
+                           params={"ownername": "alice", "projectname": "café"}, timeout=10)
+    assert missing.status_code == 404, missing.text
+    assert missing.json() == {"error": "Project alice/café does not exist."}
+
+
+def test_access_log_holds_no_credential(frontend, engine):
+    """Neither the API login (gunicorn's %(u)s) nor a query string reaches the log (issue 18,
+    14): the saved logs/frontend.log is readable by anyone who gets the report."""
+    login = config_value(frontend, "alice", "login")
+    token = config_value(frontend, "alice", "token")
+    assert frontend.copr("whoami").returncode == 0  # whoami reads the config: no request
+    checked = requests.get(f"{frontend.frontend_url}/api_3/auth-check", auth=(login, token),
+                           timeout=10)
+    assert checked.status_code == 200
+    requests.get(f"{frontend.frontend_url}/api_3/project/list",
+                 params={"ownername": "alice", "token": token}, timeout=10)
+    [(container, _)] = all_components()["frontend"].instances(frontend.run_id)
+
+    def logged() -> str:
+        # gunicorn writes the access line after the answer: it may reach the log a moment later.
+        text = engine.logs(container)
+        if "/api_3/auth-check" not in text or "/api_3/project/list" not in text:
+            raise wait.NotYet("the two requests are not in the frontend's log yet")
+        return text
+
+    log = wait.until(logged, what="the frontend's access log lines", timeout=30)
+    assert login not in log and token not in log
+
+
+def test_forked_project_deletes_and_its_name_can_be_reused(frontend):
+    """Upstream marks a deleted project instead of removing the row its fork points at: this
+    answered 500 before (issue 14)."""
+    project, fork = name(), name()
+    assert frontend.copr("create", project, "--chroot", "fedora-44-x86_64").returncode == 0
+    forked = frontend.copr("fork", project, fork)
+    assert forked.returncode == 0, forked.stderr
+    deleted = frontend.copr("delete", project)
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.strip() == f"Project {project} has been deleted."
+    assert frontend.copr("get", project).returncode == 1
+    assert f"Name: {fork}\n" in frontend.copr("list").stdout
+    again = frontend.copr("create", project, "--chroot", "epel-9-x86_64")
+    assert again.returncode == 0, again.stderr
+    api = requests.get(f"{frontend.frontend_url}/api_3/project",
+                       params={"ownername": "alice", "projectname": project}, timeout=10).json()
+    assert list(api["chroot_repos"]) == ["epel-9-x86_64"]
+
+
+def test_permissions_with_copr_cli(frontend):
+    """request-, edit- and list-permissions, and what an approved builder may then do."""
+    project = name()
+    assert frontend.copr("create", project, "--chroot", "fedora-44-x86_64").returncode == 0
+    full = f"alice/{project}"
+    url = "http://example.org/hello-1-1.src.rpm"
+    assert frontend.copr("build", full, url, "--nowait", user="bob").returncode == 7
+    assert frontend.copr("list-permissions", full).returncode == 1  # none set yet: 404
+    requested = frontend.copr("request-permissions", full, "--builder", user="bob")
+    assert requested.returncode == 0 and requested.stdout.strip() == "success", requested.stderr
+    listed = frontend.copr("list-permissions", full)
+    assert listed.stdout.splitlines() == ["bob:", "  admin: nothing", "  builder: request"]
+    assert frontend.copr("edit-permissions", full, "--builder", "bob").stdout.strip() == "success"
+    built = frontend.copr("build", full, url, "--nowait", user="bob")
+    assert built.returncode == 0, built.stderr
+    assert frontend.copr("modify", full, "--description", "bob", user="bob").returncode == 7
+    refused = frontend.copr("edit-permissions", full, "--admin", "bob", user="bob")
+    assert refused.returncode == 7
+    assert "can not see permissions for project" in refused.stderr
+
+
+def test_monitor_webhook_secret_and_api_token_with_copr_cli(frontend):
+    project = name()
+    assert frontend.copr("create", project, "--chroot", "fedora-44-x86_64").returncode == 0
+    assert frontend.copr("monitor", project).returncode == 0
+    answered = subprocess.run([COPR_CLI, "--config", frontend.config(), "new-webhook-secret",
+                               project], input="y\n", capture_output=True, text=True, timeout=60)
+    assert answered.returncode == 0, answered.stderr
+    assert re.search(r"Generated new token: [0-9a-f-]{36}$", answered.stdout.strip())
+    # bob's config gets a new login and token; the old pair stops working.
+    old = (config_value(frontend, "bob", "login"), config_value(frontend, "bob", "token"))
+    renewed = frontend.copr("new-api-token", user="bob")
+    assert renewed.returncode == 0, renewed.stderr
+    assert renewed.stdout.strip() == f"New API token was updated in {frontend.config('bob')}."
+    new = (config_value(frontend, "bob", "login"), config_value(frontend, "bob", "token"))
+    assert new != old
+    check = f"{frontend.frontend_url}/api_3/auth-check"
+    assert requests.get(check, auth=old, timeout=10).status_code == 401
+    assert requests.get(check, auth=new, timeout=10).json()["name"] == "bob"

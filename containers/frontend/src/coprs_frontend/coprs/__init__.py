@@ -21,6 +21,10 @@ app.config.update(
 )
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-from . import api3, backend_api, db, errors  # noqa: E402  (routes register on import)
+# Routes register on import.
+from . import backend_api, db, errors  # noqa: E402
+from .views import apiv3_ns, health, tmp_ns  # noqa: E402,F401
 
-__all__ = ["app", "api3", "backend_api", "db", "errors"]
+apiv3_ns.register(app)
+
+__all__ = ["app", "backend_api", "db", "errors"]

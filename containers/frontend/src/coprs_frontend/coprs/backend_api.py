@@ -100,7 +100,7 @@ def srpm_task(build: Build) -> dict:
 
 
 def rpm_task(chroot: BuildChroot) -> dict:
-    from .api3 import chroot_repos
+    from .build_config import chroot_repos
     build, copr = chroot.build, chroot.build.copr
     project_chroot = next((c for c in copr.chroots if c.name == chroot.name), None)
     package = build.package.name if build.package else None

@@ -12,13 +12,13 @@ import sqlalchemy as sa
 
 from . import app
 from .db import session
-from .enums import (ACTION_PRIORITY, ACTION_TYPES, FINISHED_STATES, SOURCE_NAMES, STATE_ORDER,
-                    StatusEnum)
+from .enums import FINISHED_STATES, SOURCE_NAMES, STATE_ORDER, StatusEnum
 from .errors import AccessRestricted, BadRequest, InvalidForm, ObjectNotFound
-from .models import (Action, Build, BuildChroot, Copr, CoprChroot, Group, MockChroot, Package,
-                     User, now)
+from .models import (Build, BuildChroot, Copr, CoprChroot, CoprPermission, Group, MockChroot,
+                     Package, User)
 
 NAME_RE = re.compile(r"^[\w.-]+$")
+NAME_MAX = 100  # project and package names are VARCHAR(100), as upstream's columns
 PACKAGE_NAME_RE = r"^[-+_.a-zA-Z0-9]+$"
 
 
@@ -57,20 +57,67 @@ def as_list(value) -> list[str]:
     return str(value).split()
 
 
-def paginate(query, model) -> dict:
-    """A list response: items plus meta with integer limit/offset (copr-cli pages with them)."""
-    limit = arg("limit")
-    offset = int(arg("offset") or 0)
-    order = arg("order") or "id"
-    order_type = (arg("order_type") or "ASC").upper()
-    column = getattr(model, order, model.id)
-    query = query.order_by(column.desc() if order_type == "DESC" else column.asc())
-    if offset:
-        query = query.offset(offset)
-    if limit is not None:
-        query = query.limit(int(limit))
-    meta = {"limit": int(limit) if limit is not None else None, "offset": offset,
-            "order": order, "order_type": order_type}
+# wtforms' messages, which upstream's forms answer with.
+NOT_INTEGER = "Not a valid integer value."
+NOT_A_CHOICE = "Not a valid choice."
+
+
+def int_field(errors: dict, name: str, value, minimum: int | None = None,
+              maximum: int | None = None) -> int | None:
+    """`value` as an integer, or None when it is absent; a bad value adds upstream's form error
+    for `name` to `errors` (wtforms' IntegerField and NumberRange wording)."""
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors.setdefault(name, []).append(NOT_INTEGER)
+        return None
+    if maximum is not None and minimum is not None and not minimum <= number <= maximum:
+        errors.setdefault(name, []).append(f"Number must be between {minimum} and {maximum}.")
+    elif minimum is not None and number < minimum:
+        errors.setdefault(name, []).append(f"Number must be at least {minimum}.")
+    return number
+
+
+def pagination(ignore_orders: tuple[str, ...] = ()) -> dict:
+    """limit, offset, order and order_type of the query string, checked like upstream's
+    PaginationForm (400 with its errors dict; negative numbers are refused too, where upstream's
+    database would fail)."""
+    errors: dict[str, list[str]] = {}
+    limit = int_field(errors, "limit", arg("limit"), minimum=0)
+    offset = int_field(errors, "offset", arg("offset"), minimum=0)
+    order_type = arg("order_type") or "ASC"
+    if order_type not in ("ASC", "DESC"):
+        errors["order_type"] = [NOT_A_CHOICE]
+    if errors:
+        raise BadRequest(str(errors))
+    order = arg("order") if arg("order") not in ignore_orders else None
+    return {"limit": limit or None, "offset": offset or 0, "order": order or "id",
+            "order_type": order_type}
+
+
+def order_column(model, order: str):
+    """The column `order` names; upstream's texts when it is not one."""
+    if not hasattr(model, order):
+        raise BadRequest(f"Cannot order by {order}, {model.__tablename__} doesn't have such "
+                         "property")
+    if order not in sa.inspect(model).column_attrs.keys():
+        raise BadRequest(f"Cannot order by {order}")
+    return getattr(model, order)
+
+
+def paginate(query, model, with_limit: bool = True, ignore_orders: tuple[str, ...] = ()) -> dict:
+    """A list response: items plus meta with integer limit/offset (copr-cli pages with them).
+    Without `with_limit`, the caller cuts the page itself (after filtering); `ignore_orders`
+    are orderings an old client asks for that fall back to the default."""
+    meta = pagination(ignore_orders)
+    column = order_column(model, meta["order"])
+    query = query.order_by(column.desc() if meta["order_type"] == "DESC" else column.asc())
+    if meta["offset"]:
+        query = query.offset(meta["offset"])
+    if meta["limit"] and with_limit:
+        query = query.limit(meta["limit"])
     return {"items": list(session.execute(query).scalars()), "meta": meta}
 
 
@@ -118,12 +165,33 @@ def login_required(view):
     return wrapper
 
 
+APPROVED = 2  # upstream's PermissionEnum: nothing 0, request 1, approved 2
+
+
+def permission(user: User, copr: Copr) -> CoprPermission | None:
+    return next((p for p in copr.permissions if p.user_id == user.id), None)
+
+
 def can_edit(user: User, copr: Copr) -> bool:
+    """Upstream's User.can_edit: the owner, a member of the owning group, an admin, or a user
+    whose admin permission was approved."""
     if user.admin:
         return True
-    if copr.group is not None:
-        return user in copr.group.members
-    return copr.user_id == user.id
+    if copr.group is not None and user in copr.group.members:
+        return True
+    if copr.group is None and copr.user_id == user.id:
+        return True
+    granted = permission(user, copr)
+    return granted is not None and granted.copr_admin == APPROVED
+
+
+def can_build_in(user: User, copr: Copr) -> bool:
+    """May `user` submit builds into `copr`? (upstream's User.can_build_in: editors, and users
+    with an approved builder or admin permission)."""
+    if can_edit(user, copr):
+        return True
+    granted = permission(user, copr)
+    return granted is not None and APPROVED in (granted.copr_builder, granted.copr_admin)
 
 
 def require_edit(user: User, copr: Copr, message: str | None = None) -> None:
@@ -136,9 +204,11 @@ def require_edit(user: User, copr: Copr, message: str | None = None) -> None:
 
 
 def get_copr(ownername: str | None, projectname: str | None) -> Copr:
-    if not ownername or not projectname:
-        raise BadRequest("ownername and projectname are required")
-    query = sa.select(Copr).filter_by(name=projectname)
+    """A live (not deleted) project; 400 "Missing argument X" or 404 as upstream."""
+    for name, value in (("ownername", ownername), ("projectname", projectname)):
+        if not value:
+            raise BadRequest(f"Missing argument {name}")
+    query = sa.select(Copr).filter_by(name=projectname, deleted=False)
     if ownername.startswith("@"):
         query = query.join(Group, Copr.group_id == Group.id).filter(Group.name == ownername[1:])
         missing = f"Project @{ownername[1:]}/{projectname} does not exist."
@@ -280,60 +350,3 @@ def built_packages(build: Build) -> dict:
     return {c.name: {"packages": [{"name": r.name, "epoch": r.epoch, "version": r.version,
                                    "release": r.release, "arch": r.arch} for r in c.results]}
             for c in build.chroots}
-
-
-# -- actions --------------------------------------------------------------------------------------
-
-
-def add_action(kind: str, copr: Copr | None, data: dict, object_type: str = "copr",
-               object_id: int | None = None, old_value: str | None = None,
-               new_value: str | None = None) -> Action:
-    """Queue an action for the backend."""
-    action = Action(action_type=ACTION_TYPES[kind], object_type=object_type,
-                    object_id=object_id if object_id is not None else (copr.id if copr else None),
-                    old_value=old_value, new_value=new_value,
-                    priority=ACTION_PRIORITY.get(kind, 0), data=json.dumps(data),
-                    result=0, created_on=now(), copr_id=copr.id if copr else None)
-    session.add(action)
-    return action
-
-
-def createrepo_action(copr: Copr, chroots: list[str], reason: str, devel: bool = False) -> Action:
-    """Queue createrepo of the public repositories (with `devel`, of the devel ones)."""
-    return add_action("createrepo", copr, {
-        "ownername": copr.owner_name, "projectname": copr.name,
-        "project_dirnames": [copr.name], "chroots": chroots, "appstream": copr.appstream,
-        "storage": 0, "reason": reason, "persistent": copr.persistent, "devel": devel,
-    })
-
-
-def createrepo_actions(copr: Copr, chroots: list[str], reason: str) -> None:
-    """New chroots get a public repository, and a devel one too when createrepo is off."""
-    createrepo_action(copr, chroots, reason)
-    if not copr.auto_createrepo:
-        createrepo_action(copr, chroots, reason, devel=True)
-
-
-def gen_key_action(copr: Copr) -> Action:
-    return add_action("gen_gpg_key", copr, {"ownername": copr.owner_name,
-                                            "projectname": copr.name,
-                                            "appstream": copr.appstream})
-
-
-def result_dirs(build: Build) -> dict[str, list[str]]:
-    dirs: dict[str, list[str]] = {}
-    if build.result_dir:
-        dirs["srpm-builds"] = [build.result_dir]
-    for chroot in build.chroots:
-        if chroot.result_dir:
-            dirs.setdefault(chroot.name, []).append(chroot.result_dir)
-    return dirs
-
-
-def delete_build_action(build: Build) -> Action:
-    copr = build.copr
-    return add_action("delete", copr, {
-        "ownername": copr.owner_name, "projectname": copr.name, "project_dirname": copr.name,
-        "chroot_builddirs": result_dirs(build), "appstream": copr.appstream,
-        "devel": not copr.auto_createrepo, "storage": 0,
-    }, object_type="build", object_id=build.id)

@@ -90,12 +90,17 @@ class Copr(Base):
     packit_forge_projects_allowed = sa.Column(sa.Text, default="")
     forked_from_id = sa.Column(sa.ForeignKey("copr.id"))
     created_on = sa.Column(sa.Integer, default=now)
+    # A deleted project keeps its row (forks point at it); its name is free again (the unique
+    # indexes cover live projects only).
+    deleted = sa.Column(sa.Boolean, nullable=False, default=False)
+    webhook_secret = sa.Column(sa.String(100))
     user = relationship("User")
     group = relationship("Group")
     chroots = relationship("CoprChroot", back_populates="copr", cascade="all, delete-orphan")
     packages = relationship("Package", back_populates="copr", cascade="all, delete-orphan")
     builds = relationship("Build", back_populates="copr", cascade="all, delete-orphan")
-    __table_args__ = (sa.UniqueConstraint("user_id", "group_id", "name"),)
+    permissions = relationship("CoprPermission", back_populates="copr",
+                               cascade="all, delete-orphan")
 
     @property
     def owner_name(self) -> str:
@@ -108,6 +113,19 @@ class Copr(Base):
     @property
     def active_chroots(self) -> list["CoprChroot"]:
         return sorted(self.chroots, key=lambda c: c.mock_chroot.name)
+
+
+class CoprPermission(Base):
+    """What a user other than the owner may do in a project: builder and admin are each
+    0 nothing, 1 requested, 2 approved (upstream's PermissionEnum)."""
+
+    __tablename__ = "copr_permission"
+    user_id = sa.Column(sa.ForeignKey("user.id"), primary_key=True)
+    copr_id = sa.Column(sa.ForeignKey("copr.id"), primary_key=True)
+    copr_builder = sa.Column(sa.SmallInteger, nullable=False, default=0)
+    copr_admin = sa.Column(sa.SmallInteger, nullable=False, default=0)
+    user = relationship("User")
+    copr = relationship("Copr", back_populates="permissions")
 
 
 class CoprChroot(Base):

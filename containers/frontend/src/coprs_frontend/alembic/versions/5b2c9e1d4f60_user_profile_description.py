@@ -1,7 +1,7 @@
 """Users get a profile description, filled in for every existing user (release 2.8).
 
 Revision ID: 5b2c9e1d4f60
-Revises: dabab11132c1
+Revises: 3c7e5a9d2b14
 """
 
 # schema level: 2
@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5b2c9e1d4f60"
-down_revision = "dabab11132c1"
+# Follows the level-1 revisions: every schema level is a prefix of the one chain.
+down_revision = "3c7e5a9d2b14"
 
 
 def upgrade():
