@@ -2,9 +2,10 @@
 
 Debian has no rpkg and no tito. `rpkg srpm --spec S` packs the spec with the files next to it;
 this builder does the same with `rpmbuild -bs` of the spec, its sources taken from the spec's
-folder (rpkg's {{{ }}} spec templates are not expanded). make_srpm runs the repository's
-.copr/Makefile as upstream does, but as the build user on the builder instead of in a mock
-chroot. tito fails as it would on a builder without it.
+folder and, as rpkg does, the lookaside cache for what a `sources` file lists (rpkg's {{{ }}}
+spec templates are not expanded). make_srpm runs the repository's .copr/Makefile as upstream
+does, but as the build user on the builder instead of in a mock chroot. tito fails as it would
+on a builder without it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..distgit import fetch_sources
 from ..errors import BuildError
 from .base import basename_of, clone_and_checkout, require_tool, rpmbuild_bs, single_spec
 
@@ -59,6 +61,9 @@ def produce_srpm(task: "Task", build: "Build", macros: dict[str, str]) -> None:
             raise BuildError("tito build failed")
         return
     spec = spec_path if spec_path and spec_path.is_file() else single_spec(subpath)
+    # rpkg fetches what a `sources` file lists from the clone URL host's lookaside cache.
+    fetch_sources(spec.parent, clone_url, build.config.lookaside_url, build.config.clone_path_prefix,
+                  build.log, build.config.network_timeout)
     rpmbuild_bs(spec, spec.parent, build, macros, timeout)
 
 
