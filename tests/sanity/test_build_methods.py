@@ -2,7 +2,8 @@
 serves, and pypi failing with upstream's message (the builder has no spec generator).
 
 The builds share one project and are submitted together, so they run in parallel on the builder
-pool; the distgit build then clones the package the scm build imported into the stack's dist-git.
+pool. The fixture repositories live in the stack's own dist-git, so the distgit build clones one
+of them the way it clones any package there.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import gzip
 import re
 
-import pytest
 import requests
 
 from ._builds import CHROOT, created_ids, srpm_dir
@@ -61,17 +61,17 @@ def srpm_log(backend_url: str, owner: str, project: str, build_id: int) -> str:
     raise AssertionError(f"no builder-live.log in {base}")
 
 
-@pytest.fixture
-def fixture_repo(stack_host, request) -> str:
-    """A repository with hello 1.0 tagged v1 in pkg/, then 2.0 on main, and a .copr/Makefile."""
-    return serve_repo(stack_host("distgit"), f"fixtures/{request.node.name[:40]}/hello", [
+def test_every_build_method(copr_cli, client, owner, project, backend_url, stack_host, tmp_path):
+    name = project()
+    # hello 1.0 tagged v1 in pkg/, then 2.0 on main with a .copr/Makefile; a dist-git-like
+    # repository of distpkg (spec at the top) on its own.
+    namespace = f"fixtures/{name}"
+    fixture_repo = serve_repo(stack_host("distgit"), f"{namespace}/hello", [
         ({"pkg/hello.spec": SPEC.format(name="hello", version="1.0"), "pkg/hello.txt": "one\n"}, "v1"),
         ({"pkg/hello.spec": SPEC.format(name="hello", version="2.0"), ".copr/Makefile": MAKEFILE}, None),
     ])
-
-
-def test_every_build_method(copr_cli, client, owner, project, backend_url, fixture_repo, tmp_path):
-    name = project()
+    serve_repo(stack_host("distgit"), f"{namespace}/distpkg", [
+        ({"distpkg.spec": SPEC.format(name="distpkg", version="7.0"), "distpkg.txt": "seven\n"}, None)])
     script = tmp_path / "script"
     script.write_text(CUSTOM_SCRIPT.format(spec=SPEC.format(name="customized", version="3.0")))
     scm = submitted(copr_cli("buildscm", name, "--clone-url", fixture_repo, "--commit", "v1",
@@ -81,12 +81,12 @@ def test_every_build_method(copr_cli, client, owner, project, backend_url, fixtu
     custom = submitted(copr_cli("buildcustom", name, "--script", str(script), "--script-chroot", CHROOT,
                                 "--script-resultdir", "out", "--nowait"))
     pypi = submitted(copr_cli("buildpypi", name, "--packagename", "hello", "--nowait"))
+    distgit = submitted(copr_cli("build-distgit", name, "--name", "distpkg", "--namespace", namespace,
+                                 "--commit", "main", "--nowait"))
 
     assert wait_build(client, scm) == "succeeded"
     # The committish was honoured: v1 holds 1.0, main 2.0.
     assert client.build_proxy.get(scm).source_package["version"] == "1.0-1"
-    distgit = submitted(copr_cli("build-distgit", name, "--name", "hello", "--namespace",
-                                 f"{owner}/{name}", "--commit", "f44", "--nowait"))
 
     assert wait_build(client, make_srpm) == "succeeded"
     assert client.build_proxy.get(make_srpm).source_package["version"] == "2.0-1"
@@ -101,4 +101,4 @@ def test_every_build_method(copr_cli, client, owner, project, backend_url, fixtu
 
     assert wait_build(client, distgit) == "succeeded"
     source = client.build_proxy.get(distgit).source_package
-    assert (source["name"], source["version"]) == ("hello", "1.0-1")
+    assert (source["name"], source["version"]) == ("distpkg", "7.0-1")

@@ -23,6 +23,7 @@ def test_a_client_inside_the_stack_gets_the_backends_internal_url(project, app):
     project("rf")
     response = app.test_client().get("/coprs/alice/rf/repo/fedora-44/dnf.repo?arch=x86_64",
                                      base_url="http://frontend:5000")
+    assert response.text.startswith("[copr:frontend:alice:rf]\n")
     assert "baseurl=http://backend:5002/results/alice/rf/fedora-$releasever-$basearch/" in response.text
     assert "gpgkey=http://backend:5002/results/alice/rf/pubkey.gpg" in response.text
 

@@ -2,8 +2,9 @@
 downloads (upstream's coprs_general.generate_repo_file and repos.py).
 
 One deliberate difference: a request that came through the frontend's internal URL (a client
-inside the stack) gets the backend's internal URL in baseurl and gpgkey; anything else gets the
-public one, as upstream always does. Runtime dependencies and multilib repositories are left out.
+inside the stack) gets the backend's internal URL in baseurl and gpgkey, and the internal host
+name in the repo id (dnf's copr plugin finds the repository by its hub's host name); anything
+else gets the public ones, as upstream always does. Runtime dependencies and multilib repositories are left out.
 """
 
 import base64
@@ -20,9 +21,12 @@ from ..logic import get_copr
 RELEASEVER_DISTROS = ("fedora", "centos-stream", "opensuse-leap", "mageia")
 
 
-def _backend_url() -> str:
+def _urls() -> tuple[str, str]:
+    """(the frontend's host name, the backend's URL) as the requesting client knows them."""
     internal = flask.request.host_url.rstrip("/") == app.config["INTERNAL_URL"]
-    return app.config["BACKEND_INTERNAL_URL" if internal else "BACKEND_PUBLIC_URL"]
+    frontend = app.config["INTERNAL_URL" if internal else "PUBLIC_URL"]
+    return (urlparse(frontend).hostname or "",
+            app.config["BACKEND_INTERNAL_URL" if internal else "BACKEND_PUBLIC_URL"])
 
 
 def _not_found(text: str, available: list[str] | None = None) -> flask.Response:
@@ -55,8 +59,8 @@ def repo_file(copr_dirname, name_release, repofile, username=None, group=None):
     mock = sorted(matching, key=lambda m: m.name)[-1]
     version = "$releasever" if mock.os_release in RELEASEVER_DISTROS and \
         not (mock.os_release == "mageia" and mock.os_version == "cauldron") else mock.os_version
-    results = f"{_backend_url()}/results/{copr.owner_name}/{copr_dirname}/"
-    host = urlparse(app.config["PUBLIC_URL"]).netloc.split(":")[0]
+    host, backend = _urls()
+    results = f"{backend}/results/{copr.owner_name}/{copr_dirname}/"
     lines = [
         f"[copr:{host}:{copr.owner_name.replace('@', 'group_')}:{copr_dirname}]",
         f"name=Copr repo for {copr_dirname} owned by {copr.owner_name}",
