@@ -25,8 +25,10 @@ class Client:
         return result.exit_code, result.output
 
     def dnf(self, *args: str) -> tuple[int, str]:
-        # $releasever: Debian has no system-release package for dnf to read it from.
-        return self.run("dnf", "-y", "--releasever", "44", *args)
+        # $releasever: Debian has no system-release package for dnf to read it from. Debian's
+        # dnf-plugins-core enables the `local` plugin, whose own repository (gpgcheck, no key)
+        # would stand between dnf and the project's repository.
+        return self.run("dnf", "-y", "--releasever", "44", "--disableplugin=local", *args)
 
 
 @contextlib.contextmanager
