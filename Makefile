@@ -43,7 +43,7 @@ integration: deps
 images: deps
 	$(BIN)/copr-harness images
 
-## The performance figures of DESIGN.md beside their targets (build/bench/<time>.json, kept per run, and latest.json); BENCH_ARGS="--only up".
+## The performance figures of docs/architecture.md beside their targets (build/bench/<time>.json, kept per run, and latest.json); BENCH_ARGS="--only up".
 bench: deps
 	$(BIN)/copr-harness bench $(BENCH_ARGS)
 

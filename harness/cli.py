@@ -3,80 +3,39 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import subprocess
+import re
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+import requests
+from podman.errors import APIError
+
 from harness import __version__, interrupts, paths, stack
 from harness.artifacts import images
 from harness.bench import bench, load
 from harness.errors import (
-    EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, HarnessError, InputError,
+    EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, HarnessError,
+    InputError,
 )
-from harness.gates import suites
+from harness.gates import suites, target_run
 from harness.kube import play as kube_play
 from harness.model.components import services
 from harness.model.scenario import load_scenario
+from harness.model.target import load_target
 from harness.naming import check_run_id, new_run_id
+from harness.podman import doctor
 from harness.podman.engine import Engine
-from harness.podman.quirks import detect, host_release, install_command, probe_host
 from harness.stack import faults, users
 from harness.upgrade import plan, rehearse
 
 
-# Host tools the harness runs, with the package that has each (Fedora's rpm-build is Debian's rpm).
-TOOLS = {"mmdebstrap": ("mmdebstrap", "mmdebstrap"), "rpmbuild": ("rpm", "rpm-build")}
-
-
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Report Podman, the host's quirks and what the harness configures for them."""
-    host = detect(probe_host())
     print(f"copr-harness {__version__}")
-    cli = shutil.which("podman")
-    if cli is None:
-        print("podman:        NOT INSTALLED")
-        print("fix:           scripts/install-system-deps (a checkout), or "
-              + install_command(host_release(), "podman runc mmdebstrap rpm",
-                                "podman crun mmdebstrap rpm-build"))
-        return EXIT_INFRA
-    version = subprocess.run([cli, "--version"], capture_output=True, text=True).stdout.strip()
-    print(f"podman:        {version} ({cli})")
-    print(f"cgroups:       {host.cgroup_mode}")
-    print(f"runtime:       {host.runtime or 'none usable'}")
-    print("rlimits:       " + (", ".join(f"{k}={v}" for k, v in sorted(host.ulimits.items()))
-                              or "Podman's defaults"))
-    for tool, package in TOOLS.items():
-        fix = install_command(host_release(), *package)
-        print(f"{tool + ':':14} {shutil.which(tool) or f'NOT INSTALLED ({fix})'}")
-    for reason in host.reasons:
-        print(f"configured:    {reason}")
-    for problem in host.problems:
-        print(f"PROBLEM:       {problem}")
-    if host.problems:
-        return EXIT_INFRA
-    with Engine.connect() as engine:
-        info = engine.version()
-        print(f"API:           {engine.url}" + (" (started by the harness for this command)"
-                                                 if engine.service else ""))
-        print(f"API version:   {info.get('ApiVersion', '?')} (server {info.get('Version', '?')})")
-        if engine.service is not None:
-            print("service config:")
-            print("    " + engine.service.host.containers_conf().rstrip().replace("\n", "\n    "))
-        tag = images.rootfs_tag()
-        if engine.image_id(tag):
-            result = engine.run_once(tag, ["true"])
-            print(f"trial container: {'ok' if result.ok else 'FAILED: ' + result.output.strip()}")
-            if not result.ok:
-                return EXIT_INFRA
-        else:
-            print("trial container: skipped (no image yet: run 'copr-harness images')")
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    return EXIT_INFRA if missing else EXIT_OK
+    return doctor.report(images.rootfs_tag())
 
 
 def cmd_images(args: argparse.Namespace) -> int:
@@ -90,11 +49,12 @@ def cmd_images(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     """Bring a stack up and leave it running."""
-    path, scenario = load_scenario(args.scenario)
+    _, scenario = load_scenario(args.scenario)
     scenario.package_set(args.versions)  # a set the scenario lacks is bad input, found before Podman
+    paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
-        info = stack.up(engine, path, scenario, run_id, package_set=args.versions,
+        info = stack.up(engine, scenario, run_id, package_set=args.versions,
                         keep_on_failure=args.keep_on_failure)
         print(f"run {info.run_id} is up: {', '.join(info.components)}")
         for line in stack.env_lines(engine, info):
@@ -106,14 +66,16 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_kube(args: argparse.Namespace) -> int:
     """Write Kubernetes manifests of a scenario's stack (images with its RPMs installed); with
     --play, run them here with podman kube play and leave the run up."""
-    path, scenario = load_scenario(args.scenario)
+    _, scenario = load_scenario(args.scenario)
+    if args.play:
+        paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
         made = kube_play.export(engine, scenario, run_id, args.output or kube_play.default_folder(run_id),
                                 package_set=args.versions)
         print(f"manifests of run {run_id} in {made.folder}/ (apply with: kubectl apply -k {made.folder})")
         if args.play:
-            kube_play.play(engine, made, path, package_set=args.versions)
+            kube_play.play(engine, made, package_set=args.versions)
             print(f"run {run_id} is up (podman kube play): {', '.join(made.components)}")
             for component, port in made.host_ports.items():
                 print(f"  {component}: http://127.0.0.1:{port}")
@@ -134,16 +96,51 @@ def cmd_post_release(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace, suite: str) -> int:
-    path, scenario = load_scenario(args.scenario)
+    if args.target or args.dry_run:
+        return _gate_target(args, suite)
+    _, scenario = load_scenario(args.scenario)
+    paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
     suites.collect(suite, pytest_args)  # bad input exits 2 before Podman is touched
     with Engine.connect() as engine:
-        code = suites.gate(engine, path, scenario, run_id, suite, pytest_args, keep=args.keep,
+        code = suites.gate(engine, scenario, run_id, suite, pytest_args, keep=args.keep,
                            collected=True)
     verdict = "PASSED" if code == 0 else "FAILED"
     print(f"{suite.replace('_', '-')} {verdict}; reports in {paths.run_dir(run_id)}/")
     return suites.exit_code(code)
+
+
+def _gate_target(args: argparse.Namespace, suite: str) -> int:
+    """A suite against an existing Copr given by a target file (black-box)."""
+    if not args.target:
+        raise InputError("--dry-run prints what a run against a target would do: give --target FILE")
+    if args.scenario or args.run_id:
+        raise InputError("--target runs against an existing Copr: --scenario and --run-id do not apply")
+    target = load_target(args.target)
+    pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
+    if args.dry_run:
+        tests = target_run.collect(args.target.resolve(), suite, pytest_args)
+        for line in target_run.plan(target, suite, tests):
+            print(line)
+        return EXIT_OK
+    print(f"testing the Copr at {target.urls.frontend}", flush=True)
+    target_run.check_reachable(target)
+    run_id = new_run_id()
+    code = target_run.run(args.target.resolve(), target, run_id, suite, pytest_args, keep=args.keep)
+    verdict = "PASSED" if code == 0 else "FAILED"
+    print(f"{suite.replace('_', '-')} against {target.urls.frontend} {verdict}; reports in "
+          f"{paths.run_dir(run_id)}/")
+    return suites.exit_code(code)
+
+
+def cmd_target(args: argparse.Namespace) -> int:
+    """Write a target file for a running stack (its URLs and per-run copr-cli configs)."""
+    with Engine.connect() as engine:
+        info = stack.resolve_run(engine, args.run_id)
+        path = stack.write_target(engine, info, args.output, hosts=args.hosts)
+    print(f"target file of run {info.run_id}: {path}")
+    return EXIT_OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -164,10 +161,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_rehearse(args: argparse.Namespace) -> int:
     """Rehearse the release window: production stack, data, scripted upgrade, verdict per rule."""
-    path, scenario = load_scenario(args.scenario)
+    _, scenario = load_scenario(args.scenario)
+    paths.check_output_folders()
     run_id = args.run_id or new_run_id()
     with Engine.connect() as engine:
-        result = rehearse.rehearse(engine, path, scenario, run_id, keep=args.keep)
+        result = rehearse.rehearse(engine, scenario, run_id, keep=args.keep)
     for rule in result.rules:
         print(f"{'pass' if rule.ok else 'FAIL':5} {rule.name:24} {rule.message}")
     print(result.details["stack_state"])
@@ -186,15 +184,12 @@ def cmd_load(args: argparse.Namespace) -> int:
         result = load.run(engine, info.run_id, builds=args.builds, projects=args.projects)
     for line in result.lines():
         print(line)
-    path = paths.run_dir(info.run_id) / "load.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
-    print(f"details: {path}")
+    print(f"details: {result.write(paths.run_dir(info.run_id) / 'load.json')}")
     return EXIT_FAILED if result.problems else EXIT_OK
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Measure the DESIGN.md performance figures; write build/bench.json; print them by target."""
+    """Measure the performance figures (docs/architecture.md); write build/bench.json; print them by target."""
     with Engine.connect() as engine:
         figures = bench.run(engine, args.only, args.repeat, output=bench.OUTPUT)
     print(bench.table(figures))
@@ -227,26 +222,25 @@ def cmd_status(args: argparse.Namespace) -> int:
               f"{', '.join(row.packages) or '-'}")
         if row.detail:
             print(f"{'':10} {row.detail}")
-    return EXIT_OK if all(r.ready for r in rows) else 1
+    return EXIT_OK if all(r.ready for r in rows) else EXIT_FAILED
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
     """Print the logs of one component, or of all."""
     with Engine.connect() as engine:
         info = stack.resolve_run(engine, args.run_id)
-        names = stack.containers_of(info)
+        instances = info.run.instances()
         if args.component:
-            names = [n for n in names if n.removeprefix(f"{info.run_id}-") == args.component]
-            if not names:
+            instances = [i for i in instances if i.short == args.component]
+            if not instances:
                 _check_component(info, args.component)
-        for name in names:
-            text = engine.logs(name, tail=args.tail)
-            if len(names) == 1:
+        for instance in instances:
+            text = engine.logs(instance.name, tail=args.tail)
+            if len(instances) == 1:
                 sys.stdout.write(text)
             else:
-                short = name.removeprefix(f"{info.run_id}-")
                 for line in text.splitlines():
-                    print(f"{short:10}| {line}")
+                    print(f"{instance.short:10}| {line}")
     return EXIT_OK
 
 
@@ -257,7 +251,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
         raise InputError("exec needs a command: copr-harness exec COMPONENT -- CMD ...")
     with Engine.connect() as engine:
         info = stack.resolve_run(engine, args.run_id)
-        names = {n.removeprefix(f"{info.run_id}-"): n for n in stack.containers_of(info)}
+        names = {i.short: i.name for i in info.run.instances()}
         if args.component not in names:
             raise InputError(f"run {info.run_id} has no container '{args.component}' "
                              f"(it has: {', '.join(names)})")
@@ -290,7 +284,7 @@ def cmd_fault(args: argparse.Namespace) -> int:
         names = faults.inject(engine, info, args.target, args.action)
     done = {"kill": "killed", "stop": "stopped", "start": "started and ready",
             "restart": "restarted and ready"}[args.action]
-    print(f"{', '.join(n.removeprefix(f'{info.run_id}-') for n in names)}: {done}")
+    print(f"{', '.join(info.run.short(n) for n in names)}: {done}")
     return EXIT_OK
 
 
@@ -300,12 +294,62 @@ def _check_component(info: stack.RunInfo, component: str) -> None:
                            f"(it has: {', '.join(info.components)})")
 
 
+def _count(minimum: int) -> Callable[[str], int]:
+    """argparse type of a count: a whole number of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least {minimum}")
+        return value
+
+    return parse
+
+
+def _workers(text: str) -> str:
+    """argparse type of -n (pytest-xdist's workers): auto, logical, or a whole number >= 0."""
+    if text in ("auto", "logical") or (text.isdigit() and text.isascii()):
+        return text
+    raise argparse.ArgumentTypeError(f"'{text}' is not 'auto', 'logical' or a whole number of at least 0")
+
+
 def _run_id(text: str) -> str:
     """argparse type of --run-id: a malformed run id is a usage error naming it."""
     try:
         return check_run_id(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    except InputError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+
+
+def _options() -> dict[str, argparse.ArgumentParser]:
+    """The options several commands share, each declared once (argparse parents)."""
+    def group() -> argparse.ArgumentParser:
+        return argparse.ArgumentParser(add_help=False)
+
+    made = {name: group() for name in ("new_run", "run", "scenario", "scenario_required",
+                                         "versions", "keep", "suite")}
+    made["new_run"].add_argument(
+        "--run-id", type=_run_id, help="id of the new run (default: a fresh one)")
+    made["run"].add_argument(
+        "--run-id", type=_run_id, help="the run to act on (default: the only run on this host)")
+    for name, what in (("scenario", "scenario file (default: scenarios/default.yaml)"),
+                       ("scenario_required", "scenario file with production and candidate sets")):
+        # Optional for argparse even where required: `parse` accepts --scenario in its place.
+        made[name].add_argument("scenario", type=Path, nargs="?", metavar="SCENARIO", help=what)
+        # The older spelling, still accepted: --scenario FILE.
+        made[name].add_argument("--scenario", type=Path, dest="scenario_option",
+                                help=argparse.SUPPRESS)
+    made["versions"].add_argument(
+        "--versions", choices=["candidate", "production"], default="candidate",
+        help="which package set of the scenario to install (default: candidate)")
+    made["keep"].add_argument("--keep", action="store_true",
+                              help="leave the stack running afterwards")
+    made["suite"].add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
+    made["suite"].add_argument("-n", metavar="N", type=_workers, help="parallel workers (pytest-xdist -n; default auto)")
+    return made
 
 
 def parser() -> argparse.ArgumentParser:
@@ -313,88 +357,122 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="copr-harness", description=__doc__)
     top.add_argument("--version", action="version", version=f"copr-harness {__version__}")
     sub = top.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
+    shared = _options()
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], run_id: bool = True) -> argparse.ArgumentParser:
+    def command(name: str, func: Callable[[argparse.Namespace], int],
+                *options: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=(func.__doc__ or "").strip().splitlines()[0],
-                             description=func.__doc__)
+                             description=func.__doc__, parents=[shared[o] for o in options])
         cmd.set_defaults(func=func)
-        if run_id:
-            cmd.add_argument("--run-id", type=_run_id,
-                             help="the run to act on (default: the only run on this host)")
         return cmd
 
-    command("doctor", cmd_doctor, run_id=False)
-    images_cmd = command("images", cmd_images, run_id=False)
-    images_cmd.add_argument("--rebuild", action="store_true", help="rebuild every image without cache")
-    up_cmd = command("up", cmd_up)
-    up_cmd.add_argument("--scenario", type=Path, help="scenario file (default: scenarios/default.yaml)")
-    up_cmd.add_argument("--versions", choices=["candidate", "production"], default="candidate",
-                        help="which package set of the scenario to install (default: candidate)")
-    up_cmd.add_argument("--keep-on-failure", action="store_true",
-                        help="leave the containers of a failed bring-up for inspection")
-    kube_cmd = command("kube", cmd_kube)
-    kube_cmd.add_argument("scenario", type=Path, nargs="?",
-                          help="scenario file (default: scenarios/default.yaml)")
-    kube_cmd.add_argument("-o", "--output", type=Path, help="folder for the manifests "
-                          "(default: build/kube/<run-id>)")
+    command("doctor", cmd_doctor)
+    command("images", cmd_images).add_argument(
+        "--rebuild", action="store_true", help="rebuild every image without cache")
+    command("up", cmd_up, "scenario", "versions", "new_run").add_argument(
+        "--keep-on-failure", action="store_true",
+        help="leave the containers of a failed bring-up for inspection")
+    kube_cmd = command("kube", cmd_kube, "scenario", "versions", "new_run")
+    kube_cmd.add_argument("-o", "--output", type=Path,
+                          help="folder for the manifests (default: build/kube/<run-id>)")
     kube_cmd.add_argument("--play", action="store_true",
                           help="run the manifests here with podman kube play and wait until ready")
-    kube_cmd.add_argument("--versions", choices=["candidate", "production"], default="candidate",
-                          help="which package set of the scenario to install (default: candidate)")
     for name, func in (("sanity", cmd_sanity), ("post-release", cmd_post_release)):
-        gate_cmd = command(name, func)
-        gate_cmd.add_argument("--scenario", type=Path,
-                              help="scenario file (default: scenarios/default.yaml)")
-        gate_cmd.add_argument("--keep", action="store_true", help="leave the stack running afterwards "
-                              "(a --run-id that names an existing run is always left running)")
-        gate_cmd.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
-        gate_cmd.add_argument("-n", metavar="N", help="parallel workers (pytest-xdist -n; default auto)")
-    plan_cmd = command("plan", cmd_plan, run_id=False)
-    plan_cmd.add_argument("scenario", type=Path, help="scenario file with production and candidate sets")
-    rehearse_cmd = command("rehearse", cmd_rehearse)
-    rehearse_cmd.add_argument("scenario", type=Path, help="scenario file with production and candidate sets")
-    rehearse_cmd.add_argument("--keep", action="store_true", help="leave the stack running for inspection")
-    load_cmd = command("load", cmd_load)
-    load_cmd.add_argument("--builds", type=int, default=50, help="builds to submit at once (default 50)")
-    load_cmd.add_argument("--projects", type=int, default=5,
+        gate_cmd = command(name, func, "scenario", "keep", "suite")
+        gate_cmd.add_argument(
+            "--run-id", type=_run_id, help="id of the new run (default: a fresh one); an existing "
+            "run's id runs the suite against it as it is, and leaves it running")
+        gate_cmd.add_argument("--target", type=Path, metavar="FILE",
+                              help="run against the existing Copr this target file describes "
+                                   "(--keep then leaves the projects the suite made)")
+        gate_cmd.add_argument("--dry-run", action="store_true",
+                              help="with --target: print what would be created and deleted; "
+                                   "contact nothing")
+    target_cmd = command("target", cmd_target, "run")
+    target_cmd.add_argument("-o", "--output", type=Path, required=True, help="the target file to write")
+    target_cmd.add_argument("--hosts", action="store_true",
+                            help="also give the containers as testinfra hosts (not black-box)")
+    command("plan", cmd_plan, "scenario_required")
+    command("rehearse", cmd_rehearse, "scenario_required", "keep", "new_run")
+    load_cmd = command("load", cmd_load, "run")
+    load_cmd.add_argument("--builds", type=_count(1), default=50, help="builds to submit at once (default 50)")
+    load_cmd.add_argument("--projects", type=_count(1), default=5,
                           help="projects to spread them over, owned by alice and bob in turn (default 5)")
-    bench_cmd = command("bench", cmd_bench, run_id=False)
+    bench_cmd = command("bench", cmd_bench)
     bench_cmd.add_argument("--only", nargs="+", metavar="FIGURE",
                            help="measure only these figures: " + ", ".join(bench.FIGURES))
-    bench_cmd.add_argument("--repeat", type=int, default=3,
+    bench_cmd.add_argument("--repeat", type=_count(1), default=3,
                            help="repetitions of repeated figures (default 3; builds: at least 5)")
-    command("down", cmd_down)
-    command("status", cmd_status)
-    logs_cmd = command("logs", cmd_logs)
+    command("down", cmd_down, "run")
+    command("status", cmd_status, "run")
+    logs_cmd = command("logs", cmd_logs, "run")
     logs_cmd.add_argument("component", nargs="?", help="one component (default: all)")
-    logs_cmd.add_argument("--tail", type=int, help="only the last N lines")
-    exec_cmd = command("exec", cmd_exec)
+    logs_cmd.add_argument("--tail", type=_count(1), help="only the last N lines")
+    exec_cmd = command("exec", cmd_exec, "run")
     exec_cmd.add_argument("component")
     exec_cmd.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARG ...]")
-    gc_cmd = command("gc", cmd_gc, run_id=False)
-    gc_cmd.add_argument("--all", action="store_true", help="remove every run, live ones too")
-    command("env", cmd_env)
-    fault_cmd = command("fault", cmd_fault)
+    command("gc", cmd_gc).add_argument("--all", action="store_true",
+                                       help="remove every run, live ones too")
+    command("env", cmd_env, "run")
+    fault_cmd = command("fault", cmd_fault, "run")
     fault_cmd.add_argument("target", metavar="COMPONENT|INSTANCE", help="e.g. backend, builder-1")
     fault_cmd.add_argument("action", choices=faults.ACTIONS)
     return top
 
 
+def _api_failure(error: Exception) -> str:
+    """One line for a failed Podman API call: the route, not the socket's URL-encoded path."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = re.sub(r"^https?://[^/]+/v[0-9.]+/(libpod/)?", "/", text)[:300]
+    gone = isinstance(error, requests.ConnectionError) or isinstance(error.__cause__, requests.ConnectionError)
+    return f"the Podman API {'stopped answering' if gone else 'failed'}: {text}"
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's last flush must not fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file descriptor (a test's capture)
+        pass
+    finally:
+        os.close(devnull)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """Parse a command line; the scenario may come positionally or (older) as --scenario."""
+    top = parser()
+    args = top.parse_args(argv)
+    given = getattr(args, "scenario_option", None)
+    if given is not None:
+        if args.scenario is not None:
+            top.error("give the scenario once: SCENARIO or --scenario SCENARIO")
+        args.scenario = given
+    if args.command_name in ("plan", "rehearse") and args.scenario is None:
+        top.error(f"{args.command_name} needs a SCENARIO file")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run one subcommand and turn errors into exit codes."""
-    args = parser().parse_args(argv)
+    args = parse(argv)
     interrupts.install()
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return code
+    except BrokenPipeError:  # `copr-harness logs | head -1`: the reader has what it wanted
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt as error:  # interrupts.Interrupted: SIGINT or SIGTERM
         print(f"copr-harness: {str(error) or 'interrupted'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except HarnessError as error:
         print(f"copr-harness: {error}", file=sys.stderr)
         return error.exit_code
-    except ValueError as error:  # a run id or version given on the command line
-        print(f"copr-harness: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    except (requests.ConnectionError, APIError) as error:  # Podman's API went away or failed
+        print(f"copr-harness: {_api_failure(error)}", file=sys.stderr)
+        return EXIT_INFRA
     except Exception:  # noqa: BLE001 - unforeseen (a Podman API error, a bug): never "tests failed"
         traceback.print_exc()
         print("copr-harness: unexpected error (infrastructure)", file=sys.stderr)

@@ -7,6 +7,7 @@ EXIT_FAILED = 1  # tests or rules failed
 EXIT_USAGE = 2  # bad usage or bad input
 EXIT_INFRA = 3  # Podman missing or broken, image build failed, a service never got ready
 EXIT_INTERRUPTED = 130  # SIGINT or SIGTERM (harness.interrupts); everything started is removed
+EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (`| head`): 128 + SIGPIPE, as a shell says
 
 
 class HarnessError(Exception):

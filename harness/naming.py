@@ -6,6 +6,11 @@ import re
 import secrets
 import time
 
+from harness.errors import InputError
+
+# The chroot the stack's builders build for, where a project needs one and nobody chose.
+DEFAULT_CHROOT = "fedora-44-x86_64"
+
 LABEL_RUN = "copr-harness.run"
 LABEL_COMPONENT = "copr-harness.component"
 LABEL_OWNER = "copr-harness.owner"  # "<pid>:<start ticks>" of the process that owns the run
@@ -13,7 +18,7 @@ LABEL_KEPT = "copr-harness.kept"  # on the run's marker volume once `up` finishe
 LABEL_SCENARIO = "copr-harness.scenario"
 
 # Podman names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*; keep run ids short and lower case.
-_RUN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,30}$")
+_RUN_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,30}")  # always fullmatch: '$' accepts a final newline
 
 
 def new_run_id() -> str:
@@ -22,10 +27,10 @@ def new_run_id() -> str:
 
 
 def check_run_id(run_id: str) -> str:
-    """Return `run_id` if it is a usable run id, else raise ValueError saying why."""
-    if not _RUN_ID_RE.match(run_id):
-        raise ValueError(
-            f"run id '{run_id}' is not valid: use 2 to 31 lower-case letters, digits or '-', "
+    """Return `run_id` if it is a usable run id, else raise InputError saying why."""
+    if not _RUN_ID_RE.fullmatch(run_id):
+        raise InputError(
+            f"run id {run_id!r} is not valid: use 2 to 31 lower-case letters, digits or '-', "
             "starting with a letter or digit"
         )
     return run_id
@@ -54,7 +59,6 @@ def labels(run_id: str, component: str | None = None) -> dict[str, str]:
     return result
 
 
-
 SECRET_PREFIX = "copr-harness."
 
 
@@ -69,4 +73,4 @@ def secret_run_id(secret: str) -> str | None:
     if not secret.startswith(SECRET_PREFIX):
         return None
     run_id, dot, _ = secret.removeprefix(SECRET_PREFIX).partition(".")
-    return run_id if dot and _RUN_ID_RE.match(run_id) else None
+    return run_id if dot and _RUN_ID_RE.fullmatch(run_id) else None

@@ -18,11 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-# Each family: (required, optional) packages. chromium: the report tests look at pages in it.
-# postgresql: the frontend's unit tests run its app on a throw-away PostgreSQL server.
+# Each family: (required, optional) packages. chromium: the report tests look at pages in it;
+# the PostgreSQL server: the frontend's unit tests run its app on a throw-away one.
+# createrepo-c: the backend glue's copr-repo unit tests run the real createrepo_c.
 PACKAGES = {
     "debian": (["podman", "runc", "netavark", "aardvark-dns", "iptables", "uidmap", "mmdebstrap",
-                "rpm", "wget", "openssh-client", "python3-venv", "postgresql"], ["chromium"]),
+                "rpm", "createrepo-c", "wget", "openssh-client", "python3-venv", "postgresql"],
+               ["chromium"]),
     "fedora": (["podman", "crun", "netavark", "aardvark-dns", "iptables-nft", "shadow-utils",
                 "rpm-build", "createrepo_c", "wget", "openssh-clients", "python3",
                 "postgresql-server"],

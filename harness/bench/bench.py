@@ -1,11 +1,13 @@
-"""`make bench`: the DESIGN.md performance figures, measured, written to build/bench/<time>.json and
-printed as a table beside their targets. Figures are measured, never asserted by tests."""
+"""`make bench`: the performance figures of docs/architecture.md, measured, written to
+build/bench/<time>.json and printed as a table beside their targets. Figures are measured, never
+asserted by tests."""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -17,13 +19,14 @@ from copr.v3 import Client
 from harness import progress, stack, wait
 from harness.artifacts import images
 from harness.artifacts.srpms import make_srpm
+from harness.bench import load
 from harness.errors import HarnessError, InfraError, InputError
 from harness.gates import suites
 from harness.model.components import services
 from harness.model.scenario import load_scenario
-from harness.naming import LABEL_RUN, labels, network_name, new_run_id
+from harness.naming import DEFAULT_CHROOT, LABEL_RUN, labels, network_name, new_run_id
 from harness.paths import ROOT
-from harness.podman.engine import ContainerSpec, Engine
+from harness.podman.engine import ContainerSpec, Engine, ExecResult
 from harness.reports.stats import median, mib
 from harness.stack import memory, users
 from harness.upgrade import rehearse
@@ -33,12 +36,12 @@ OUTPUT = Path("build/bench") / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
 LATEST = "latest.json"
 RELEASE_SCENARIO = ROOT / "scenarios" / "release-good.yaml"
 SCRATCH_REPO = "localhost/copr-harness-bench"
-CHROOT = "fedora-44-x86_64"
+CHROOT = DEFAULT_CHROOT
 
 
 @dataclass
 class Figure:
-    """One measured figure beside its DESIGN.md target (None: no target, shown for context)."""
+    """One measured figure beside its target (docs/architecture.md) (None: no target, shown for context)."""
 
     name: str
     value: float | None
@@ -99,7 +102,7 @@ class Bench:
     def __init__(self, engine: Engine, repeat: int) -> None:
         self.engine = engine
         self.repeat = repeat
-        self.path, self.scenario = load_scenario(None)
+        _, self.scenario = load_scenario(None)
         self.done: dict[str, Figure] = {}
 
     def figure(self, name: str) -> Figure:
@@ -120,11 +123,8 @@ class Bench:
         for _ in range(self.repeat):
             run_id = new_run_id()
             began = time.monotonic()
-            try:
-                stack.up(self.engine, self.path, self.scenario, run_id, keep=False)
+            with stack.running(self.engine, self.scenario, run_id, logs=False):
                 times.append(time.monotonic() - began)
-            finally:
-                stack.down(self.engine, run_id)
         return Figure("up", round(median(times), 1), "s", 15, f"warm up to all ready, median of "
                       f"{len(times)}", {"seconds": [round(t, 1) for t in times]})
 
@@ -147,8 +147,7 @@ class Bench:
         run_id = new_run_id()
         count = max(5, self.repeat)
         times = []
-        try:
-            stack.up(self.engine, self.path, self.scenario, run_id, keep=False)
+        with stack.running(self.engine, self.scenario, run_id, logs=False):
             client = Client.create_from_config_file(str(users.configs(run_id)[users.DEFAULT_USER]))
             client.project_proxy.add(users.DEFAULT_USER, "bench", chroots=[CHROOT])
             with tempfile.TemporaryDirectory(prefix="copr-harness-bench-") as tmp:
@@ -160,8 +159,6 @@ class Bench:
                     wait.until(lambda: _succeeded(client, made.id), what=f"build {made.id} to succeed",
                                timeout=300, interval=0.2, max_interval=0.5)
                     times.append(time.monotonic() - began)
-        finally:
-            stack.down(self.engine, run_id)
         return Figure("build", round(median(times), 1), "s", 10,
                       f"one small build, submit -> succeeded, median of {count}",
                       {"seconds": [round(t, 1) for t in times]})
@@ -171,7 +168,7 @@ class Bench:
         sampler = memory.Sampler(self.engine, run_id).start() if sample else None
         began = time.monotonic()
         try:
-            code = suites.gate(self.engine, self.path, self.scenario, run_id, suite,
+            code = suites.gate(self.engine, self.scenario, run_id, suite,
                                ["-n", n] if n else [], keep=False)
         finally:
             peaks = sampler.stop() if sampler else memory.Peaks()
@@ -194,9 +191,9 @@ class Bench:
                       "copr-harness post-release (up, suite, logs, down)", {"exit_code": code})
 
     def rehearsal(self) -> Figure:
-        path, scenario = load_scenario(RELEASE_SCENARIO)
+        _, scenario = load_scenario(RELEASE_SCENARIO)
         began = time.monotonic()
-        verdict = rehearse.rehearse(self.engine, path, scenario, new_run_id(), keep=False)
+        verdict = rehearse.rehearse(self.engine, scenario, new_run_id(), keep=False)
         return Figure("rehearsal-window", verdict.window_seconds, "s", 60,
                       f"window of {RELEASE_SCENARIO.name} (first stop to all ready)",
                       {"verdict": verdict.verdict, "whole_seconds": round(time.monotonic() - began, 1)})
@@ -204,7 +201,7 @@ class Bench:
     def memory(self) -> Figure:
         self.figure("sanity-auto")
         peaks = self.sanity_peaks
-        return Figure("memory-peak", mib(peaks.total), "MiB", 1536,
+        return Figure("memory-peak", mib(peaks.total), "MiB", mib(load.MEMORY_LIMIT),
                       "whole stack during sanity -n auto, sampled each second",
                       {"by_component_mib": {c: mib(v) for c, v in
                                             peaks.by_component(self.sanity_run).items()},
@@ -262,12 +259,12 @@ class Bench:
                          ["run", "-d", "--name", name, "--label", label, "--network", network,
                           "--network-alias", "c", *ulimits, images.rootfs_tag(), "sleep", "infinity"],
                          ["exec", name, "true"]):
-                result = self.engine.podman_cli(args)
+                result = podman_cli(self.engine, args)
                 if not result.ok:
                     raise InfraError(f"podman {' '.join(args[:2])} failed: {result.output.strip()}")
         finally:
-            self.engine.podman_cli(["rm", "-f", "-t", "0", name])
-            self.engine.podman_cli(["network", "rm", "-f", network])
+            podman_cli(self.engine, ["rm", "-f", "-t", "0", name])
+            podman_cli(self.engine, ["network", "rm", "-f", network])
         return time.monotonic() - began
 
 
@@ -314,3 +311,14 @@ def run(engine: Engine, only: list[str] | None, repeat: int,
         if output is not None:  # after each figure: an interrupted bench keeps what it measured
             write(measured(), repeat, output)
     return measured()
+
+
+def podman_cli(engine: Engine, args: list[str], timeout: float = 120) -> ExecResult:
+    """Run the plain `podman` CLI (local, with the host's quirks in its own containers.conf), to
+    compare the harness with the CLI doing the same work."""
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as conf:
+        conf.write(engine.host.containers_conf())
+        conf.flush()
+        result = subprocess.run(["podman", *args], capture_output=True, text=True,
+                                timeout=timeout, env=dict(os.environ, CONTAINERS_CONF=conf.name))
+    return ExecResult(result.returncode, result.stdout + result.stderr)

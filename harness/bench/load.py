@@ -4,10 +4,10 @@ and that results and repositories agree, with throughput, latency and peak memor
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import tempfile
 from collections import Counter
+from importlib import resources
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,58 +17,17 @@ from copr.v3 import Client
 from harness import progress, wait
 from harness.artifacts.srpms import make_srpm
 from harness.errors import InfraError
+from harness.naming import DEFAULT_CHROOT
 from harness.gates.copr_waits import FINISHED
 from harness.podman.engine import Engine
 from harness.reports.stats import mib, summary
 from harness.stack import memory, users
+from harness.upgrade.backend_log import STARTED_TASK
 
-CHROOT = "fedora-44-x86_64"
-MEMORY_LIMIT = int(1.5 * 2**30)  # DESIGN.md: the whole stack within 1.5 GiB
+CHROOT = DEFAULT_CHROOT
+MEMORY_LIMIT = int(1.5 * 2**30)  # docs/architecture.md: the whole stack within 1.5 GiB
 BACKEND_RESULTS = "/var/lib/copr/public_html/results"
 SUBMITTERS = 10  # threads submitting at once
-
-# Runs in the backend container: what is on disk for each project (result dirs, RPMs, each
-# dir's results.json, the locations the repository's primary metadata lists). Prints JSON.
-_DISK_SCRIPT = r"""
-import gzip, json, os, re, sys
-root, projects = sys.argv[1], sys.argv[2:]
-out = {}
-for full in projects:
-    top = os.path.join(root, full)
-    entry = {"srpm_dirs": sorted(os.listdir(os.path.join(top, "srpm-builds")))
-             if os.path.isdir(os.path.join(top, "srpm-builds")) else [], "chroots": {}}
-    for chroot in sorted(os.listdir(top)) if os.path.isdir(top) else []:
-        cdir = os.path.join(top, chroot)
-        if chroot == "srpm-builds" or not os.path.isdir(cdir):
-            continue
-        dirs, on_disk = {}, []
-        for name in sorted(os.listdir(cdir)):
-            path = os.path.join(cdir, name)
-            if not re.match(r"^\d{8}", name) or not os.path.isdir(path):
-                continue
-            rpms = sorted(f for f in os.listdir(path) if f.endswith(".rpm"))
-            on_disk += [name + "/" + f for f in rpms]
-            try:
-                with open(os.path.join(path, "results.json")) as handle:
-                    results = json.load(handle)
-            except (OSError, ValueError):
-                results = None
-            dirs[name] = {"rpms": rpms, "results": results,
-                          "success": os.path.exists(os.path.join(path, "success"))}
-        listed = None
-        try:
-            with open(os.path.join(cdir, "repodata", "repomd.xml")) as handle:
-                href = re.search(r'<data type="primary">.*?<location href="([^"]+)"',
-                                 handle.read(), re.S).group(1)
-            with gzip.open(os.path.join(cdir, href), "rt") as handle:
-                listed = sorted(re.findall(r'<location href="([^"]+)"', handle.read()))
-        except (OSError, AttributeError):
-            pass
-        entry["chroots"][chroot] = {"dirs": dirs, "rpms": sorted(on_disk), "repodata": listed}
-    out[full] = entry
-print(json.dumps(out))
-"""
-
 
 @dataclass
 class Build:
@@ -121,6 +80,12 @@ class LoadResult:
             "memory_samples": self.peaks.samples,
             "problems": self.problems,
         }
+
+    def write(self, path: Path) -> Path:
+        """Write `as_dict()` as JSON (load.json); return the path."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+        return path
 
     def lines(self) -> list[str]:
         """The report a person reads."""
@@ -218,7 +183,8 @@ def check(engine: Engine, run_id: str, todo: list[Build], peaks: memory.Peaks) -
 
 
 def _disk(engine: Engine, backend: str, projects: list[str]) -> dict:
-    result = engine.exec(backend, ["python3", "-c", _DISK_SCRIPT, BACKEND_RESULTS, *projects])
+    script = resources.files("harness.bench").joinpath("disk_report.py").read_text()
+    result = engine.exec(backend, ["python3", "-c", script, BACKEND_RESULTS, *projects])
     if not result.ok:
         raise InfraError(f"reading the results tree in {backend} failed: {result.output[-500:]}")
     return json.loads(result.output)
@@ -267,13 +233,10 @@ def _check_result_dir(where: str, found: dict) -> list[str]:
     return []
 
 
-_STARTING = re.compile(r"\btask (\S+): starting build\b")
-
-
 def check_backend_log(todo: list[Build], log: str) -> list[str]:
     """The backend started each task of the load exactly once: the SRPM task (its id is the
     build id) and the chroot's task (`<build id>-<chroot>`)."""
-    started = Counter(_STARTING.findall(log))
+    started = Counter(STARTED_TASK.findall(log))
     problems = []
     for build in todo:
         for task in (str(build.build_id), f"{build.build_id}-{CHROOT}"):

@@ -25,6 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.gates import project_ledger as ledger
+from harness.gates import target_logs
+from harness.errors import InputError
+from harness.model.config import load_model
+from harness.model.target import CAPABILITIES, Target
+
 if TYPE_CHECKING:
     import testinfra.host
     from copr.v3 import Client
@@ -34,6 +40,11 @@ _DESCRIPTION = pytest.StashKey[str]()
 _RUN_ID = pytest.StashKey[str]()
 _FAILED = pytest.StashKey[bool]()
 _OLD_SIGTERM = pytest.StashKey[Any]()
+_CAPABILITIES = pytest.StashKey[set]()
+# Fixtures only some targets give, and the capability a test using them needs.
+NEEDED_BY_FIXTURE = {"stack_host": "hosts", "other_client": "second_user"}
+NEEDS_FILE_VARIABLE = "COPR_HARNESS_NEEDS_FILE"
+_EXITS = pytest.StashKey[contextlib.ExitStack]()  # the session's engine and running stack
 WORKER_KEY = "copr_stack"  # the key of the description path in xdist's workerinput
 
 
@@ -60,6 +71,12 @@ def _brings_up(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs(*capabilities): skip unless the target gives them "
+                            f"({', '.join(sorted(CAPABILITIES))})")
+    if os.environ.get(ledger.VARIABLE) and _OLD_SIGTERM not in config.stash:
+        # A run against a target is stopped by SIGTERM to its process group: turn it into an
+        # interruption, so the created projects' finalizers run (xdist workers too).
+        config.stash[_OLD_SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
     if _is_worker(config):
         path = config.workerinput.get(WORKER_KEY)  # type: ignore[attr-defined]
         if path:
@@ -71,7 +88,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--copr-stack and --copr-up exclude each other: test against a "
                                 "described stack, or bring one up")
     # SIGTERM (CI cancelling a job) interrupts like Ctrl-C, so the stack is torn down.
-    config.stash[_OLD_SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
+    if _OLD_SIGTERM not in config.stash:
+        config.stash[_OLD_SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -85,19 +103,23 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def _bring_up(config: pytest.Config) -> None:
-    """Bring a stack up for the session and write its description."""
+    """Bring a stack up for the session (`stack.running`, entered here and left at
+    pytest_unconfigure) and write its description."""
     from harness import naming, stack
     from harness.errors import HarnessError
     from harness.model.scenario import load_scenario
     from harness.podman.engine import Engine
 
+    exits = config.stash[_EXITS] = contextlib.ExitStack()
     try:
-        path, scenario = load_scenario(config.getoption("copr_scenario"))
+        _, scenario = load_scenario(config.getoption("copr_scenario"))
         run_id = naming.new_run_id()
         # Recorded first: an interruption right after `up` returns must still tear it down.
         config.stash[_RUN_ID] = run_id
-        with _uncaptured(config), Engine.connect() as engine:
-            info = stack.up(engine, path, scenario, run_id, keep=False)
+        with _uncaptured(config):
+            engine = exits.enter_context(Engine.connect())
+            info = exits.enter_context(stack.running(
+                engine, scenario, run_id, logs=lambda: config.stash.get(_FAILED, True)))
             config.stash[_DESCRIPTION] = str(stack.write_description(engine, info))
     except HarnessError as error:
         pytest.exit(f"copr-harness: {error}", returncode=error.exit_code)
@@ -114,7 +136,55 @@ def pytest_configure_node(node: Any) -> None:
 def pytest_report_header(config: pytest.Config) -> str | None:
     if _RUN_ID in config.stash and _DESCRIPTION in config.stash:
         return f"copr-harness: run {config.stash[_RUN_ID]}, stack {config.stash[_DESCRIPTION]}"
+    given = config.getoption("copr_stack") or os.environ.get("COPR_STACK")
+    if given and Path(given).is_file():
+        with contextlib.suppress(InputError):
+            frontend = load_model(Path(given), Target).urls.frontend
+            return f"copr-harness: testing the Copr at {frontend}"
     return None
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselected: the needs of the tests that will run
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use a fixture only some targets give need that capability. With
+    COPR_HARNESS_NEEDS_FILE set, write each test's needs there (a dry run's plan reads them)."""
+    needs: dict[str, list[str]] = {}
+    for item in items:
+        for fixture, capability in NEEDED_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.needs(capability))
+        needs[item.nodeid] = sorted({n for mark in item.iter_markers("needs") for n in mark.args})
+    if os.environ.get(NEEDS_FILE_VARIABLE):
+        Path(os.environ[NEEDS_FILE_VARIABLE]).write_text(json.dumps(needs))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (never fail) a test that needs what the target does not give, saying what."""
+    wanted = [name for mark in item.iter_markers("needs") for name in mark.args]
+    if not wanted:
+        return
+    given = _capabilities(item.config)
+    for name in wanted:
+        if name not in CAPABILITIES:
+            pytest.fail(f"unknown capability in @pytest.mark.needs: {name!r} (known: "
+                        f"{', '.join(sorted(CAPABILITIES))})", pytrace=False)
+        if name not in given:
+            pytest.skip(f"needs {CAPABILITIES[name]}: the target does not give it")
+
+
+def _capabilities(config: pytest.Config) -> set[str]:
+    if _CAPABILITIES not in config.stash:
+        config.stash[_CAPABILITIES] = Target.model_validate(_load(_description_path(config)),
+                                                            ).capabilities()
+    return config.stash[_CAPABILITIES]
+
+
+def _load(path: Path) -> dict:
+    """A target file (YAML, or the JSON a stack's description is written in), validated."""
+    try:
+        return load_model(path, Target).description()
+    except InputError as error:
+        pytest.fail(f"the target file is not usable: {error}", pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -122,25 +192,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Remove the stack --copr-up brought up (logs saved first when the session failed)."""
+    """Leave the stack --copr-up brought up: its logs saved when the session failed, then removed."""
     if _OLD_SIGTERM in config.stash:
         signal.signal(signal.SIGTERM, config.stash[_OLD_SIGTERM])
-    run_id = config.stash.get(_RUN_ID, None)
-    if run_id is None or _is_worker(config):
+    exits = config.stash.get(_EXITS, None)
+    if exits is None or _is_worker(config):
         return
     from harness import stack
     from harness.podman.engine import Engine
 
-    # A second Ctrl-C or SIGTERM must not cut the teardown short.
+    # pytest owns SIGINT, so this plugin handles signals itself (harness.interrupts serves the
+    # CLI): a second Ctrl-C or SIGTERM must not cut the teardown short.
     old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with _uncaptured(config), Engine.connect() as engine:
-            known = stack.runs(engine).get(run_id)
-            if known is not None and config.stash.get(_FAILED, True):
-                folder = stack.save_logs(engine, run_id, stack.containers_of(known))
-                print(f"copr-harness: container logs of run {run_id} saved in {folder}",
-                      file=sys.stderr)
-            stack.down(engine, run_id)
+        with _uncaptured(config):
+            exits.close()
+            run_id = config.stash.get(_RUN_ID, None)
+            if run_id is not None and _DESCRIPTION not in config.stash:
+                # Interrupted just as the bring-up ended, before `running` held the run.
+                with Engine.connect() as engine:
+                    if run_id in stack.runs(engine):
+                        stack.down(engine, run_id)
     finally:
         for signum, handler in old.items():
             signal.signal(signum, handler)
@@ -175,9 +247,9 @@ def _description_path(config: pytest.Config) -> Path:
 
 @pytest.fixture(scope="session")
 def copr_stack(pytestconfig: pytest.Config) -> dict:
-    """The stack description: urls, users (copr-cli config paths), default_user, hosts
-    (testinfra URIs), probes, expected_packages, run_id."""
-    return json.loads(_description_path(pytestconfig).read_text())
+    """The target (harness.model.target) as a dict: urls, users (copr-cli config paths),
+    default_user, owner, chroots, hosts (testinfra URIs), probes, expected_packages, run_id."""
+    return _load(_description_path(pytestconfig))
 
 
 @pytest.fixture(scope="session")
@@ -236,31 +308,55 @@ def stack_host(copr_stack: dict) -> Callable[[str], testinfra.host.Host]:
     return get
 
 
+@pytest.fixture(scope="session")
+def copr_created(copr_stack: dict, copr_client_for: Callable[[str | None], Client]
+                 ) -> Iterator[ledger.Registry]:
+    """The session's registry of projects it created: `copr_created.add(owner, name, user)`
+    before creating one. At the session's end (also after a failure, Ctrl-C or SIGTERM) each is
+    deleted unless COPR_HARNESS_KEEP_PROJECTS is set; nothing else is ever deleted."""
+    registry = ledger.Registry(os.environ.get(ledger.VARIABLE))
+    yield registry
+    if not os.environ.get(ledger.KEEP_VARIABLE):
+        registry.delete_all(lambda user: copr_client_for(user))
+
+
 @pytest.fixture
 def copr_project(request: pytest.FixtureRequest, copr_stack: dict,
-                 copr_client_for: Callable[[str | None], Client]) -> Iterator[Callable[..., str]]:
+                 copr_client_for: Callable[[str | None], Client],
+                 copr_created: ledger.Registry) -> Iterator[Callable[..., str]]:
     """Make uniquely named projects (safe under xdist), named after the test that makes them:
-    `copr_project("fedora-44-x86_64", user="bob", **options)` returns the name; each is deleted
-    after the test, once its builds finished."""
+    `copr_project("fedora-44-x86_64", user="bob", **options)` returns the name (default: the
+    target's chroots, in the default user's namespace); each is deleted after the test, once its
+    builds finished."""
     from harness.gates import project_names
     from harness.gates.copr_waits import wait_all_finished
+    from harness.naming import DEFAULT_CHROOT
 
-    made: list[tuple[str, str]] = []
+    made: list[tuple[str, str, str]] = []
 
     def create(*chroots: str, user: str | None = None, **options: Any) -> str:
-        owner = user or copr_stack["default_user"]
+        owner = actor = user or copr_stack["default_user"]
         name = project_names.for_test(request.node.name)
-        copr_client_for(owner).project_proxy.add(
-            owner, name, chroots=list(chroots or ["fedora-44-x86_64"]), **options)
-        made.append((owner, name))
+        copr_created.add(owner, name, actor)  # recorded first: a signal amid `add` still finds it
+        try:
+            copr_client_for(actor).project_proxy.add(
+                owner, name, chroots=list(chroots or copr_stack["chroots"]), **options)
+        except Exception:
+            copr_created.forget(owner, name)  # refused (a name taken?): not ours to delete
+            raise
+        made.append((owner, name, actor))
         return name
 
     yield create
-    for owner, name in made:
+    if os.environ.get(ledger.KEEP_VARIABLE):
+        return
+    for owner, name, actor in made:
         with contextlib.suppress(Exception):  # the test may have deleted it already
-            client = copr_client_for(owner)
+            client = copr_client_for(actor)
             wait_all_finished(client, owner, name)
+            target_logs.save_build_logs(client, owner, name)
             client.project_proxy.delete(owner, name)
+            copr_created.forget(owner, name)
 
 
 def _config_of(description: dict, user: str) -> str:

@@ -6,11 +6,11 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from harness import interrupts, paths, progress, stack
 from harness.errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, InfraError, InputError
 from harness.gates import build_recorder
+from harness.model.scenario import Scenario
 from harness.paths import ROOT
 from harness.podman.engine import Engine
 from harness.processes import stop_group
@@ -68,10 +68,7 @@ def collect(suite: str, pytest_args: list[str]) -> int:
 def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str]) -> int:
     """Run tests/<suite> against a run; write JUnit XML there; return pytest's exit code."""
     folder = paths.run_dir(info.run_id)
-    env = dict(os.environ)
-    for line in stack.env_lines(engine, info):
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value
+    env = dict(os.environ) | stack.environment(engine, info)
     junit = folder / f"{suite}.junit.xml"
     env = build_recorder.subprocess_env(env, folder / build_times.DELETED_LOG)
     if not any(arg == "-n" or arg.startswith("-n") for arg in pytest_args):
@@ -97,8 +94,8 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
     return code
 
 
-def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, suite: str,
-         pytest_args: list[str], keep: bool, collected: bool = False) -> int:
+def gate(engine: Engine, scenario: Scenario, run_id: str, suite: str, pytest_args: list[str],
+         keep: bool, collected: bool = False) -> int:
     """Run a suite with reports and logs. An existing run is used as it is (and left running);
     otherwise a new run is brought up for the suite and torn down after it unless `keep`.
     The selection is collected first (unless the caller did: `collected`), so bad input costs
@@ -106,41 +103,18 @@ def gate(engine: Engine, scenario_path: Path, scenario: object, run_id: str, sui
     if not collected:
         collect(suite, pytest_args)
     started, code = time.time(), None
-    existing = stack.runs(engine).get(run_id)
-    info = existing
-    if existing is not None:
-        progress.say(f"running the {suite} suite against the existing run {run_id}")
-        keep = True
-    try:
-        if info is None:
-            info = stack.up(engine, scenario_path, scenario, run_id, keep=keep)  # type: ignore[arg-type]
+
+    def reports(info: stack.RunInfo) -> None:
+        """Build times and the reports (`publish.suite`: run.json, the page, summary.md), while
+        the stack still runs (after its logs are saved, before it is removed)."""
+        folder = paths.run_dir(info.run_id)
+        build_times.save(info.run_id, folder)
+        try:
+            publish.suite(folder, suite, info.run_id, scenario.path, scenario, started, code)
+        except Exception as error:  # noqa: BLE001 - a report bug must not leave the stack running
+            progress.say(f"could not write the reports: {type(error).__name__}: {error}")
+
+    with stack.running(engine, scenario, run_id, keep=keep, reuse=True,
+                       before_teardown=reports) as info:
         code = run(engine, info, suite, pytest_args)
-    finally:
-        with interrupts.deferred():  # a Ctrl-C now must not cut the teardown short
-            if info is None:
-                # up cleaned up after itself; only a signal just as it returned leaves the run. (Any
-                # other error may be "run id in use": that run is someone else's.)
-                if isinstance(sys.exc_info()[1], KeyboardInterrupt):
-                    engine.remove_run(run_id)
-            else:
-                _finish(engine, info, suite, keep, (scenario_path, scenario, started, code))
     return code
-
-
-def _finish(engine: Engine, info: stack.RunInfo, suite: str, keep: bool,
-            run_facts: tuple[Path, object, float, int | None]) -> None:
-    """Save logs, build times and the reports (`publish.suite`: run.json, the page, summary.md);
-    remove the run unless kept. `run_facts`: scenario path and model, start time, pytest's code."""
-    folder = stack.save_logs(engine, info.run_id, stack.containers_of(info))
-    progress.say(f"container logs saved in {folder}")
-    report_folder = paths.run_dir(info.run_id)
-    build_times.save(info.run_id, report_folder)
-    scenario_path, scenario, started, code = run_facts
-    try:
-        publish.suite(report_folder, suite, info.run_id, scenario_path, scenario, started, code)
-    except Exception as error:  # noqa: BLE001 - a report bug must not leave the stack running
-        progress.say(f"could not write the reports: {type(error).__name__}: {error}")
-    if keep:
-        progress.say(f"keeping run {info.run_id}: 'copr-harness down --run-id {info.run_id}'")
-    else:
-        stack.down(engine, info.run_id)

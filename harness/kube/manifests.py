@@ -34,7 +34,6 @@ from harness.stack.bringup import render_env
 
 LABEL_INSTANCE = "copr-harness.instance"
 # The port a dependant waits for, for the components that publish none to clients.
-SERVICE_PORTS = {"database": 5432, "keygen": 5003, "builder": 22}
 DEPENDENCY_TIMEOUT = 300  # seconds an init container waits for the components it depends on
 
 # Installs the scenario's RPMs at image build time: rpm enforces their Requires here, as
@@ -98,7 +97,7 @@ def host_name(instance: str) -> str:
 
 def service_port(spec: Component) -> int | None:
     """The port the component serves the stack on (what dependants wait for)."""
-    return spec.ports[0] if spec.ports else SERVICE_PORTS.get(spec.name)
+    return spec.ports[0] if spec.ports else spec.service_port
 
 
 def _labels(run_id: str, component: str, instance: str | None = None) -> dict[str, str]:
@@ -145,7 +144,7 @@ def manifests(run_id: str, components: list[str], image_tags: dict[str, str],
     internal, public, hosts = {}, {}, {}
     for component in order:
         spec = defined[component]
-        names = [host_name(instance) for instance, _ in spec.instances(run_id)]
+        names = [host_name(instance.name) for instance in spec.instances(run_id)]
         hosts[component] = " ".join(names)
         if spec.ports:
             internal[component] = f"http://{names[0]}:{spec.ports[0]}"
@@ -178,7 +177,7 @@ def manifests(run_id: str, components: list[str], image_tags: dict[str, str],
         waits = [(host, port) for dep in spec.depends_on if dep in components
                  for host in hosts[dep].split() if (port := service_port(defined[dep]))]
         documents = []
-        for instance, _ in spec.instances(run_id):
+        for instance in (i.name for i in spec.instances(run_id)):
             documents += _instance(run_id, spec, instance, image_tags[component], env_from,
                                    waits, host_ports.get(component))
             for volume in spec.volumes:

@@ -15,19 +15,15 @@ from pathlib import Path
 
 from harness import progress, wait
 from harness.artifacts import images, packages
-from harness.errors import InputError
 from harness.kube import manifests as kube
 from harness.model.components import all_components, start_order
 from harness.model.scenario import Scenario
-from harness.naming import (
-    LABEL_KEPT, LABEL_OWNER, LABEL_SCENARIO, check_run_id, labels, marker_name, network_name,
-)
+from harness.naming import LABEL_OWNER, check_run_id, labels
 from harness.podman.engine import Engine
 from harness.podman.quirks import PAUSE_IMAGE
-from harness.stack import owner, users
 from harness.stack.bringup import new_secrets
 from harness.stack.probes import check_ready, last_log
-from harness.stack.registry import LABEL_COMPONENTS, LABEL_PACKAGE_SET, down, save_logs
+from harness.stack.registry import Run, abandon, claim, settle
 
 # Kinds left out of what Podman plays: a cluster needs them, Podman ignores them (Namespace,
 # Service) or `play` creates their resources through the Engine first (PVC volumes, Secrets).
@@ -43,6 +39,7 @@ class Export:
     folder: Path
     files: dict[str, list[dict]]
     host_ports: dict[str, int]
+    scenario_path: Path
 
     def url(self, component: str) -> str:
         return f"http://127.0.0.1:{self.host_ports[component]}"
@@ -57,14 +54,14 @@ def export(engine: Engine, scenario: Scenario, run_id: str, folder: Path,
     versions = scenario.package_set(package_set)
     images.ensure(engine, components)
     with progress.step(f"building packages ({package_set} set)"):
-        rpms = {c: list(packages.build_set(defined[c].packages, versions).values())
+        rpms = {c: list(packages.build_set(scenario.packages_of(c), versions).values())
                 for c in components}
     tags = kube.build_images(engine, rpms)
     host_ports = {c: kube.free_port() for c in components if defined[c].ports}
     files = kube.manifests(run_id, components, tags, host_ports, new_secrets())
     kube.write(folder, files)
     progress.say(f"wrote {len(files)} manifest files to {folder} (secret.yaml is mode 0600)")
-    return Export(run_id, components, folder, files, host_ports)
+    return Export(run_id, components, folder, files, host_ports, scenario.path)
 
 
 def container_name(instance: str, component: str) -> str:
@@ -72,28 +69,18 @@ def container_name(instance: str, component: str) -> str:
     return f"{kube.host_name(instance)}-{component}"
 
 
-def play(engine: Engine, made: Export, scenario_path: Path, package_set: str = "candidate",
-         keep: bool = True) -> None:
+def play(engine: Engine, made: Export, package_set: str = "candidate", keep: bool = True) -> None:
     """`podman kube play` an export on this host, wait until every component is ready, create
     the users. On failure, logs go to build/reports/<run-id>/logs and the run is removed."""
-    run_id = made.run_id
-    if run_id in engine.run_ids():
-        raise InputError(f"run id '{run_id}' is already in use: choose another, "
-                         f"or remove it with 'copr-harness down --run-id {run_id}'")
-    owner_token = owner.token()
-    run_labels = labels(run_id) | {LABEL_OWNER: owner_token}
-    marker = run_labels | {LABEL_SCENARIO: str(scenario_path), LABEL_PACKAGE_SET: package_set,
-                           LABEL_COMPONENTS: ",".join(made.components)}
-    defined = all_components()
+    run = Run(made.run_id, tuple(made.components))
+    taken = claim(engine, run, made.scenario_path, package_set)
+    run_labels = labels(run.id) | {LABEL_OWNER: taken.owner}
     order = [c for wave in start_order(made.components) for c in wave]
-    containers = {container_name(instance, c): c for c in order
-                  for instance, _ in defined[c].instances(run_id)}
-    progress.say(f"run {run_id}: playing {', '.join(order)} with podman kube play")
+    containers = {container_name(instance.name, c): c for c in order for instance in run.instances(c)}
+    progress.say(f"run {run.id}: playing {', '.join(order)} with podman kube play")
     try:
-        engine.create_volume(marker_name(run_id), marker)
-        engine.create_network(network_name(run_id), run_labels)
-        for claim in made.files.get("volumes.yaml", []):
-            engine.create_volume(claim["metadata"]["name"], claim["metadata"]["labels"] | run_labels)
+        for claim_ in made.files.get("volumes.yaml", []):
+            engine.create_volume(claim_["metadata"]["name"], claim_["metadata"]["labels"] | run_labels)
         for secret in made.files.get("secret.yaml", []):
             # Podman 4.3 reads a secretRef's secret as JSON {key: base64 value}; a Secret
             # played from YAML is stored as YAML and cannot be read back.
@@ -105,23 +92,14 @@ def play(engine: Engine, made: Export, scenario_path: Path, package_set: str = "
             documents = documents + made.files[f"{component}.yaml"]
         played = [d for d in documents if d["kind"] not in NOT_PLAYED]
         with progress.step("podman kube play (init containers wait for dependencies)"):
-            engine.play_kube(kube.dump(played), network_name(run_id))
+            engine.play_kube(kube.dump(played), run.network)
         for name, component in containers.items():
             _wait_ready(engine, name, component, made.host_ports.get(component))
             progress.say(f"{component} ready ({name})")
-        if "frontend" in made.components:
-            with progress.step("creating users and their copr-cli configs"):
-                users.create(engine, run_id, container_name(f"{run_id}-frontend", "frontend"))
-        if keep:
-            engine.remove_volume(marker_name(run_id))
-            engine.create_volume(marker_name(run_id), marker | {LABEL_KEPT: "yes"})
-    except BaseException:
-        try:
-            present = [name for name in containers if engine.exists(name)]
-            folder = save_logs(engine, run_id, present)
-            progress.say(f"run {run_id} failed: container logs saved in {folder}")
-        finally:
-            down(engine, run_id)
+        home = next((c for c in run.components if all_components()[c].users), None)
+        settle(engine, taken, keep, frontend=container_name(run.first(home).name, home) if home else None)
+    except BaseException as error:
+        abandon(engine, run, list(containers), error)
         raise
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -10,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.errors import InputError
 from harness.model.config import load_model
 from harness.paths import CONTAINERS
+
+# An RPM name as a spec file name: no glob characters (spec_path globs) and no path.
+_PACKAGE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 
 
@@ -36,6 +42,15 @@ class Probe(BaseModel):
         return self
 
 
+@dataclass(frozen=True)
+class Instance:
+    """One container of a component in a run."""
+
+    name: str  # the container's name: <run-id>-<short>
+    short: str  # its name within the run (the component, or builder-1, builder-2, ...)
+    aliases: list[str]  # its host names on the run's network; the first is the canonical one
+
+
 class Component(BaseModel):
     """One service of the stack (or, with `library`, a package without a container)."""
 
@@ -56,12 +71,21 @@ class Component(BaseModel):
     probe: Probe | None = None
     memory_mb: int | None = None
     replicas: int = Field(1, ge=1, le=8)
+    # Its step in the release window: restart (stop, rpm -Uvh, start), migrate (the same, plus a
+    # dump of `database` and `alembic upgrade head` before the start), replace (new containers,
+    # one at a time, as resalloc replaces builders), or none (not upgraded in the window).
+    upgrade: Literal["restart", "migrate", "replace", "none"] = "restart"
+    database: str | None = None  # with upgrade: migrate, the component that holds its schema
+    # The port it serves the stack on when it publishes none (what dependants wait for).
+    service_port: int | None = None
+    users: bool = False  # the stack's users (and their copr-cli configs) are created in it
 
-    def instances(self, run_id: str) -> list[tuple[str, list[str]]]:
-        """(container name, aliases) of each instance: one, or `replicas` numbered ones."""
+    def instances(self, run_id: str) -> list[Instance]:
+        """The containers of this component in one run: one, or `replicas` numbered ones."""
         if self.replicas == 1:
-            return [(f"{run_id}-{self.name}", self.aliases or [self.name])]
-        return [(f"{run_id}-{self.name}-{i}", [f"{self.name}-{i}"]) for i in range(1, self.replicas + 1)]
+            return [Instance(f"{run_id}-{self.name}", self.name, self.aliases or [self.name])]
+        return [Instance(f"{run_id}-{self.name}-{i}", f"{self.name}-{i}", [f"{self.name}-{i}"])
+                for i in range(1, self.replicas + 1)]
 
     @property
     def folder(self) -> Path:
@@ -73,6 +97,8 @@ class Component(BaseModel):
             raise ValueError("a component with a container needs a 'probe'")
         if self.probe and self.probe.http and self.probe.http.port not in self.ports:
             raise ValueError(f"probe port {self.probe.http.port} is not among 'ports'")
+        if (self.upgrade == "migrate") != (self.database is not None):
+            raise ValueError("'upgrade: migrate' and 'database' go together")
         return self
 
 
@@ -90,6 +116,9 @@ def all_components() -> dict[str, Component]:
                 raise InputError(
                     f"{component.folder / 'component.yaml'}: depends_on: unknown component '{dep}'"
                 )
+        if component.database is not None and component.database not in found:
+            raise InputError(f"{component.folder / 'component.yaml'}: database: unknown component "
+                             f"'{component.database}'")
     return found
 
 
@@ -114,6 +143,8 @@ def start_order(names: list[str]) -> list[list[str]]:
 
 def spec_path(package: str) -> Path:
     """The spec file that builds `package`: `containers/<component>/<package>.spec`."""
+    if not _PACKAGE_RE.fullmatch(package) or ".." in package:
+        raise InputError(f"'{package}' is not a package name (letters, digits and . _ + -)")
     matches = sorted(CONTAINERS.glob(f"*/{package}.spec"))
     if not matches:
         raise InputError(f"unknown package '{package}': no containers/*/{package}.spec")

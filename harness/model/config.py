@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,20 +42,110 @@ def _line_of(node: yaml.Node | None, path: tuple) -> int | None:
     return line
 
 
-def load_yaml(path: Path) -> tuple[object, yaml.Node | None]:
-    """Parse a YAML file; raise InputError with file and line when it is not valid YAML."""
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a YAML file")
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+MAX_BYTES = 1024 * 1024  # a scenario or component.yaml is a few hundred bytes
+MAX_DEPTH = 32  # a scenario nests four levels; deeper input only exhausts the parser's stack
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket", stat.S_IFLNK: "a symlink"}
+
+
+def read_text_file(path: Path) -> str:
+    """The text of a regular file of at most MAX_BYTES; InputError naming the file otherwise.
+    Never blocks: a FIFO or a device is refused before it is read (and opened non-blocking)."""
     try:
-        text = path.read_text()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{path}: is a directory, not a YAML file")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path}: not a regular file ({_KINDS.get(stat.S_IFMT(info.st_mode), 'a special file')}): "
+                             "give a YAML file")
+        if info.st_size > MAX_BYTES:
+            raise InputError(f"{path}: too large: {info.st_size} bytes (a YAML file here has at most "
+                             f"{MAX_BYTES // 1024 // 1024} MiB)")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):  # replaced since the stat
+                raise InputError(f"{path}: not a regular file: give a YAML file")
+            data = file.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InputError(f"{path}: a symlink loop (too many levels of symbolic links)") from None
         raise InputError(f"{path}: cannot be read: {error.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise InputError(f"{path}: too large (a YAML file here has at most {MAX_BYTES // 1024 // 1024} MiB)")
+    try:
+        return data.decode()
     except UnicodeDecodeError as error:
         raise InputError(f"{path}: not a text file (byte {error.start} is not UTF-8)") from None
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, with a number too long for int() as a YAML error at its line."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # Python refuses int() of more than 4300 digits
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number of {len(node.value)} characters is too long "
+                "(write a version in quotes)", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
+def _check_depth(path: Path, text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before the (recursive) composer sees it: the
+    scanner is iterative, so thousands of '[' cost nothing here."""
+    depth = 0
+    for token in yaml.scan(text, Loader=_Loader):
+        if isinstance(token, (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
+                              yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError(f"{path}:{token.start_mark.line + 1}: YAML nested more than "
+                                 f"{MAX_DEPTH} levels deep")
+        elif isinstance(token, (yaml.BlockEndToken, yaml.FlowMappingEndToken,
+                                yaml.FlowSequenceEndToken)):
+            depth -= 1
+
+
+def _check_duplicate_keys(path: Path, node: yaml.Node | None, seen: set[int] | None = None) -> None:
+    """PyYAML keeps the last of two equal keys silently: name the second one and its line.
+    Each node is visited once (an alias repeats a node; it may even contain itself)."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                line = key.start_mark.line + 1
+                if key.value in first:
+                    raise InputError(f"{path}:{line}: duplicate key '{key.value}' "
+                                     f"(first on line {first[key.value]})")
+                first[key.value] = line
+            _check_duplicate_keys(path, value, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_duplicate_keys(path, item, seen)
+
+
+def load_yaml(path: Path) -> tuple[object, yaml.Node | None]:
+    """Parse a YAML file; raise InputError with file and line when it is not valid YAML."""
+    text = read_text_file(path)
     try:
-        return yaml.safe_load(text), yaml.compose(text)
+        _check_depth(path, text)
+        node = yaml.compose(text, Loader=_Loader)
+        _check_duplicate_keys(path, node)
+        loader = _Loader(text)
+        try:
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+        return data, node
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)

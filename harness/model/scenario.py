@@ -11,6 +11,7 @@ from pydantic import (
 )
 
 from harness.errors import InputError
+from harness.model.rules import RULES
 from harness.model import rpmfile
 from harness.model.components import all_components, services, spec_path
 from harness.model.config import FieldError, load_model
@@ -60,9 +61,15 @@ class PackageVersion(BaseModel):
     @field_validator("macros")
     @classmethod
     def _macro_names(cls, value: dict[str, str | int]) -> dict[str, str | int]:
-        for key in value:
+        for key, item in value.items():
             if not key.replace("_", "").isalnum() or key[0].isdigit():
                 raise ValueError(f"'{key}' is not a valid RPM macro name")
+            # rpmbuild runs on the host as the harness's user: rpm expands a '%' in a --define
+            # value ('%(cmd)' runs a shell, '%{lua:...}' Lua, '%{expand:...}' builds either), and
+            # a newline would end the definition.
+            if isinstance(item, str) and ("%" in item or any(ord(c) < 32 or ord(c) == 127 for c in item)):
+                raise FieldError((key,), "may not contain '%' or a control character (rpm would "
+                                 "expand it on the host: '%(...)' runs a shell)")
         return value
 
     @model_validator(mode="after")
@@ -97,8 +104,6 @@ class PackageVersion(BaseModel):
 
 
 PRODUCTION_ORDER = ["backend", "keygen", "frontend", "distgit", "builder"]
-RULES = ("rpm-transactions", "backend-waited", "no-newer-frontend-jobs", "builder-version-gate",
-         "builds-completed", "final-nvrs", "no-data-lost", "window-budget", "post-release-suite")
 
 
 class Upgrade(BaseModel):
@@ -106,7 +111,7 @@ class Upgrade(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     order: list[str] = PRODUCTION_ORDER
-    budget_seconds: float = Field(600, gt=0)
+    budget_seconds: float = Field(600, gt=0, le=86400, allow_inf_nan=False)
     queued_builds: int = Field(2, ge=0, le=20)
 
     @field_validator("order")
@@ -114,9 +119,9 @@ class Upgrade(BaseModel):
     def _known_steps(cls, value: list[str]) -> list[str]:
         known = services()
         for name in value:
-            if name not in known or name == "database":
+            if name not in known or known[name].upgrade == "none":
                 raise ValueError(f"unknown upgrade step '{name}' "
-                                 f"(steps: {', '.join(n for n in known if n != 'database')})")
+                                 f"(steps: {', '.join(n for n in known if known[n].upgrade != 'none')})")
         if len(set(value)) != len(value):
             raise ValueError("a component appears twice in the order")
         return value
@@ -149,7 +154,15 @@ class Scenario(BaseModel):
     production: dict[str, PackageVersion] | None = None
     upgrade: Upgrade = Upgrade()
     expect: Expect = Expect()
-    _path: Path | None = PrivateAttr(None)  # the file it was loaded from, for messages
+    # Replaces a component's package list (component.yaml) in this scenario only: e.g. the real
+    # copr-backend with its glue instead of the stand-in backend and its python3-copr-common.
+    component_packages: dict[str, list[str]] = {}
+    _path: Path | None = PrivateAttr(None)
+
+    @property
+    def path(self) -> Path:
+        """The file it was loaded from (what messages and the run's labels name)."""
+        return self._path or Path("<scenario>")
 
     @field_validator("components")
     @classmethod
@@ -158,13 +171,32 @@ class Scenario(BaseModel):
         for name in value:
             if name not in known:
                 raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+        for name in value:
+            if value.count(name) > 1:
+                raise ValueError(f"component '{name}' is listed twice")
         return value
+
+    @field_validator("component_packages")
+    @classmethod
+    def _known_overrides(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        known = services()
+        for name, names in value.items():
+            if name not in known:
+                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            if not names:
+                raise ValueError(f"component '{name}' would install no package")
+        return value
+
+    def packages_of(self, component: str) -> list[str]:
+        """The packages `component` installs in this scenario."""
+        if component in self.component_packages:
+            return self.component_packages[component]
+        return all_components()[component].packages
 
     @model_validator(mode="after")
     def _packages_complete(self) -> "Scenario":
         if not self.components:
             self.components = list(services())
-        defined = all_components()
         for set_name in ("candidate", "production"):
             packages = getattr(self, set_name)
             if packages is None:
@@ -179,7 +211,7 @@ class Scenario(BaseModel):
                     raise FieldError((set_name, package, "rpm"),
                                      f"{version.rpm} is the package '{header.name}', not '{package}'")
             for name in self.components:
-                for package in defined[name].packages:
+                for package in self.packages_of(name):
                     if package not in packages:
                         raise FieldError(
                             (set_name,), f"component '{name}' installs '{package}', "
@@ -198,7 +230,11 @@ class Scenario(BaseModel):
 
 def load_scenario(path: Path | None) -> tuple[Path, Scenario]:
     """Load and validate a scenario file (the default one when `path` is None)."""
-    path = (path or DEFAULT_SCENARIO).resolve()
+    path = path or DEFAULT_SCENARIO
+    try:
+        path = path.resolve()
+    except (RuntimeError, OSError):  # a symlink loop: reading it names the problem
+        path = path.absolute()
     scenario = load_model(path, Scenario)
     scenario._path = path
     return path, scenario

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from functools import total_ordering
 
 # Characters rpm accepts in Version and Release; '-' separates the two, so it is not one of them.
-_VERSION_RE = re.compile(r"^[A-Za-z0-9._+~^]+$")
+_VERSION_RE = re.compile(r"[A-Za-z0-9._+~^]+")
+MAX_VERSION = 64  # name-version-release.arch.rpm must stay a file name (255 bytes)
 _SEGMENT_RE = re.compile(r"~|\^|[0-9]+|[A-Za-z]+")
 
 
@@ -15,7 +16,9 @@ def check_version(text: str) -> str:
     """Return `text` if rpm would accept it as a Version or Release, else raise ValueError."""
     if not isinstance(text, str) or not text:
         raise ValueError("a version must be a non-empty string")
-    if not _VERSION_RE.match(text):
+    if len(text) > MAX_VERSION:
+        raise ValueError(f"a version of {len(text)} characters is too long (at most {MAX_VERSION})")
+    if not _VERSION_RE.fullmatch(text):
         raise ValueError(
             f"'{text}' is not an RPM version: use letters, digits and . _ + ~ ^ (no '-' or spaces)"
         )

@@ -20,6 +20,7 @@ PAUSE_IMAGE = "localhost/copr-harness/pause:latest"
 CATATONIT_DIRS = ("/usr/local/libexec/podman", "/usr/local/lib/podman", "/usr/libexec/podman",
                   "/usr/lib/podman")
 
+EXIT_COMMAND_DELAY = 15  # seconds; see HostConfig.containers_conf
 # What Podman asks for when nothing is configured (it raises both limits to this).
 PODMAN_DEFAULT_RLIMIT = 1048576
 
@@ -62,6 +63,9 @@ class HostConfig:
         if self.infra_image:
             lines.append(f'infra_image = "{self.infra_image}"')
         lines.append('events_logger = "file"')
+        # An API exec session (and its two conmon processes) outlives its command this long, for
+        # a client to read the exit code; the harness reads it at once (Podman's default: 300).
+        lines.append(f"exit_command_delay = {EXIT_COMMAND_DELAY}")
         return "\n".join(lines) + "\n"
 
 

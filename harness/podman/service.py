@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 from podman import PodmanClient
@@ -18,6 +22,9 @@ from harness.podman.quirks import HostConfig
 
 ROOTFUL_SOCKET = "/run/podman/podman.sock"
 INSTALL_HINT = "install Podman and runc: 'apt-get update && apt-get install -y podman runc'"
+ANSWER_TIMEOUT = 10.0  # seconds an API socket has to answer a ping, over any transport
+SERVICE_START_TIMEOUT = 30  # seconds an own `podman system service` may take to answer
+SERVICE_STOP_TIMEOUT = 10  # seconds it gets after SIGTERM (then SIGKILL)
 
 
 def candidate_sockets(environ: dict[str, str], uid: int) -> list[str]:
@@ -33,12 +40,38 @@ def candidate_sockets(environ: dict[str, str], uid: int) -> list[str]:
     return urls
 
 
-def answers(url: str) -> bool:
+def answers(url: str, timeout: float = ANSWER_TIMEOUT) -> bool:
+    """Whether the API at `url` answers a ping within `timeout` seconds, whatever its transport.
+    podman-py's own timeout does not cover ssh:// (it waits up to 300 s for the tunnel's socket,
+    even after ssh failed, and ssh may wait for a silent server's banner for ever): there the
+    ping runs in a child process group that is killed with its ssh when the time is up, after a
+    port that refuses connections has been seen at once."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("ssh", "http+ssh"):
+        try:
+            with PodmanClient(base_url=url, timeout=timeout) as client:
+                return bool(client.ping())
+        except Exception:  # noqa: BLE001 - any failure means "does not answer"
+            return False
     try:
-        with PodmanClient(base_url=url, timeout=5) as client:
-            return bool(client.ping())
-    except Exception:  # noqa: BLE001 - any failure means "does not answer"
+        socket.create_connection((parsed.hostname or "localhost", parsed.port or 22),
+                                 timeout=timeout).close()
+    except OSError:
         return False
+    ping = ("import sys; from podman import PodmanClient\n"
+            "with PodmanClient(base_url=sys.argv[1], timeout=float(sys.argv[2])) as client:\n"
+            "    sys.exit(0 if client.ping() else 1)\n")
+    child = subprocess.Popen([sys.executable, "-c", ping, url, str(timeout)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        return child.wait(timeout=timeout) == 0
+    except subprocess.TimeoutExpired:
+        return False
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # the ping and the ssh it started
+        child.wait()
 
 
 def sweep_services() -> list[Path]:
@@ -97,7 +130,7 @@ class OwnService:
         wait.until(
             ready,
             what="the harness's own 'podman system service' to answer",
-            timeout=30,
+            timeout=SERVICE_START_TIMEOUT,
             context=lambda: self.log.read_text(errors="replace")[-2000:],
         )
 
@@ -106,8 +139,8 @@ class OwnService:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=SERVICE_STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=SERVICE_STOP_TIMEOUT)
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -79,10 +79,13 @@ def components(scenario: Any, package_set: str) -> dict[str, dict]:
     defined = all_components()
     found = {}
     for name in scenario.components:
+        # A scenario may replace a component's package list (component_packages).
+        names = (scenario.packages_of(name) if hasattr(scenario, "packages_of")
+                 else defined[name].packages)
         found[name] = {"packages": [
             {"name": p, "nvr": f"{p}-{packages[p].evr}", "source": source_of(packages[p]),
              **({"file": str(packages[p].rpm)} if getattr(packages[p], "rpm", None) else {})}
-            for p in defined[name].packages if p in packages]}
+            for p in names if p in packages]}
     return found
 
 

@@ -11,20 +11,16 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from harness import interrupts, progress
+from harness import progress
 from harness.artifacts import images, packages
-from harness.errors import InfraError, InputError
+from harness.errors import HarnessError, InfraError, InputError
 from harness.model.components import Component, all_components, start_order
 from harness.model.scenario import Scenario
-from harness.naming import (
-    LABEL_KEPT, LABEL_OWNER, LABEL_SCENARIO, check_run_id, labels, marker_name, network_name,
-)
-from harness.paths import run_dir
+from harness.naming import LABEL_OWNER, labels
 from harness.phases import Event, record
 from harness.podman.engine import ContainerSpec, Engine
-from harness.stack import owner, users
 from harness.stack.probes import wait_ready
-from harness.stack.registry import LABEL_COMPONENTS, LABEL_PACKAGE_SET, RunInfo, down, save_logs
+from harness.stack.registry import Run, RunInfo, abandon, check_free, claim, settle
 
 
 def new_secrets() -> dict[str, str]:
@@ -83,6 +79,7 @@ class Bringup:
                  run_secrets: dict[str, str] | None = None) -> None:
         self.engine = engine
         self.run_id = run_id
+        self.run = Run(run_id, tuple(components))
         self.components = components
         self.defined = all_components()
         self.abort = threading.Event()
@@ -91,17 +88,17 @@ class Bringup:
 
     def phase(self, container: str, name: str) -> contextlib.AbstractContextManager[Event]:
         """Time a phase of a container (its lane: the name without the run id)."""
-        return record(self.events, container.removeprefix(f"{self.run_id}-"), name)
+        return record(self.events, self.run.short(container), name)
 
     def save_events(self) -> Path:
         """Write the bring-up's phases to the run's report folder (bringup.json)."""
-        path = run_dir(self.run_id) / "bringup.json"
+        path = self.run.report_dir / "bringup.json"
         path.write_text(json.dumps({"run_id": self.run_id,
                                     "events": [vars(e) for e in self.events]}, indent=1) + "\n")
         return path
 
     def containers(self, component: str) -> list[str]:
-        return [name for name, _ in self.defined[component].instances(self.run_id)]
+        return self.run.containers(component)
 
     def all_containers(self) -> dict[str, str]:
         """Container name -> component, for every instance of every component."""
@@ -112,18 +109,19 @@ class Bringup:
         """Create a component's containers (with `only`, just that one) and their volumes."""
         spec = self.defined[component]
         run_labels = labels(self.run_id, component) | {LABEL_OWNER: owner_token}
-        for name, aliases in spec.instances(self.run_id):
-            if only and name != only:
+        for instance in self.run.instances(component):
+            if only and instance.name != only:
                 continue
-            with self.phase(name, "create"):
+            with self.phase(instance.name, "create"):
                 volumes = {}
                 for volume, mount in spec.volumes.items():
-                    volume_name = f"{name}-{volume}"
+                    volume_name = f"{instance.name}-{volume}"
                     self.engine.create_volume(volume_name, run_labels)
                     volumes[volume_name] = mount
                 self.engine.create_container(ContainerSpec(
-                    name=name, image=image, labels=run_labels, network=network_name(self.run_id),
-                    aliases=aliases, volumes=volumes, ports=spec.ports, memory_mb=spec.memory_mb,
+                    name=instance.name, image=image, labels=run_labels, network=self.run.network,
+                    aliases=instance.aliases, volumes=volumes, ports=spec.ports,
+                    memory_mb=spec.memory_mb,
                 ))
 
     def write_env(self, only: str | None = None, container: str | None = None) -> None:
@@ -132,11 +130,12 @@ class Bringup:
         internal, public, hosts = {}, {}, {}
         for component in self.components:
             spec = self.defined[component]
-            instances = spec.instances(self.run_id)
-            hosts[component] = " ".join(aliases[0] for _, aliases in instances)
+            instances = self.run.instances(component)
+            hosts[component] = " ".join(i.aliases[0] for i in instances)
             if spec.ports:
-                internal[component] = f"http://{instances[0][1][0]}:{spec.ports[0]}"
-                port = self.engine.published_port(instances[0][0], spec.ports[0])
+                first = instances[0]
+                internal[component] = f"http://{first.aliases[0]}:{spec.ports[0]}"
+                port = self.engine.published_port(first.name, spec.ports[0])
                 public[component] = f"http://127.0.0.1:{port}"
         for component in [only] if only else self.components:
             spec = self.defined[component]
@@ -175,7 +174,6 @@ class Bringup:
 
 def up(
     engine: Engine,
-    scenario_path: Path,
     scenario: Scenario,
     run_id: str,
     package_set: str = "candidate",
@@ -187,36 +185,28 @@ def up(
     With `keep` the run outlives this process (plain `copr-harness up`); without it the run
     belongs to this process and `gc` removes it once the process is gone. On any failure or
     interruption, logs go to build/reports/<run-id>/logs and everything started is removed.
+    (`stack.running` wraps this for a run that lives as long as a `with` block.)
     """
-    check_run_id(run_id)
-    if run_id in engine.run_ids():
-        raise InputError(f"run id '{run_id}' is already in use: choose another, "
-                         f"or remove it with 'copr-harness down --run-id {run_id}'")
+    check_free(engine, run_id)  # before the packages are built: nothing is asked of Podman
     components = scenario.components
     package_versions = scenario.package_set(package_set)
     state = Bringup(engine, run_id, components)
     defined = state.defined
 
     with progress.step(f"building packages ({package_set} set)"), state.phase("harness", "packages"):
-        rpms = {c: list(packages.build_set(defined[c].packages, package_versions).values())
+        rpms = {c: list(packages.build_set(scenario.packages_of(c), package_versions).values())
                 for c in components}
     # An inconsistent set is refused here, before anything is created.
-    packages.check_installable(rpms, f"{scenario_path} ({package_set} set)")
+    packages.check_installable(rpms, f"{scenario.path} ({package_set} set)")
     with state.phase("harness", "images"):
         image_tags = {name: result.tag for name, result in images.ensure(engine, components).items()}
 
-    owner_token = owner.token()
-    marker = labels(run_id) | {
-        LABEL_OWNER: owner_token, LABEL_SCENARIO: str(scenario_path),
-        LABEL_COMPONENTS: ",".join(components), LABEL_PACKAGE_SET: package_set,
-    }
+    made = claim(engine, state.run, scenario.path, package_set)
     progress.say(f"run {run_id}: bringing up {', '.join(components)}")
     try:
-        engine.create_volume(marker_name(run_id), marker)
-        engine.create_network(network_name(run_id), labels(run_id) | {LABEL_OWNER: owner_token})
         with progress.step("starting containers"):
             for component in components:
-                state.create(component, image_tags[component], owner_token)
+                state.create(component, image_tags[component], made.owner)
             state.write_env()
             for name in state.all_containers():
                 with state.phase(name, "start"):
@@ -233,42 +223,15 @@ def up(
             except BaseException:
                 state.abort.set()
                 raise
-        if "frontend" in components:
-            with progress.step("creating users and their copr-cli configs"), \
-                    state.phase("harness", "users"):
-                users.create(engine, run_id, state.containers("frontend")[0])
-        if keep:
-            # Mark the run as kept: gc leaves it alone after this process ends.
-            engine.remove_volume(marker_name(run_id))
-            engine.create_volume(marker_name(run_id), marker | {LABEL_KEPT: "yes"})
-    except BaseException as error:
-        with contextlib.suppress(OSError):  # the timeline must not hide the failure
+        state.save_events()  # before the run is kept: if this fails, the run is removed
+        with state.phase("harness", "users"):
+            settle(engine, made, keep)
+        with contextlib.suppress(OSError, HarnessError):  # again, with the users phase
             state.save_events()
-        _fail(engine, state, error, keep_on_failure)
+    except BaseException as error:
+        with contextlib.suppress(OSError, HarnessError):  # the timeline must not hide the failure
+            state.save_events()
+        abandon(engine, state.run, list(state.all_containers()), error, keep_on_failure)
         raise
-    state.save_events()
-    return RunInfo(run_id, components, str(scenario_path), package_set, owner_token, keep,
-                   secrets=dict(state.secrets))
-
-
-def _fail(engine: Engine, state: Bringup, error: BaseException, keep: bool) -> None:
-    """Save logs, then remove the run unless asked to keep it for inspection."""
-    with interrupts.deferred():
-        _save_and_remove(engine, state, error, keep)
-
-
-def _save_and_remove(engine: Engine, state: Bringup, error: BaseException, keep: bool) -> None:
-    why = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-    try:
-        containers = [name for name in state.all_containers() if engine.exists(name)]
-        folder = save_logs(engine, state.run_id, containers)
-        progress.say(f"run {state.run_id} {why}: container logs saved in {folder}")
-    except Exception as log_error:  # noqa: BLE001 - teardown must go on
-        progress.say(f"could not save logs: {log_error}")
-    if keep:
-        progress.say(f"keeping run {state.run_id} for inspection; remove it with "
-                     f"'copr-harness down --run-id {state.run_id}'")
-        return
-    down(engine, state.run_id)
-
-
+    return RunInfo(run_id, components, str(scenario.path), package_set, made.owner, keep,
+                   secrets=dict(state.secrets), model=scenario)

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from harness import wait
+from harness.naming import DEFAULT_CHROOT
 from harness.artifacts import packages
 from harness.errors import InfraError
 from harness.model.components import Component, all_components
-from harness.model.scenario import load_scenario
-from harness.paths import state_dir
+from harness.model.scenario import Scenario, load_scenario
+from harness.model.target import Target
+from harness.paths import make_state_dir
 from harness.podman.engine import Engine
 from harness.stack import users
 from harness.stack.probes import check_ready
-from harness.stack.registry import RunInfo, containers_of
+from harness.stack.registry import RunInfo
+
+# The URLs a target file gives (the other components are reached only through these).
+TARGET_URLS = ("frontend", "backend", "distgit")
 
 
 @dataclass
@@ -35,8 +43,8 @@ def url(engine: Engine, run_id: str, component: Component) -> str:
     """The URL a client on this host uses for a component (its first published port)."""
     if not component.ports:
         return ""
-    first = component.instances(run_id)[0][0]
-    return f"http://127.0.0.1:{engine.published_port(first, component.ports[0])}"
+    first = component.instances(run_id)[0]
+    return f"http://127.0.0.1:{engine.published_port(first.name, component.ports[0])}"
 
 
 def status(engine: Engine, info: RunInfo) -> list[ComponentStatus]:
@@ -45,83 +53,118 @@ def status(engine: Engine, info: RunInfo) -> list[ComponentStatus]:
     rows = []
     for component in info.components:
         spec = defined[component]
-        for name, _ in spec.instances(info.run_id):
-            state = engine.state(name)
-            row = ComponentStatus(component, name, state, ready=False)
+        for instance in info.run.instances(component):
+            state = engine.state(instance.name)
+            row = ComponentStatus(component, instance.name, state, ready=False)
             if state == "running":
                 try:
-                    check_ready(engine, spec, name)
+                    check_ready(engine, spec, instance.name)
                     row.ready = True
                 except (wait.NotYet, InfraError) as error:
                     row.detail = str(error).splitlines()[0]
                 row.url = url(engine, info.run_id, spec)
-                row.packages = packages.installed(engine, name)
+                row.packages = packages.installed(engine, instance.name)
             rows.append(row)
     return rows
 
 
-def describe(engine: Engine, info: RunInfo) -> dict:
-    """The stack as the suites see it: URLs, users' copr-cli configs, testinfra hosts, NVRs.
+def scenario_of(info: RunInfo) -> Scenario | None:
+    """The run's scenario: the one `up` returned it with, else (another process: `env`, a
+    suite against a kept run) the file its label names, if that is still there."""
+    if info.model is not None:
+        return info.model
+    if info.scenario and Path(info.scenario).is_file():
+        return load_scenario(Path(info.scenario))[1]
+    return None
 
-    The suites read only this (through COPR_STACK), so they can run against any Copr whose
-    description is written in the same shape.
+
+def expected_packages(info: RunInfo, scenario: Scenario, package_set: str) -> dict[str, list[str]]:
+    """The NVRs each container (by short name) must have installed at `package_set`."""
+    versions = scenario.package_set(package_set)
+    return {instance.short: [f"{name}-{versions[name].evr}" for name in scenario.packages_of(c)]
+            for c in info.components for instance in info.run.instances(c)}
+
+
+def describe(engine: Engine, info: RunInfo, package_set: str | None = None) -> dict:
+    """The stack as the suites see it: URLs, users' copr-cli configs, testinfra hosts, NVRs
+    (expected at `package_set`, by default the set the run was brought up with).
+
+    The suites read only this (through COPR_STACK), so they run the same against any Copr given
+    by a target file.
     """
     defined = all_components()
-    urls = {c: url(engine, info.run_id, defined[c]) for c in info.components if defined[c].ports}
-    expected: dict[str, list[str]] = {}
-    if info.scenario and Path(info.scenario).is_file():
-        _, scenario = load_scenario(Path(info.scenario))
-        package_set = scenario.package_set(info.package_set or "candidate")
-        for component in info.components:
-            nvrs = [f"{name}-{package_set[name].evr}" for name in defined[component].packages]
-            for name, _ in defined[component].instances(info.run_id):
-                expected[name.removeprefix(f"{info.run_id}-")] = nvrs
+    run = info.run
+    urls = {c: url(engine, run.id, defined[c]) for c in TARGET_URLS
+            if c in info.components and defined[c].ports}
+    scenario = scenario_of(info)
+    expected = (expected_packages(info, scenario, package_set or info.package_set or "candidate")
+                if scenario is not None else {})
     probes: dict[str, dict] = {}
     for component in info.components:
         probe = defined[component].probe
-        for name, _ in defined[component].instances(info.run_id):
-            short = name.removeprefix(f"{info.run_id}-")
+        for instance in run.instances(component):
             if probe and probe.http:
-                port = engine.published_port(name, probe.http.port)
-                probes[short] = {"http": f"http://127.0.0.1:{port}{probe.http.path}"}
+                port = engine.published_port(instance.name, probe.http.port)
+                probes[instance.short] = {"http": f"http://127.0.0.1:{port}{probe.http.path}"}
             elif probe and probe.exec:
-                probes[short] = {"exec": probe.exec}
-    manifest = state_dir(info.run_id) / "data-manifest.json"
+                probes[instance.short] = {"exec": probe.exec}
+    manifest = run.state_dir / "data-manifest.json"
     return {
-        "run_id": info.run_id,
+        "run_id": run.id,
         "urls": urls,
+        "users": {name: str(path) for name, path in users.configs(run.id).items()},
+        "default_user": users.DEFAULT_USER,
+        "owner": users.DEFAULT_USER,
+        "group": "copr",
+        "chroots": [DEFAULT_CHROOT],
+        "hosts": {instance.short: f"podman://{instance.name}" for instance in run.instances()},
+        "expected_packages": expected,
         "probes": probes,
         # Made by a rehearsal before its window: what the post-release suite checks is intact.
         "data_manifest": str(manifest) if manifest.exists() else None,
-        "users": {name: str(path) for name, path in users.configs(info.run_id).items()},
-        "default_user": users.DEFAULT_USER,
-        "group": "copr",
-        "hosts": {name.removeprefix(f"{info.run_id}-"): f"podman://{name}"
-                  for name in containers_of(info)},
-        "expected_packages": expected,
     }
 
 
-def write_description(engine: Engine, info: RunInfo) -> Path:
-    """Write `describe()` to the run's state folder (stack.json); return its path."""
-    path = state_dir(info.run_id) / "stack.json"
+def write_target(engine: Engine, info: RunInfo, path: Path, hosts: bool = False) -> Path:
+    """Write a run's target file (YAML) to `path`, checked by the same model that reads it.
+    Black-box unless `hosts`: URLs, copr-cli configs, owner, chroots and expected NVRs only."""
+    data = describe(engine, info)
+    if not hosts:
+        data |= {"hosts": {}, "probes": {}}
+    Target.model_validate(data)  # a run that cannot be described is a bug here, not bad input
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(describe(engine, info), indent=2) + "\n")
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
 
-def env_lines(engine: Engine, info: RunInfo) -> list[str]:
-    """`export` lines that point clients (the suites, copr-cli) at a run."""
+def write_description(engine: Engine, info: RunInfo, package_set: str | None = None) -> Path:
+    """Write `describe()` to the run's state folder (stack.json, a target file in JSON, which
+    YAML reads too); return its path."""
+    path = make_state_dir(info.run_id) / "stack.json"
+    path.write_text(json.dumps(describe(engine, info, package_set), indent=2) + "\n")
+    return path
+
+
+def environment(engine: Engine, info: RunInfo) -> dict[str, str]:
+    """The variables that point clients (the suites, copr-cli) at a run; writes stack.json,
+    which COPR_STACK names."""
     defined = all_components()
-    lines = [f"export COPR_HARNESS_RUN_ID={info.run_id}"]
+    values = {"COPR_HARNESS_RUN_ID": info.run_id}
     for component in info.components:
         spec = defined[component]
         if spec.url_variable:
-            lines.append(f"export {spec.url_variable}={url(engine, info.run_id, spec)}")
+            values[spec.url_variable] = url(engine, info.run_id, spec)
     found = users.configs(info.run_id)
     if users.DEFAULT_USER in found:
-        lines.append(f"export COPR_CONFIG={found[users.DEFAULT_USER]}")
+        values["COPR_CONFIG"] = str(found[users.DEFAULT_USER])
     for name, path in found.items():
-        lines.append(f"export COPR_CONFIG_{name.upper()}={path}")
-    lines.append(f"export COPR_STACK={write_description(engine, info)}")
-    return lines
+        values[f"COPR_CONFIG_{name.upper()}"] = str(path)
+    values["COPR_STACK"] = str(write_description(engine, info))
+    return values
+
+
+def env_lines(engine: Engine, info: RunInfo) -> list[str]:
+    """`export` lines of `environment()` (what `copr-harness env` and `up` print). Values are
+    quoted for the shell: `eval "$(copr-harness env)"` must set a folder named `$(...)` without
+    running it."""
+    return [f"export {key}={shlex.quote(value)}" for key, value in environment(engine, info).items()]

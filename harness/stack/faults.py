@@ -27,14 +27,11 @@ def targets(info: RunInfo, target: str) -> list[tuple[Component, str]]:
     found = []
     for component in info.components:
         spec = defined[component]
-        for name, _ in spec.instances(info.run_id):
-            short = name.removeprefix(f"{info.run_id}-")
-            if target in (component, short):
-                found.append((spec, name))
+        for instance in info.run.instances(component):
+            if target in (component, instance.short):
+                found.append((spec, instance.name))
     if not found:
-        names = [n.removeprefix(f"{info.run_id}-") for c in info.components
-                 for n, _ in defined[c].instances(info.run_id)]
-        choices = sorted(set(info.components) | set(names))
+        choices = sorted(set(info.components) | {i.short for i in info.run.instances()})
         raise InputError(f"run {info.run_id} has no component or instance '{target}' "
                          f"(choose from: {', '.join(choices)})")
     return found
@@ -71,7 +68,7 @@ def inject(engine: Engine, info: RunInfo, target: str, action: str) -> list[str]
             wait_down(engine, name)
         if action in ("start", "restart") and engine.state(name) != "running":
             engine.start(name)
-        progress.say(f"fault: {action} {name.removeprefix(f'{info.run_id}-')}")
+        progress.say(f"fault: {action} {info.run.short(name)}")
     if action in ("start", "restart"):
         for spec, name in found:
             wait_ready(engine, spec, name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from harness.naming import LABEL_RUN
 from harness.podman.engine import Engine
+from harness.stack.registry import Run
 
 
 def usage(engine: Engine, run_id: str) -> dict[str, int]:
@@ -34,7 +35,7 @@ class Peaks:
 
     def by_component(self, run_id: str) -> dict[str, int]:
         """`at_total` keyed by component (the run id prefix removed)."""
-        return {name.removeprefix(f"{run_id}-"): used for name, used in sorted(self.at_total.items())}
+        return {Run(run_id).short(name): used for name, used in sorted(self.at_total.items())}
 
 
 class Sampler:
@@ -71,9 +72,3 @@ class Sampler:
         self._thread.join(timeout=60)
         self._engine.close()  # its own connection only: the service stays
         return self.peaks
-
-    def __enter__(self) -> "Sampler":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -11,6 +11,9 @@ from harness.errors import InfraError
 from harness.model.components import Component
 from harness.podman.engine import Engine
 
+PROBE_GET_TIMEOUT = 5  # seconds one HTTP probe may take (the component's timeout bounds the wait)
+LOG_LINES = 30  # a container's last log lines shown when it is not ready
+
 
 def check_ready(engine: Engine, spec: Component, name: str, http_port: int | None = None) -> None:
     """One readiness poll of one container; NotYet while starting, InfraError when it died.
@@ -31,7 +34,7 @@ def check_ready(engine: Engine, spec: Component, name: str, http_port: int | Non
         port = http_port or engine.published_port(name, probe.http.port)
         url = f"http://127.0.0.1:{port}{probe.http.path}"
         try:
-            response = requests.get(url, timeout=5)
+            response = requests.get(url, timeout=PROBE_GET_TIMEOUT)
         except requests.RequestException as error:
             reason = f"GET {url}: {type(error).__name__}"
         else:
@@ -63,5 +66,5 @@ def wait_ready(engine: Engine, spec: Component, name: str,
 
 def last_log(engine: Engine, container: str) -> str:
     """A container's last log lines, for error messages."""
-    text = engine.logs(container, tail=30).rstrip()
+    text = engine.logs(container, tail=LOG_LINES).rstrip()
     return f"last log lines of {container}:\n{text}" if text else f"{container} logged nothing"

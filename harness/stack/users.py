@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from harness.errors import InfraError
-from harness.paths import state_dir
+from harness.paths import make_state_dir, state_dir
 from harness.podman.engine import Engine
 
 # name -> groups; alice is the default user (COPR_CONFIG), bob is "another user".
@@ -17,9 +17,7 @@ DEFAULT_USER = "alice"
 
 def create(engine: Engine, run_id: str, frontend: str) -> dict[str, Path]:
     """Create every user in the frontend and write their copr-cli configs; return the paths."""
-    folder = state_dir(run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)
+    folder = make_state_dir(run_id)
     command = ["svc", "exec", "copr-frontend", "create-users"]
     command += [f"{name}:{','.join(groups)}" for name, groups in USERS.items()]
     result = engine.exec(frontend, command)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.model.components import all_components
+from harness.model.rules import RuleName
 from harness.model.scenario import PackageVersion, Scenario
 from harness.model.versions import rpmvercmp
 
@@ -94,17 +95,18 @@ def make(scenario: Scenario) -> Plan:
     steps = []
     for component in order:
         upgrades = {}
-        for name in defined[component].packages:
+        for name in scenario.packages_of(component):
             old, new = production.get(name), candidate.get(name)
             if old and new and _changes(old, new):
                 upgrades[name] = (old.evr, new.evr)
-        steps.append(Step(component, upgrades, migrate=component == "frontend" and bool(upgrades),
-                          replace=component == "builder"))
+        role = defined[component].upgrade
+        steps.append(Step(component, upgrades, migrate=role == "migrate" and bool(upgrades),
+                          replace=role == "replace"))
     plan = Plan(steps)
 
     for step in steps:
-        for message in _requires_common(candidate, defined[step.component].packages):
-            plan.problems.append(Problem("rpm-transactions", step.component, message))
+        for message in _requires_common(candidate, scenario.packages_of(step.component)):
+            plan.problems.append(Problem(RuleName.RPM_TRANSACTIONS, step.component, message))
 
     _api_gate(plan, scenario, order)
     _builder_gate(plan, scenario, order)
@@ -141,7 +143,7 @@ def _api_gate(plan: Plan, scenario: Scenario, order: list[str]) -> None:
             last = moments[-1][0] == label
             if last:
                 plan.problems.append(Problem(
-                    "builds-completed", step,
+                    RuleName.BUILDS_COMPLETED, step,
                     f"at the end the frontend offers FE-BE API {frontend_api} but the backend "
                     f"requires {backend_min}: builds never start"))
             else:
@@ -149,7 +151,7 @@ def _api_gate(plan: Plan, scenario: Scenario, order: list[str]) -> None:
                                   f"its MIN_FE_BE_API {backend_min}); queued builds stay pending")
         elif frontend_api > backend_min:
             plan.problems.append(Problem(
-                "no-newer-frontend-jobs", step,
+                RuleName.NO_NEWER_FRONTEND_JOBS, step,
                 f"{label}: the frontend offers FE-BE API {frontend_api}, newer than the running "
                 f"backend understands ({backend_min}): upgrade the backend first"))
 
@@ -161,7 +163,7 @@ def _builder_gate(plan: Plan, scenario: Scenario, order: list[str]) -> None:
     builder = scenario.candidate.get("copr-rpmbuild")
     if minimum and builder and rpmvercmp(builder.version, minimum) < 0:
         plan.problems.append(Problem(
-            "builds-completed", "builder",
+            RuleName.BUILDS_COMPLETED, "builder",
             f"the candidate backend requires copr-rpmbuild >= {minimum} (MIN_BUILDER_VERSION) but "
             f"the candidate builders have {builder.version}: every builder is refused, builds wait"))
     production_builder = scenario.production.get("copr-rpmbuild") if scenario.production else None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness import progress
 from harness.artifacts import images, packages
-from harness.errors import HarnessError, InfraError
+from harness.errors import HarnessError, InfraError, PackageError
 from harness.model.components import all_components
 from harness.model.scenario import PackageVersion
 from harness.phases import Event, record
@@ -70,7 +70,7 @@ class Runner:
         self.window = Window()
 
     def containers(self, component: str) -> list[str]:
-        return [name for name, _ in self.defined[component].instances(self.info.run_id)]
+        return self.info.run.containers(component)
 
     def run(self, steps: list[Step]) -> Window:
         """Run every step in order; stop at the first that fails."""
@@ -116,7 +116,7 @@ class Runner:
                 if step.upgrades:
                     for name in names:
                         packages.install(self.engine, name, self._rpms(step, self.candidate))
-        except HarnessError as error:
+        except PackageError as error:  # rpm said no; a harness or Podman failure is no verdict
             result.failed_phase = "upgrade"
             self._restart_as_before(step, names, result)
             raise StepFailed(f"rpm -Uvh refused the candidate packages: {error}") from None
@@ -131,7 +131,7 @@ class Runner:
         result.serving_since = time.time()
 
     def _migrate(self, step: Step, names: list[str], result: StepResult) -> None:
-        database = self.containers("database")[0]
+        database = self.containers(self.defined[step.component].database or "")[0]
         with self.window.phase(step.component, "dump"):
             dumped = self.engine.exec(database, ["runuser", "-u", "postgres", "--", "pg_dump",
                                                  "-Fc", "-f", DUMP, "coprdb"])

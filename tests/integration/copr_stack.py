@@ -41,17 +41,13 @@ class Stack:
 def running(engine: Engine, scenario_file: Path | None = None,
             components: list[str] | None = None) -> Iterator[stack.RunInfo]:
     """A run of a scenario (default: scenarios/default.yaml) owned by the test, removed after."""
-    path, scenario = load_scenario(scenario_file)
+    _, scenario = load_scenario(scenario_file)
     if components:
         scenario.components = components
-    run_id = naming.new_run_id()
-    try:
-        yield stack.up(engine, path, scenario, run_id, keep=False)
-    finally:
-        stack.down(engine, run_id)
+    with stack.running(engine, scenario, naming.new_run_id(), logs=False) as info:
+        yield info
 
 
 def client_view(engine: Engine, info: stack.RunInfo) -> Stack:
     """What a client of the run sees: its `copr-harness env` values."""
-    lines = stack.env_lines(engine, info)
-    return Stack(info.run_id, dict(line.removeprefix("export ").split("=", 1) for line in lines))
+    return Stack(info.run_id, stack.environment(engine, info))

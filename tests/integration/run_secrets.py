@@ -44,7 +44,7 @@ def collect(engine: Engine, run_id: str) -> dict[str, str]:
     builder key, secret GnuPG keys) are split into their lines, each of which must not leak."""
     found: dict[str, str] = {}
     defined = all_components()
-    names = {c: [n for n, _ in defined[c].instances(run_id)] for c in defined if not defined[c].library}
+    names = {c: [i.name for i in defined[c].instances(run_id)] for c in defined if not defined[c].library}
     backend = names["backend"][0]
     found["db password"] = stack_env(engine, names["database"][0], "DB_PASSWORD")
     found["backend password"] = stack_env(engine, backend, "BACKEND_PASSWORD")

@@ -70,14 +70,14 @@ def build(folder: Path, name: str, version: PackageVersion) -> Path:
         "unknown-field", "wrong-type", "unknown-step", "unknown-rule"])
 def test_bad_scenario_is_refused(engine, cli, run_id, reports_dir, tmp_path, text, line, message):
     path = write(tmp_path, text)
-    result = cli("up", "--run-id", run_id, "--scenario", str(path))
+    result = cli("up", "--run-id", run_id, str(path))
     refused(result, 2, f"copr-harness: {path}:{line}: {message}")
     nothing_made(engine, run_id, reports_dir)
     assert path.read_text() == textwrap.dedent(text)
 
 
 def test_unknown_scenario_path(engine, cli, run_id, reports_dir, tmp_path):
-    result = cli("up", "--run-id", run_id, "--scenario", str(tmp_path / "nope.yaml"))
+    result = cli("up", "--run-id", run_id, str(tmp_path / "nope.yaml"))
     refused(result, 2, f"copr-harness: {tmp_path / 'nope.yaml'}: no such file")
     nothing_made(engine, run_id, reports_dir)
 
@@ -97,7 +97,7 @@ def test_bad_prebuilt_rpm_is_refused(engine, cli, run_id, reports_dir, tmp_path,
         broken.write_text("not a package\n")
     name = "missing.rpm" if damage == "missing" else "broken.rpm"
     path = write(tmp_path, GOOD.replace('{version: "1.7.2"}', f"{{rpm: {name}}}"))
-    result = cli("up", "--run-id", run_id, "--scenario", str(path))
+    result = cli("up", "--run-id", run_id, str(path))
     refused(result, 2, f"copr-harness: {path}:3: candidate.python3-copr-common.rpm: "
                        f"{tmp_path}/{message}")
     nothing_made(engine, run_id, reports_dir)
@@ -108,7 +108,7 @@ def test_bad_prebuilt_rpm_is_refused(engine, cli, run_id, reports_dir, tmp_path,
 def test_set_rpm_would_refuse_is_refused_before_anything_is_made(engine, cli, run_id, reports_dir,
                                                                  command):
     scenario = ROOT / "scenarios" / "backend-needs-newer-common.yaml"
-    result = cli(command, "--run-id", run_id, "--scenario", str(scenario))
+    result = cli(command, "--run-id", run_id, str(scenario))
     refused(result, 1, f"copr-harness: {scenario} (candidate set): rpm would refuse component "
                        "backend's packages (rpm -Uvh --test): Failed dependencies: "
                        "python3-copr-common >= 1.9 is needed by copr-backend-2.14-1.noarch")
@@ -160,7 +160,7 @@ def test_prebuilt_rpms_come_up_and_mistakes_against_the_run_change_nothing(
           python3-copr-common: {rpm: python3-copr-common-1.7.3-1.noarch.rpm}
           copr-frontend: {rpm: copr-frontend-2.7.90-3.noarch.rpm}
         """)
-    up = cli("up", "--run-id", run_id, "--scenario", str(path))
+    up = cli("up", "--run-id", run_id, str(path))
     assert up.returncode == 0, up.stderr
 
     status = cli("status", "--run-id", run_id)
@@ -173,7 +173,7 @@ def test_prebuilt_rpms_come_up_and_mistakes_against_the_run_change_nothing(
                                                           "copr-frontend-2.7.90-3"]
 
     before = leftovers(engine, run_id)
-    again = cli("up", "--run-id", run_id, "--scenario", str(path))
+    again = cli("up", "--run-id", run_id, str(path))
     refused(again, 2, f"copr-harness: run id '{run_id}' is already in use")
     wrong = cli("exec", "--run-id", run_id, "frontnd", "--", "true")
     refused(wrong, 2, f"copr-harness: run {run_id} has no container 'frontnd' (it has: ")

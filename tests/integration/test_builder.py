@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import pytest
 
 from harness import wait
-from harness.model.components import all_components
 from harness.model.scenario import load_scenario
 from harness.podman.engine import Engine, ExecResult
 
@@ -147,8 +146,8 @@ class Builder:
 def builder(engine: Engine, built_images: dict) -> Iterator[Builder]:
     """A run with only the builder; the SSH secrets the harness made for it are captured."""
     with running(engine, components=["builder"]) as info:
-        name, aliases = all_components()["builder"].instances(info.run_id)[0]
-        yield Builder(engine, name, info.secrets["builder_ssh_key"], aliases[0])
+        first = info.run.first("builder")
+        yield Builder(engine, first.name, info.secrets["builder_ssh_key"], first.aliases[0])
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import requests
 from harness import wait
 from harness.naming import resource_name
 from harness.podman.engine import Engine
-from tests.unit.distgit_support import HAVE_TOOLS, MISSING_TOOLS, build_srpm
+from tests.unit.services.distgit.srpms import HAVE_TOOLS, MISSING_TOOLS, build_srpm
 
 from .copr_stack import running
 

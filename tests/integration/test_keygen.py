@@ -1,5 +1,9 @@
 """The keygen component in real containers: keys made by /gen_key, RPMs signed by the backend's
-`sign` client over the stack network, keys kept across service and container restarts."""
+`sign` client, keys kept across service and container restarts.
+
+The keygen serves only the backend and loopback; in this keygen-only run the client talks to it
+over loopback (the backend's own signing over the stack network is in test_service_hardening.py and the
+build tests)."""
 
 from __future__ import annotations
 
@@ -43,8 +47,9 @@ def keygen(engine: Engine, built_images: dict) -> Iterator[tuple[Engine, str]]:
     with running(engine, components=["keygen"]) as info:
         container = resource_name(info.run_id, "keygen")
         client = (CONTAINERS / "keygen" / "src" / "sign").read_bytes()
-        engine.put_files(container, "/usr/local/bin", {"sign": client})
-        must(engine.exec(container, ["chmod", "0755", "/usr/local/bin/sign"]))
+        wrapper = f'#!/bin/sh\nCOPR_KEYGEN_URL={LOCAL} exec /usr/local/lib/copr-sign "$@"\n'.encode()
+        engine.put_files(container, "/usr/local/lib", {"copr-sign": client}, mode=0o755)
+        engine.put_files(container, "/usr/local/bin", {"sign": wrapper}, mode=0o755)
         yield engine, container
 
 

@@ -42,7 +42,7 @@ def test_played_stack_builds_with_copr_cli_and_down_leaves_nothing(engine, built
             assert not [k for k, v in secret_values.items() if v.strip() in text], manifest.name
 
     try:
-        kube_play.play(engine, made, path, keep=False)
+        kube_play.play(engine, made, keep=False)
         frontend = kube_play.container_name(f"{run_id}-frontend", "frontend")
         expected = scenario.package_set("candidate")["copr-frontend"].evr
         assert f"copr-frontend-{expected}" in packages.installed(engine, frontend)

@@ -25,7 +25,7 @@ SCENARIOS = ["release-good", "frontend-first", "backend-needs-newer-common", "mi
 def test_shipped_scenario_gives_its_expected_verdict(engine, built_images, name, attempt):
     path, scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     run_id = naming.new_run_id()
-    result = rehearse.rehearse(engine, path, scenario, run_id)
+    result = rehearse.rehearse(engine, scenario, run_id)
     rules = {rule.name: rule for rule in result.rules}
     assert result.matches_expectation, {r.name: r.message for r in result.rules if not r.ok}
     assert result.verdict == scenario.expect.verdict

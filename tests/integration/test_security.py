@@ -172,13 +172,16 @@ def test_backend_write_routes_need_the_backend_password(runs: Runs):
     assert right.status_code == 200, right.text
 
 
-def test_keygen_is_reachable_only_from_its_own_network(runs: Runs):
+def test_keygen_is_reachable_only_from_the_backend(runs: Runs):
     keygen = runs.name("keygen")
     assert runs.engine.port_bindings(keygen) == []
     ping = f"http://{runs.address('keygen')}:5003/ping"
-    # Its own network: the backend (by alias and by address).
+    # The backend (by alias and by address).
     assert runs.curl(runs.name("backend"), "http://keygen:5003/ping") == "200"
     assert runs.curl(runs.name("backend"), ping) == "200"
+    # Its own network's other containers (builds run on the builders): refused.
+    for other in ("builder-1", "builder-2", "frontend", "distgit"):
+        assert runs.curl(runs.name(other), "http://keygen:5003/ping") == "403", other
     # The host reaches a rootful bridge through the gateway address: refused by the keygen.
     try:
         from_host = str(requests.get(ping, timeout=10).status_code)

@@ -106,7 +106,7 @@ def test_unmet_requires_is_refused_naming_it(engine, cli, run_id, tmp_path, repo
             version: "2.7"
             macros: {copr_common_version: "1.8", fe_be_api_version: 9}
         """))
-    up = cli("up", "--run-id", run_id, "--scenario", str(scenario))
+    up = cli("up", "--run-id", run_id, str(scenario))
     assert up.returncode == 1, up.stderr
     assert "Failed dependencies: python3-copr-common >= 1.8 is needed by copr-frontend-2.7-1" in up.stderr
     assert not leftovers(engine, run_id)

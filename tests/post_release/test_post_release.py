@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from harness.gates.target_logs import save_build_logs
+from tests.post_release.repo_install import install_from_repo
 from tests.sanity.conftest import wait_build
 from tests.support.srpms import make_srpm
 
@@ -26,6 +28,7 @@ def test_every_host_runs_the_candidate_packages(copr_stack, stack_host):
         assert sorted(result.stdout.split()) == sorted(expected), host
 
 
+@pytest.mark.needs("probes")
 def test_every_service_answers_its_health_probe(copr_stack, stack_host):
     for host, probe in copr_stack["probes"].items():
         if "http" in probe:
@@ -35,18 +38,54 @@ def test_every_service_answers_its_health_probe(copr_stack, stack_host):
             assert result.rc == 0, f"{host}: {probe['exec']} exited {result.rc}"
 
 
-def test_one_build_end_to_end_in_a_new_unlisted_project(client, copr_cli, owner, tmp_path):
-    project = f"TEST{secrets.token_hex(6)}PostReleaseTest"
-    created = copr_cli("create", project, "--unlisted-on-hp", "on", "--chroot", "fedora-44-x86_64")
+def test_the_apis_answer(frontend_url, backend_url):
+    """Read-only: the frontend's APIv3 root answers its version; the backend serves results."""
+    response = requests.get(f"{frontend_url}/api_3/", timeout=10)
+    assert response.status_code == 200 and response.json() == {"version": 3}, response.text[:200]
+    served = requests.get(f"{backend_url}/results/", timeout=10)
+    assert served.status_code < 500, f"{backend_url}/results/: {served.status_code}"
+
+
+def test_the_named_project_is_intact(copr_stack, client):
+    """Read-only: the project the target file names is still there, with its builds listed."""
+    named = copr_stack.get("intact_project")
+    if not named:
+        pytest.skip("the target names no project to check (intact_project:)")
+    owner, name = named.split("/")
+    found = client.project_proxy.get(owner, name)
+    assert found.full_name == named
+    client.build_proxy.get_list(owner, name)  # answers (raises on an error)
+
+
+def test_one_build_end_to_end_in_a_new_unlisted_project(client, copr_cli, copr_stack, copr_created,
+                                                        tmp_path):
+    owner = copr_stack["owner"]
+    project = f"{owner}/{post_release_project()}" if owner.startswith("@") else post_release_project()
+    name = project.rsplit("/", 1)[-1]
+    copr_created.add(owner, name, copr_stack["default_user"])
+    created = copr_cli("create", project, "--unlisted-on-hp", "on",
+                       *[arg for chroot in copr_stack["chroots"] for arg in ("--chroot", chroot)])
     assert created.returncode == 0, created.stderr
     try:
         srpm = make_srpm(tmp_path, "post-release-check")
-        build = client.build_proxy.create_from_file(owner, project, str(srpm))
+        build = client.build_proxy.create_from_file(owner, name, str(srpm))
         assert wait_build(client, build.id) == "succeeded"
+        chroot = copr_stack["chroots"][0]
+        repo = client.project_proxy.get(owner, name).chroot_repos[chroot]
+        installed = install_from_repo(repo, "post-release-check", f"{repo.rstrip('/').rsplit('/', 1)[0]}"
+                                      "/pubkey.gpg", tmp_path / "root")
+        assert installed.startswith("post-release-check-"), installed
     finally:
+        save_build_logs(client, owner, name)  # for the report, when the harness asks for them
         deleted = copr_cli("delete", project)
     assert deleted.returncode == 0, deleted.stderr
-    assert project not in copr_cli("list").stdout
+    copr_created.forget(owner, name)
+    assert name not in copr_cli("list", owner).stdout
+
+
+def post_release_project() -> str:
+    """The name of the post-release check's project (unique; the dry run prints the pattern)."""
+    return f"TEST{secrets.token_hex(6)}PostReleaseTest"
 
 
 def test_data_from_before_the_release_is_intact(copr_stack, client):

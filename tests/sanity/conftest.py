@@ -31,7 +31,8 @@ def backend_url(copr_stack) -> str:
 
 @pytest.fixture(scope="session")
 def owner(copr_stack) -> str:
-    """The default user's name (projects are made under it unless a test says otherwise)."""
+    """The default user's name (projects are made under it unless a test says otherwise). The
+    sanity suite works in its users' own namespaces, whatever the target's `owner:`."""
     return copr_stack["default_user"]
 
 

@@ -26,10 +26,23 @@ CHROOT = "fedora-44-x86_64"
 RESULTS = "/var/lib/copr/public_html/results"  # the backend's destdir (upstream's default)
 
 
+class _Forks(list):
+    """Names of projects made by `copr-cli fork` in a test, recorded before they are made."""
+
+    def __init__(self, created, owner: str, user: str) -> None:
+        super().__init__()
+        self.created, self.owner, self.user = created, owner, user
+
+    def append(self, name: str) -> None:
+        self.created.add(self.owner, name, self.user)
+        super().append(name)
+
+
 @pytest.fixture
-def forks(client, owner) -> Iterator[list[str]]:
-    """Names of projects made by `copr-cli fork` in a test; deleted after it."""
-    made: list[str] = []
+def forks(client, owner, copr_created, copr_stack) -> Iterator[list[str]]:
+    """Names of projects made by `copr-cli fork` in a test; deleted after it (and at the
+    session's end, whatever happens, by the copr_created registry)."""
+    made = _Forks(copr_created, owner, copr_stack["default_user"])
     yield made
     for name in made:
         with contextlib.suppress(Exception):  # the test may have deleted it already
@@ -133,11 +146,12 @@ def test_fork_copies_builds_into_its_own_repo_with_its_own_key(
 
 
 def test_fork_by_another_user_lands_in_their_namespace(copr_cli, client, other_client, owner,
-                                                       copr_stack, project, tmp_path):
+                                                       copr_stack, copr_created, project, tmp_path):
     source = project()
     build_hello(client, owner, source, tmp_path)
     bob = next(user for user in copr_stack["users"] if user != owner)
     fork = f"{source}-of-{bob}"
+    copr_created.add(bob, fork, bob)
     try:
         forked = copr_cli("fork", f"{owner}/{source}", fork, user=bob)
         assert forked.returncode == 0, forked.stderr

@@ -21,6 +21,8 @@ from copr.v3.exceptions import CoprAuthException, CoprNoResultException
 from harness.gates import project_names
 
 from ..support.srpms import make_srpm
+from harness.gates.project_ledger import Recording
+
 from .conftest import wait_all_finished
 
 CHROOT = "fedora-44-x86_64"
@@ -35,9 +37,10 @@ def unique_name() -> str:
 
 
 @pytest.fixture
-def made_by_cli(client) -> Iterator[list[tuple[str, str]]]:
-    """(owner, name) of projects a test makes itself with copr-cli; deleted after it."""
-    made: list[tuple[str, str]] = []
+def made_by_cli(client, copr_created, copr_stack) -> Iterator[list[tuple[str, str]]]:
+    """(owner, name) of projects a test makes itself with copr-cli, appended before it makes
+    them; deleted after it (and at the session's end by the copr_created registry)."""
+    made = Recording(copr_created, copr_stack["default_user"])
     yield made
     for owner, name in made:
         with contextlib.suppress(Exception):  # a test may have deleted it already
@@ -90,6 +93,7 @@ def test_create_then_duplicate_and_unknown_chroot_fail_with_upstream_messages(
         client.project_proxy.get(owner, other)
 
 
+@pytest.mark.needs("group")
 def test_group_project_duplicate_names_the_group(copr_cli, copr_stack, made_by_cli):
     group = copr_stack["group"]
     name = unique_name()

@@ -7,13 +7,14 @@ import textwrap
 
 import pytest
 
-from harness import cli
+from harness import cli, paths
 from harness.artifacts import packages
 from harness.errors import InputError, PackageError
 from harness.model.scenario import PackageVersion, load_scenario
 from harness.paths import ROOT
 from harness.podman.engine import Engine
 from harness.upgrade import plan
+from tests.support.fake_engine import FakeEngine
 from tests.support.scenarios import SMALL
 
 needs_rpm = pytest.mark.skipif(shutil.which("rpmbuild") is None, reason="rpmbuild is not installed")
@@ -32,35 +33,9 @@ def own_cache(module_cache, monkeypatch):
     monkeypatch.setattr(packages, "CACHE", module_cache)
 
 
-class FakeEngine:
-    """Knows `runs` (run id -> marker labels); any other Podman operation fails the test."""
-
-    def __init__(self, runs=None, containers=None):
-        self.runs = runs or {}
-        self.containers = containers or []
-        self.touched = []
-        self.connected = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        pass
-
-    def run_ids(self):
-        return self.runs
-
-    def container_labels(self, label):
-        return self.containers
-
-    def __getattr__(self, name):
-        self.touched.append(name)
-        raise AssertionError(f"bad input reached Podman: engine.{name}")
-
-
 @pytest.fixture
 def engine(monkeypatch):
-    fake = FakeEngine()
+    fake = FakeEngine(strict=True)
 
     def connect(cls, **kwargs):
         fake.connected = True
@@ -132,7 +107,7 @@ def rpms(tmp_path):
         "package-missing-from-set", "no-version"])
 def test_scenario_errors_name_file_line_and_field(tmp_path, capsys, engine, text, line, message):
     path = scenario(tmp_path, text)
-    code, lines = run(capsys, "up", "--scenario", str(path))
+    code, lines = run(capsys, "up", str(path))
     assert code == 2
     assert lines == [lines[0]] and lines[0].startswith(f"copr-harness: {path}:{line}: {message}")
     assert not engine.connected  # found before Podman is asked anything
@@ -146,14 +121,14 @@ def test_scenario_errors_name_file_line_and_field(tmp_path, capsys, engine, text
 ], ids=["missing", "directory", "binary"])
 def test_unusable_scenario_path_is_named(tmp_path, capsys, engine, make, message):
     path = make(tmp_path)
-    code, lines = run(capsys, "up", "--scenario", str(path))
+    code, lines = run(capsys, "up", str(path))
     assert (code, lines) == (2, [f"copr-harness: {path}: {message}"])
     assert not engine.connected
 
 
 def test_production_set_missing_names_the_file(tmp_path, capsys, engine):
     path = scenario(tmp_path, GOOD)
-    code, lines = run(capsys, "up", "--versions", "production", "--scenario", str(path))
+    code, lines = run(capsys, "up", "--versions", "production", str(path))
     assert (code, lines) == (2, [f"copr-harness: {path}: production: this scenario has no "
                                  "'production' package set"])
     assert not engine.connected
@@ -223,7 +198,7 @@ def test_bad_prebuilt_rpm_is_named(tmp_path, capsys, engine, rpms, entry, damage
     elif damage == "text":
         broken.write_text("not a package\n")
     path = prebuilt(tmp_path, entry)
-    code, lines = run(capsys, "up", "--scenario", str(path))
+    code, lines = run(capsys, "up", str(path))
     assert code == 2
     expected = f"copr-harness: {path}:3: candidate.python3-copr-common.rpm: " + message.format(dir=tmp_path)
     assert lines == [lines[0]] and lines[0].startswith(expected), lines
@@ -244,13 +219,23 @@ def test_prebuilt_rpm_with_a_version_is_refused(tmp_path, rpms):
 @needs_rpm
 def test_set_rpm_would_refuse_is_refused_before_podman(capsys, engine):
     path = ROOT / "scenarios" / "backend-needs-newer-common.yaml"
-    code, lines = run(capsys, "up", "--scenario", str(path))
+    code, lines = run(capsys, "up", str(path))
     assert code == 1
     assert culprit(lines) == (
         f"copr-harness: {path} (candidate set): rpm would refuse component backend's packages "
         "(rpm -Uvh --test): Failed dependencies: python3-copr-common >= 1.9 is needed by "
         "copr-backend-2.14-1.noarch")
     assert engine.touched == []
+
+
+@needs_rpm
+def test_a_gate_on_a_set_rpm_would_refuse_makes_no_reports_folder(capsys, engine, monkeypatch,
+                                                                   tmp_path):
+    monkeypatch.setattr(paths, "REPORTS", tmp_path / "reports")
+    code, lines = run(capsys, "sanity", str(ROOT / "scenarios" / "backend-needs-newer-common.yaml"))
+    assert code == 1 and "rpm would refuse component backend's packages" in culprit(lines)
+    assert engine.touched == []
+    assert not (tmp_path / "reports").exists()
 
 
 @needs_rpm
@@ -317,7 +302,7 @@ def test_unreachable_api_socket_is_infrastructure(capsys, monkeypatch):
     code, lines = run(capsys, "status")
     assert code == 3
     assert lines[0] == ("copr-harness: the Podman API at CONTAINER_HOST=unix:///nonexistent "
-                        "does not answer")
+                        "does not answer within 10s")
 
 
 @needs_rpm

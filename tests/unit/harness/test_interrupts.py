@@ -144,11 +144,12 @@ def _raising(error: BaseException):
     (interrupts.Interrupted("interrupted by SIGTERM"), 130),
     (KeyboardInterrupt(), 130),
     (errors.InputError("scenarios/x.yaml: candidate: no such field"), 2),
-    (ValueError("run id 'X' is not valid"), 2),
+    (errors.InputError("run id 'X' is not valid"), 2),
+    (ValueError("invalid literal for int() with base 10: 'x'"), 3),  # a bug, not bad usage
     (errors.InfraError("Podman is not installed"), 3),
     (errors.PackageError("rpm -Uvh refused"), 1),
     (RuntimeError("an unforeseen error"), 3),
-], ids=["Interrupted", "KeyboardInterrupt", "InputError", "ValueError", "InfraError",
+], ids=["Interrupted", "KeyboardInterrupt", "InputError", "bad run id", "ValueError", "InfraError",
         "PackageError", "unexpected"])
 def test_cli_exit_codes(monkeypatch, capsys, error, code):
     monkeypatch.setattr(cli, "cmd_plan", _raising(error))

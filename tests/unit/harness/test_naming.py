@@ -2,6 +2,7 @@
 
 import pytest
 
+from harness.errors import InputError
 from harness.naming import LABEL_RUN, check_run_id, labels, new_run_id, resource_name
 
 
@@ -14,7 +15,7 @@ def test_new_run_ids_are_valid_and_unique():
 
 @pytest.mark.parametrize("bad", ["", "A", "UPPER", "-lead", "has space", "x" * 40, "a_b"])
 def test_bad_run_ids_are_refused_with_the_rule(bad):
-    with pytest.raises(ValueError, match="run id"):
+    with pytest.raises(InputError, match="run id"):
         check_run_id(bad)
 
 

@@ -76,7 +76,7 @@ def run_build(settings: Settings) -> int:
     _scrub_environment()
     context = Context(
         frontend=_frontend(settings), pool=BuilderPool(settings.builders), remote=SSH(key_path),
-        signer=_signer(settings), createrepo=Createrepo(settings.lock_dir), layout=_layout(settings),
+        signer=_signer(settings), createrepo=Createrepo(settings.lock_dir, timeout=settings.createrepo_timeout), layout=_layout(settings),
         min_builder_version=settings.constants.min_builder_version,
     )
     dispatcher = BuildDispatcher(context.frontend, context.pool, lambda task: BuildWorker(task, context))
@@ -89,7 +89,7 @@ def run_action(settings: Settings) -> int:
     stop = _stop_event()
     _announce(settings, "action worker")
     _scrub_environment()
-    handler = ActionHandler(_layout(settings), _signer(settings), Createrepo(settings.lock_dir))
+    handler = ActionHandler(_layout(settings), _signer(settings), Createrepo(settings.lock_dir, timeout=settings.createrepo_timeout))
     ActionWorker(_frontend(settings), handler).run(settings.poll_interval, stop)
     return 0
 

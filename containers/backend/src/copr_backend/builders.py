@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import tarfile
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from .errors import Canceled
+from .fetch import extract_regular
 from .rpmver import version_at_least
 
 MAX_HOST_ATTEMPTS = 3
@@ -31,6 +34,12 @@ END_LEFTOVER = (
     'kill -KILL -- "-$pid" 2>/dev/null; echo "it did not end within 30 s: killed"'
 )
 SSH_FAILED = 255
+# Timeouts (seconds) of the commands run on builders: the version query, copr-builder-ready
+# (it may wait for a chroot's cache), stopping a build, downloading a result directory.
+QUERY_TIMEOUT = 60
+READY_TIMEOUT = 660
+STOP_TIMEOUT = 30
+FETCH_TIMEOUT = 600
 
 
 class BuilderLost(Exception):
@@ -91,13 +100,13 @@ class Remote(Protocol):
     def stream(self, host: str, command: str, output: IO[bytes], cancel: threading.Event,
                timeout: float | None) -> int: ...
 
-    def fetch_dir(self, host: str, remote_dir: str, local_dir: Path) -> None: ...
+    def fetch_dir(self, host: str, remote_dir: str, local_dir: Path) -> list[str]: ...
 
 
 def check_builder(remote: Remote, host: str, min_version: str, chroot: str) -> tuple[str | None, str]:
     """(why the host cannot build `chroot`, or None; the copr-rpmbuild version found)."""
     try:
-        code, out, err = remote.run(host, VERSION_QUERY, timeout=60)
+        code, out, err = remote.run(host, VERSION_QUERY, timeout=QUERY_TIMEOUT)
     except subprocess.TimeoutExpired:
         return f"SSH to {host} timed out", ""
     if code == SSH_FAILED:
@@ -110,7 +119,7 @@ def check_builder(remote: Remote, host: str, min_version: str, chroot: str) -> t
     if not version_at_least(version, min_version):
         return f"Minimum version for builder is {min_version} ({host} has {version})", version
     try:
-        code, out, err = remote.run(host, f"copr-builder-ready {shlex.quote(chroot)}", timeout=660)
+        code, out, err = remote.run(host, f"copr-builder-ready {shlex.quote(chroot)}", timeout=READY_TIMEOUT)
     except subprocess.TimeoutExpired:
         return "Builder wasn't ready, trying a new one (copr-builder-ready timed out)", version
     if code != 0:
@@ -167,7 +176,7 @@ class SSH:
             f"{self.user}@{host}", command,
         ]
 
-    def run(self, host: str, command: str, timeout: float = 60) -> tuple[int, str, str]:
+    def run(self, host: str, command: str, timeout: float = QUERY_TIMEOUT) -> tuple[int, str, str]:
         result = subprocess.run(self.argv(host, command), capture_output=True, text=True,
                                 timeout=timeout, stdin=subprocess.DEVNULL, start_new_session=True)
         return result.returncode, result.stdout, result.stderr
@@ -200,28 +209,46 @@ class SSH:
         """End the build's process group on the builder (it outlives a killed SSH session)."""
         command = f'pid=$(cat {REMOTE_PID} 2>/dev/null) && kill -TERM -- "-$pid" 2>/dev/null; true'
         try:
-            self.run(host, command, timeout=30)
+            self.run(host, command, timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             pass
 
-    def fetch_dir(self, host: str, remote_dir: str, local_dir: Path) -> None:
-        """Copy a builder's directory into `local_dir` (tar over SSH; GNU tar drops unsafe names)."""
-        local_dir.mkdir(parents=True, exist_ok=True)
-        sender = subprocess.Popen(self.argv(host, f"tar -C {shlex.quote(remote_dir)} -cf - ."),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  stdin=subprocess.DEVNULL, start_new_session=True)
-        assert sender.stdout is not None
-        receiver = subprocess.run(["tar", "-C", str(local_dir), "-xf", "-", "--no-same-owner"],
-                                  stdin=sender.stdout, capture_output=True, text=True,
-                                  start_new_session=True)
-        sender.stdout.close()
-        _, sent_err = sender.communicate()
+    def fetch_dir(self, host: str, remote_dir: str, local_dir: Path,
+                  timeout: float = FETCH_TIMEOUT) -> list[str]:
+        """Copy a builder's directory into `local_dir` (tar over SSH), regular files and
+        directories only; return what was dropped (`name (why)`). Killed after `timeout` s."""
+        with tempfile.TemporaryFile() as errors:
+            sender = subprocess.Popen(self.argv(host, f"tar -C {shlex.quote(remote_dir)} -cf - ."),
+                                      stdout=subprocess.PIPE, stderr=errors,
+                                      stdin=subprocess.DEVNULL, start_new_session=True)
+            assert sender.stdout is not None
+            expired = threading.Event()
+            # A hung builder would block the read for ever: the timer ends the SSH session.
+            timer = threading.Timer(timeout, lambda: (expired.set(), sender.kill()))
+            timer.start()
+            try:
+                with sender.stdout:
+                    dropped = extract_regular(sender.stdout, local_dir)
+            except tarfile.TarError as error:
+                sender.kill()
+                failure: str | None = str(error)
+            else:
+                failure = None
+            finally:
+                timer.cancel()
+                sender.wait()
+            errors.seek(0)
+            why = _last_line(errors.read().decode(errors="replace"))
+        where = f"downloading {host}:{remote_dir}"
+        if expired.is_set():
+            raise TimeoutError(f"{where} took longer than {timeout:.0f}s: stopped")
         if sender.returncode == SSH_FAILED:
-            raise BuilderLost(f"downloading {host}:{remote_dir} failed: "
-                              f"{_last_line(sent_err.decode(errors='replace'))}")
-        if sender.returncode != 0 or receiver.returncode != 0:
-            why = _last_line(sent_err.decode(errors="replace")) if sender.returncode else _last_line(receiver.stderr)
-            raise OSError(f"downloading {host}:{remote_dir} failed: {why}")
+            raise BuilderLost(f"{where} failed: {why}")
+        if failure is not None:  # (the sender was killed after it: its exit code says nothing)
+            raise OSError(f"{where} failed: {failure}")
+        if sender.returncode != 0:
+            raise OSError(f"{where} failed: {why}")
+        return dropped
 
 
 def build_command(task_url: str, chroot: str | None) -> str:

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .repo import CREATEREPO_TIMEOUT
+
 DEFAULT_FRONTEND_URL = "http://frontend:5000"
 DEFAULT_KEYGEN_URL = "http://keygen:5003"
 DEFAULT_DESTDIR = Path("/var/lib/copr/public_html/results")
@@ -53,6 +55,7 @@ class Settings:
     sign_domain: str = SIGN_DOMAIN
     poll_interval: float = 1.0
     results_port: int = 5002
+    createrepo_timeout: float = CREATEREPO_TIMEOUT
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None,
@@ -78,6 +81,7 @@ class Settings:
             sign_domain=get("COPR_BACKEND_SIGN_DOMAIN", SIGN_DOMAIN),
             poll_interval=float(get("COPR_BACKEND_POLL_INTERVAL", "1.0")),
             results_port=int(get("COPR_BACKEND_RESULTS_PORT", "5002")),
+            createrepo_timeout=float(get("COPR_BACKEND_CREATEREPO_TIMEOUT", str(CREATEREPO_TIMEOUT))),
         )
 
     @property

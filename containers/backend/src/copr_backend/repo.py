@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
+import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +15,9 @@ from pathlib import Path
 
 # The subdirectory of a chroot with the repository of a project whose auto-createrepo is off.
 DEVEL_DIR = "devel"
+# How long one createrepo_c may run: a chroot of thousands of RPMs takes a minute or two; a tree
+# it must not walk (a link to /) would keep it going for ever, and block the chroot's lock.
+CREATEREPO_TIMEOUT = 600
 
 
 class RepoError(Exception):
@@ -35,9 +41,11 @@ def dir_lock(lock_dir: Path, path: Path) -> Iterator[None]:
 class Createrepo:
     """Runs createrepo_c on chroot directories."""
 
-    def __init__(self, lock_dir: Path, command: str = "createrepo_c") -> None:
+    def __init__(self, lock_dir: Path, command: str = "createrepo_c",
+                 timeout: float = CREATEREPO_TIMEOUT) -> None:
         self.lock_dir = lock_dir
         self.command = command
+        self.timeout = timeout
 
     def argv(self, chroot_dir: Path, excludes: list[str] | None = None, devel: bool = False,
              baseurl: str = "") -> list[str]:
@@ -64,11 +72,24 @@ class Createrepo:
         chroot_dir.mkdir(parents=True, exist_ok=True)
         if devel:
             (chroot_dir / DEVEL_DIR).mkdir(exist_ok=True)  # createrepo_c makes no --outputdir
+        where = chroot_dir / DEVEL_DIR if devel else chroot_dir
         with dir_lock(self.lock_dir, chroot_dir):
-            # Own session: a service stop must not kill it halfway through writing repodata.
-            result = subprocess.run(self.argv(chroot_dir, excludes, devel, baseurl), capture_output=True,
-                                    text=True, start_new_session=True)
-        if result.returncode != 0:
-            lines = (result.stderr or result.stdout).strip().splitlines() or ["(no output)"]
-            where = chroot_dir / DEVEL_DIR if devel else chroot_dir
-            raise RepoError(f"createrepo_c {where} exited {result.returncode}: {lines[-1]}")
+            # A createrepo_c killed at its timeout (or with a crashed backend) leaves its temporary
+            # `.repodata`, and every later run there would refuse to start. Under the lock no
+            # other writer can be using it.
+            shutil.rmtree(where / ".repodata", ignore_errors=True)
+            # Own session: a service stop must not kill it halfway through writing repodata; and
+            # at the timeout the whole session goes.
+            process = subprocess.Popen(self.argv(chroot_dir, excludes, devel, baseurl), text=True,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            try:
+                stdout, stderr = process.communicate(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+                raise RepoError(f"createrepo_c {where} did not finish within {self.timeout:.0f}s: "
+                                "stopped") from None
+        if process.returncode != 0:
+            lines = (stderr or stdout).strip().splitlines() or ["(no output)"]
+            raise RepoError(f"createrepo_c {where} exited {process.returncode}: {lines[-1]}")

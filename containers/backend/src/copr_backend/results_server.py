@@ -72,8 +72,13 @@ class ResultsHandler(SimpleHTTPRequestHandler):
         path = self._route()
         if path is None:
             return
-        # A finished build's logs are gzipped: `X.log` falls back to `X.log.gz` (decoded by clients).
         local = Path(self.translate_path(path))
+        if not self._inside_tree(local):
+            # A link a build planted (to a key, to /proc/self/environ, to /) is not followed.
+            log.warning("refused %s: it resolves outside the results tree", path)
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        # A finished build's logs are gzipped: `X.log` falls back to `X.log.gz` (decoded by clients).
         if path.endswith(".log") and not local.exists() and local.with_name(local.name + ".gz").is_file():
             self._send_gzipped_log(local.with_name(local.name + ".gz"), head)
             return
@@ -81,6 +86,17 @@ class ResultsHandler(SimpleHTTPRequestHandler):
             super().do_HEAD()
         else:
             super().do_GET()
+
+    def _inside_tree(self, local: Path) -> bool:
+        """Whether `local`, with every link resolved, is the results tree or below it."""
+        root = os.path.realpath(self.directory)
+        real = os.path.realpath(local)
+        if real != root and not real.startswith(root + os.sep):
+            return False
+        # The gzipped log a plain `.log` name falls back to must stay inside too.
+        if local.name.endswith(".log") and not os.path.lexists(local):
+            return self._inside_tree(local.with_name(local.name + ".gz"))
+        return True
 
     def _send_gzipped_log(self, path: Path, head: bool) -> None:
         data = path.read_bytes()

@@ -24,6 +24,10 @@ UNKNOWN_KEY = "unknown key:"
 # local file problem); anything else means the keygen is down or broken for now.
 _PERMANENT = re.compile(r"answered 4\d\d|^cannot (read|write) ")
 RETRY_DELAY = 5
+# One `sign` run (it has its own HTTP timeouts; this bounds the process) and one gen_key request
+# (a 2048-bit key on a busy keygen).
+SIGN_TIMEOUT = 600
+GEN_KEY_TIMEOUT = 120
 ACTION_ATTEMPTS = 5
 
 
@@ -86,7 +90,7 @@ class Signer:
         """POST /gen_key; True when the key was created, False when it existed."""
         body = {"name_real": f"{owner}_{project}", "name_email": self.email(owner, project)}
         try:
-            response = self._post(f"{self.keygen_url}/gen_key", json=body, timeout=120)
+            response = self._post(f"{self.keygen_url}/gen_key", json=body, timeout=GEN_KEY_TIMEOUT)
         except requests.RequestException as error:
             raise KeygenDown(f"keygen {self.keygen_url} unreachable: {type(error).__name__}") from None
         if response.status_code >= 500:
@@ -99,7 +103,7 @@ class Signer:
         """Run the sign client; its stdout, or KeygenDown/SignError (UNKNOWN_KEY kept in the text)."""
         try:
             result = self._run([self.command, *args], capture_output=True, text=True,
-                               env=self._env, timeout=600, start_new_session=True)
+                               env=self._env, timeout=SIGN_TIMEOUT, start_new_session=True)
         except (OSError, subprocess.SubprocessError) as error:
             raise SignError(f"cannot run {self.command}: {error}") from None
         if result.returncode == 0:

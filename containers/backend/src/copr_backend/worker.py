@@ -190,7 +190,9 @@ class BuildWorker:
             self._report_running(job, host, version)
             self._build(job, host, results_dir)
             shutil.rmtree(staging, ignore_errors=True)
-            self.ctx.remote.fetch_dir(host, REMOTE_RESULTS, staging)
+            dropped = self.ctx.remote.fetch_dir(host, REMOTE_RESULTS, staging)
+            if dropped:
+                self.log.event(f"dropped from the results (not a regular file): {', '.join(dropped)}")
             self.ctx.pool.release(host)
             host = None
             succeeded = self._finish_results(job, staging, results_dir)

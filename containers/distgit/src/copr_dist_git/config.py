@@ -7,6 +7,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The largest request body the HTTP server reads (a fetch negotiation is small).
+MAX_BODY = 64 * 1024 * 1024
+# Seconds a client may stay silent (while sending its request, or between requests on a kept
+# connection) before the server closes it: idle connections must not pile up.
+IDLE_TIMEOUT = 30.0
+
+
+def _password(env: Mapping[str, str]) -> str:
+    """The backend password: from BACKEND_PASSWORD_FILE (how the service passes it, so that the
+    process serving files has no secret in its environment), else BACKEND_PASSWORD."""
+    path = env.get("BACKEND_PASSWORD_FILE")
+    if not path:
+        return env.get("BACKEND_PASSWORD", "")
+    try:
+        return Path(path).read_text().strip()
+    except OSError as error:
+        raise SystemExit(f"copr-dist-git: BACKEND_PASSWORD_FILE: {path}: cannot read it ({error.strerror})")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -30,6 +48,8 @@ class Config:
     smart_http: bool = True
     # A failed import whose failure could not be reported is tried again after this long.
     retry_after: float = 10.0
+    max_body: int = MAX_BODY
+    idle_timeout: float = IDLE_TIMEOUT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -38,7 +58,7 @@ class Config:
         defaults = cls()
         return cls(
             frontend_url=env.get("FRONTEND_URL", "").rstrip("/"),
-            backend_password=env.get("BACKEND_PASSWORD", ""),
+            backend_password=_password(env),
             git_root=Path(env.get("DIST_GIT_GIT_ROOT", defaults.git_root)),
             lookaside_root=Path(env.get("DIST_GIT_LOOKASIDE_ROOT", defaults.lookaside_root)),
             log_dir=Path(env.get("DIST_GIT_LOG_DIR", defaults.log_dir)),

@@ -13,8 +13,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+# How long one git command may run (hashing a big source, writing a pack) before it is killed.
+GIT_TIMEOUT = 300
+
+
 class GitError(Exception):
     """A git command failed."""
+
+
+def _run_git(argv: list[str], what: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+    """Run a git command in its own session, killed after GIT_TIMEOUT (GitError then)."""
+    try:
+        return subprocess.run(argv, capture_output=True, check=False, start_new_session=True,
+                              timeout=GIT_TIMEOUT, **kwargs)  # type: ignore[call-overload]
+    except subprocess.TimeoutExpired:
+        raise GitError(f"{what} did not finish within {GIT_TIMEOUT}s: stopped") from None
 
 
 @dataclass(frozen=True)
@@ -50,8 +63,8 @@ class Repo:
 
     def git(self, *args: str, input: bytes | None = None, ok_codes: tuple[int, ...] = (0,)) -> str:
         """Run `git args...` in the repository; return its stdout."""
-        result = subprocess.run(["git", "--git-dir", str(self.path), *args], input=input,
-                                capture_output=True, env=self.env, check=False, start_new_session=True)
+        result = _run_git(["git", "--git-dir", str(self.path), *args], f"git {' '.join(args[:2])}",
+                          input=input, env=self.env)
         if result.returncode not in ok_codes:
             raise GitError(f"git {' '.join(args[:2])} failed: "
                            f"{result.stderr.decode(errors='replace').strip()}")
@@ -69,9 +82,8 @@ class Repo:
         staging = Path(tempfile.mkdtemp(prefix=f".{self.path.name}-", dir=self.path.parent))
         try:
             # No template: sample hooks are of no use in a repository nobody pushes to.
-            result = subprocess.run(["git", "-c", "init.defaultBranch=master", "init", "--bare", "-q",
-                                     "--template=", str(staging)], capture_output=True, env=self.env,
-                                    check=False, start_new_session=True)
+            result = _run_git(["git", "-c", "init.defaultBranch=master", "init", "--bare", "-q",
+                               "--template=", str(staging)], f"git init {self.path}", env=self.env)
             if result.returncode != 0:
                 raise GitError(f"git init {self.path} failed: "
                                f"{result.stderr.decode(errors='replace').strip()}")

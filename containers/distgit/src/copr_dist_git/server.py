@@ -18,13 +18,26 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .config import Config
+from .config import MAX_BODY, Config
 from .gitrepo import git_env
 from .layout import Target, map_url
 
 log = logging.getLogger("copr_dist_git.http")
 
-MAX_BODY = 64 * 1024 * 1024  # a fetch negotiation is small; refuse absurd bodies
+__all__ = ["MAX_BODY", "DistGitServer", "Handler"]
+
+
+# The longest chunk-size or trailer line of a chunked body, and how many trailer lines.
+MAX_LINE = 1024
+MAX_TRAILERS = 64
+
+
+class BadBody(Exception):
+    """A request body that cannot be read: its HTTP status (400 or 413) and why."""
+
+    def __init__(self, status: int, why: str) -> None:
+        super().__init__(why)
+        self.status = status
 
 
 class DistGitServer(ThreadingHTTPServer):
@@ -32,6 +45,8 @@ class DistGitServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # A burst of new connections waits in the listen queue instead of being dropped.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: tuple[str, int]) -> None:
         """A client that went away is routine; anything else is logged with its traceback."""
@@ -57,12 +72,19 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- helpers ---------------------------------------------------------------------------------
 
+    def setup(self) -> None:
+        # A silent client (an unfinished request, an idle kept connection) is disconnected.
+        self.timeout = self.server.config.idle_timeout
+        super().setup()
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # Successful requests are many (a dumb clone fetches every object): log only failures.
         if isinstance(code, HTTPStatus):
             code = code.value
         if str(code).isdigit() and int(code) >= 400:
-            log.info("%s %s -> %s", self.command, self.path, code)
+            # A request line that could not be parsed (too long, malformed) sets no path.
+            path = getattr(self, "path", "")
+            log.info("%s %s -> %s", self.command or "-", path[:200] or "(unparsed request)", code)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
         log.debug(format, *args)
@@ -106,36 +128,75 @@ class Handler(BaseHTTPRequestHandler):
             while chunk := handle.read(1 << 20):
                 self.wfile.write(chunk)
 
-    def _body(self) -> bytes | None:
-        """The request body (Content-Length or chunked); None when it is too large."""
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = bytearray()
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return bytes(data)
-                data += self.rfile.read(size)
-                self.rfile.readline()
-                if len(data) > MAX_BODY:
-                    return None
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            return None
-        return self.rfile.read(length) if length else b""
+    def _content_length(self) -> int:
+        """The Content-Length (0 when absent); BadBody when it is not a number or too large."""
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return 0
+        if not raw.strip().isdigit():  # "-1", "abc", "1e3", "0x10" are no lengths
+            raise BadBody(400, f"bad Content-Length: {raw[:40]!r}")
+        length = int(raw)
+        if length > self.server.config.max_body:
+            raise BadBody(413, "request too large")
+        return length
 
-    def _discard_body(self) -> None:
-        """Read and drop a small unwanted body (a client still sending would see a reset);
-        for a large one, close the connection after answering instead."""
+    def _read_exactly(self, size: int) -> bytes:
+        data = self.rfile.read(size)
+        if len(data) < size:
+            raise BadBody(400, "the body ended early")
+        return data
+
+    def _chunked_body(self) -> bytes:
+        """A chunked body; each chunk's size is checked before a byte of it is read."""
+        data = bytearray()
+        while True:
+            line = self.rfile.readline(MAX_LINE + 1)
+            text = line.split(b";")[0].strip()
+            try:
+                size = int(text, 16)
+            except ValueError:
+                size = -1
+            if size < 0 or len(line) > MAX_LINE or not line.endswith(b"\n"):
+                raise BadBody(400, f"bad chunk size: {text[:40]!r}")
+            if len(data) + size > self.server.config.max_body:
+                raise BadBody(413, "request too large")
+            if size == 0:
+                for _ in range(MAX_TRAILERS):
+                    if self.rfile.readline(MAX_LINE + 1) in (b"\r\n", b"\n", b""):
+                        return bytes(data)
+                raise BadBody(400, "too many trailer lines")
+            data += self._read_exactly(size)
+            self.rfile.readline(MAX_LINE + 1)  # the CRLF after the chunk
+
+    def _body(self) -> bytes:
+        """The request body (Content-Length or chunked); BadBody when it is malformed or large."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._chunked_body()
+        length = self._content_length()
+        return self._read_exactly(length) if length else b""
+
+    def _refuse_body(self, error: BadBody) -> None:
+        # What is left of the body stays unread: the connection cannot be used again.
+        self.close_connection = True
+        self._send(error.status, f"{error}\n".encode())
+
+    def _discard_body(self) -> bool:
+        """Read and drop a small unwanted body (a client still sending would see a reset); for a
+        large one, close the connection after answering instead. False (answered 400) when the
+        body's framing is malformed."""
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if 0 <= length <= 1024 * 1024 and "chunked" not in self.headers.get("Transfer-Encoding", ""):
+            length = self._content_length()
+        except BadBody as error:
+            if error.status == 413:
+                self.close_connection = True
+                return True
+            self._refuse_body(error)
+            return False
+        if length <= 1024 * 1024 and "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
             self.rfile.read(length)
         else:
             self.close_connection = True
+        return True
 
     # -- git -------------------------------------------------------------------------------------
 
@@ -149,10 +210,10 @@ class Handler(BaseHTTPRequestHandler):
     def _http_backend(self, target: Target, query: str) -> None:
         """Answer a smart-protocol request by running `git http-backend` as a CGI program."""
         config = self.server.config
-        body = self._body() if self.command == "POST" else b""
-        if body is None:
-            self.close_connection = True  # the rest of the body is still unread
-            return self._send(413, b"request too large\n")
+        try:
+            body = self._body() if self.command == "POST" else b""
+        except BadBody as error:
+            return self._refuse_body(error)
         if not (config.git_root / target.repo).is_dir():
             return self._not_found()
         env = git_env()
@@ -225,7 +286,8 @@ class Handler(BaseHTTPRequestHandler):
         target = map_url(self.path)
         if target is not None and target.kind == "git" and self._smart(target, ""):
             return self._http_backend(target, urlsplit(self.path).query)
-        self._discard_body()
+        if not self._discard_body():
+            return
         if target is not None and target.kind == "git" and target.rest == "git-receive-pack":
             return self._send(403, b"this dist-git is read-only over HTTP\n")
         self._send(405, b"method not allowed\n")

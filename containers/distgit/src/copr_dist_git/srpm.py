@@ -15,6 +15,10 @@ from pathlib import Path
 from .layout import LOOKASIDE_MIN_SIZE, LayoutError, check_filename, goes_to_lookaside
 
 
+# How long one rpm query or rpm2archive run may take on an SRPM before it is killed.
+RPM_TIMEOUT = 300
+
+
 class SrpmError(Exception):
     """The file is not a usable source RPM."""
 
@@ -59,10 +63,15 @@ class Srpm:
 
 def _run(command: list[str], stdin: Path | None = None) -> subprocess.CompletedProcess[bytes]:
     # Own sessions: a dist-git stop signals its process group; an import in flight must finish.
-    if stdin is None:
-        return subprocess.run(command, capture_output=True, check=False, start_new_session=True)
-    with stdin.open("rb") as handle:
-        return subprocess.run(command, stdin=handle, capture_output=True, check=False, start_new_session=True)
+    try:
+        if stdin is None:
+            return subprocess.run(command, capture_output=True, check=False, start_new_session=True,
+                                  timeout=RPM_TIMEOUT)
+        with stdin.open("rb") as handle:
+            return subprocess.run(command, stdin=handle, capture_output=True, check=False,
+                                  start_new_session=True, timeout=RPM_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise SrpmError(f"{command[0]} did not finish within {RPM_TIMEOUT}s: stopped") from None
 
 
 def _error(result: subprocess.CompletedProcess[bytes]) -> str:
@@ -113,8 +122,11 @@ def unpack(path: Path, into: Path) -> Srpm:
     header = read_header(path)
     archive = into / ".payload.tgz"
     with archive.open("wb") as out, path.open("rb") as src:
-        result = subprocess.run(["rpm2archive", "-"], stdin=src, stdout=out, stderr=subprocess.PIPE,
-                                check=False, start_new_session=True)
+        try:
+            result = subprocess.run(["rpm2archive", "-"], stdin=src, stdout=out, stderr=subprocess.PIPE,
+                                    check=False, start_new_session=True, timeout=RPM_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise SrpmError(f"rpm2archive did not finish within {RPM_TIMEOUT}s: stopped") from None
     if result.returncode != 0:
         raise SrpmError(f"rpm2archive failed: {result.stderr.decode(errors='replace').strip()}")
     files: list[PackageFile] = []

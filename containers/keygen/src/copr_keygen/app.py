@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 
 import flask
 
@@ -35,8 +36,11 @@ def _setup_logging() -> None:
         log.setLevel(logging.INFO)
 
 
-def create_app(settings: Settings | None = None) -> flask.Flask:
-    """The Flask application serving one key store (gunicorn: `copr_keygen.app:create_app()`)."""
+def create_app(settings: Settings | None = None,
+               resolve: Callable[[tuple[str, ...]], set[access.Address]] = access.backend_addresses,
+               ) -> flask.Flask:
+    """The Flask application serving one key store (gunicorn: `copr_keygen.app:create_app()`);
+    `resolve` gives the backend's current addresses."""
     settings = settings or Settings.from_env()
     keyring = Keyring(settings)
     keyring.prepare()
@@ -44,14 +48,14 @@ def create_app(settings: Settings | None = None) -> flask.Flask:
     app = flask.Flask("copr_keygen")
 
     @app.before_request
-    def only_own_segment() -> flask.Response | None:
-        """403 for any client outside the keygen's own network segment."""
+    def only_the_backend() -> flask.Response | None:
+        """403 for any client but the backend (and loopback)."""
         remote = flask.request.remote_addr
-        if access.allowed(remote, access.local_segments(settings.route_table)):
+        if access.allowed(remote, resolve(settings.backend_hosts)):
             return None
-        log.warning("refused %s %s from %s: outside the keygen's network segment",
-                    flask.request.method, flask.request.path, remote)
-        return _text("only clients of the keygen's own network may use it\n", 403)
+        log.warning("refused %s %s from %s: not the backend (%s)", flask.request.method,
+                    flask.request.path, remote, " ".join(settings.backend_hosts) or "none configured")
+        return _text("only the backend may use the keygen\n", 403)
 
     @app.get("/ping")
     def ping() -> flask.Response:

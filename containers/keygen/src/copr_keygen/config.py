@@ -20,8 +20,8 @@ class Settings:
     expire: str = "5y"
     gpg: str = "gpg"
     rpmsign: str = "rpmsign"
-    # Where the attached networks are read from (the clients allowed in: see access.py).
-    route_table: Path = Path("/proc/net/route")
+    # The backend's host names (the only clients allowed in besides loopback: see access.py).
+    backend_hosts: tuple[str, ...] = ()
 
     @property
     def gnupg_home(self) -> Path:
@@ -46,4 +46,5 @@ class Settings:
             # rpm's own default (%__gpg) names gpg2, which Debian does not ship: use a real path.
             gpg=environ.get("COPR_KEYGEN_GPG") or shutil.which("gpg") or "gpg",
             rpmsign=environ.get("COPR_KEYGEN_RPMSIGN") or shutil.which("rpmsign") or "rpmsign",
+            backend_hosts=tuple(environ.get("BACKEND_HOSTS", "").replace(",", " ").split()),
         )

@@ -42,3 +42,14 @@ def test_second_build_is_cached_and_a_new_macro_is_not():
 def test_missing_macro_fails_naming_it():
     with pytest.raises(InputError, match="copr_common_version is not defined"):
         packages.build_rpm("copr-frontend", PackageVersion(version="2.7", macros={"fe_be_api_version": 9}))
+
+
+def test_rpm_failure_names_the_missing_requirement():
+    output = (
+        "rpm: RPM should not be used directly install RPM packages, use Alien instead!\n"
+        "error: Failed dependencies:\n"
+        "\tpython3-copr-common >= 1.8 is needed by copr-frontend-2.7-1.noarch\n"
+    )
+    assert packages.rpm_failure(output) == (
+        "Failed dependencies: python3-copr-common >= 1.8 is needed by copr-frontend-2.7-1.noarch"
+    )

@@ -75,7 +75,7 @@ def test_fixtures_read_a_described_stack(tmp_path):
     description = tmp_path / "stack.json"
     description.write_text(json.dumps({
         "run_id": "x", "default_user": "alice", "users": {"alice": str(config)},
-        "hosts": {"builder-1": "podman://x-builder-1"}, "urls": {},
+        "hosts": {"builder-1": "podman://x-builder-1"}, "urls": {"frontend": "http://127.0.0.1:9"},
     }))
     tests = (
         "import pytest\n\n"
@@ -101,3 +101,27 @@ def test_described_and_brought_up_stacks_exclude_each_other(tmp_path):
     assert result.returncode == 4  # pytest's usage error
     assert "--copr-stack and --copr-up exclude each other" in result.stderr
     assert record["engine"] == []
+
+
+def test_what_the_target_does_not_give_is_skipped_with_the_reason(tmp_path):
+    config = tmp_path / "alice.conf"
+    config.write_text("[copr-cli]\nusername = alice\ncopr_url = http://127.0.0.1:9\n")
+    target = tmp_path / "target.yaml"
+    target.write_text("urls: {frontend: 'http://127.0.0.1:9', backend: 'http://127.0.0.1:9'}\n"
+                      f"users: {{alice: {config}}}\n")
+    tests = (
+        "import pytest\n\n"
+        "def test_black_box(copr_stack):\n"
+        "    assert copr_stack['owner'] == 'alice'\n\n"
+        "def test_inside_a_host(stack_host):\n"
+        "    raise AssertionError('must not run')\n\n"
+        "@pytest.mark.needs('backend_password')\n"
+        "def test_password():\n"
+        "    raise AssertionError('must not run')\n"
+    )
+    result, _ = inner_pytest(tmp_path, tests, "--copr-stack", str(target), "-rs")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed, 2 skipped" in result.stdout, result.stdout
+    assert "needs shell access to the Copr's hosts" in result.stdout
+    assert "needs the backend's password" in result.stdout
+    assert "copr-harness: testing the Copr at http://127.0.0.1:9" in result.stdout

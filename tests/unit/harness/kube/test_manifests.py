@@ -49,7 +49,7 @@ def env_of(files, component):
 
 
 def test_one_pod_and_one_headless_service_per_instance(files):
-    instances = [name for c in COMPONENTS for name, _ in all_components()[c].instances(RUN)]
+    instances = [i.name for c in COMPONENTS for i in all_components()[c].instances(RUN)]
     assert sorted(p["metadata"]["name"] for p in kinds(files, "Pod")) == sorted(instances)
     services = {s["metadata"]["name"]: s for s in kinds(files, "Service")}
     assert sorted(services) == sorted(instances)

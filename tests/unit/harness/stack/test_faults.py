@@ -7,31 +7,9 @@ import pytest
 from harness.errors import InputError
 from harness.stack import faults
 from harness.stack.registry import RunInfo
+from tests.support.fake_engine import FakeEngine
 
 INFO = RunInfo("r1", ["database", "frontend", "backend", "keygen", "builder"])
-
-
-class FakeEngine:
-    """Containers that go down when killed or stopped and run when started; calls recorded."""
-
-    def __init__(self) -> None:
-        self.states: dict[str, str] = {}
-        self.calls: list[tuple[str, str]] = []
-
-    def state(self, name: str) -> str:
-        return self.states.get(name, "running")
-
-    def kill(self, name: str, signal_name: str = "KILL") -> None:
-        self.calls.append((f"kill-{signal_name}", name))
-        self.states[name] = "exited"
-
-    def stop(self, name: str, timeout: int = 10) -> None:
-        self.calls.append(("stop", name))
-        self.states[name] = "exited"
-
-    def start(self, name: str) -> None:
-        self.calls.append(("start", name))
-        self.states[name] = "running"
 
 
 def test_a_component_names_every_instance_and_an_instance_only_itself():

@@ -4,7 +4,8 @@ PostgreSQL's, made by the frontend's own alembic revisions).
 One server per session, on a Unix socket in a private folder (no port, so parallel sessions never
 meet); the tables a test fills are emptied after it. PostgreSQL refuses to run as root, so as root
 the server runs as Debian's `postgres` user. Skipped, saying why, only when no PostgreSQL server
-is installed (Debian's `postgresql`, which scripts/install-system-deps installs).
+is installed (Debian's `postgresql`, Fedora's `postgresql-server`; scripts/install-system-deps
+installs it).
 """
 
 from __future__ import annotations
@@ -40,8 +41,12 @@ USERS = {"alice": ["copr"], "bob": [], "carol": ["copr"]}
 
 
 def _server_bin() -> Path | None:
+    """Debian keeps the server's programs per version; Fedora's postgresql-server in /usr/bin."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
-    return Path(found[-1]).parent if found else None
+    if found:
+        return Path(found[-1]).parent
+    server = shutil.which("postgres")
+    return Path(server).parent if server and shutil.which("initdb") else None
 
 
 def _as_server_user() -> list[str]:
@@ -60,8 +65,8 @@ def postgres() -> Iterator[str]:
     """A running PostgreSQL with an empty UTF-8 database `coprdb`; yields its SQLAlchemy URL."""
     bindir = _server_bin()
     if bindir is None:
-        pytest.skip("no PostgreSQL server installed (Debian package 'postgresql'; "
-                    "scripts/install-system-deps installs it)")
+        pytest.skip("no PostgreSQL server installed (Debian's 'postgresql', "
+                    "Fedora's 'postgresql-server'; scripts/install-system-deps installs it)")
     prefix = _as_server_user()
     top = Path(tempfile.mkdtemp(prefix="fe-pg-"))
     top.chmod(0o755)

@@ -183,3 +183,12 @@ def test_project_chroot_build_config_has_upstreams_fields(project, alice, api):
         assert set(repo) == {"baseurl", "module_hotfixes", "priority", "repo_gpgcheck", "id",
                              "name"}
     assert config["repos"][0]["priority"] is None
+
+
+def test_group_project_is_deleted_by_members_only(project, bob, api):
+    project("grp", owner="@copr")
+    refused = bob.post("/project/delete/@copr/grp", method="DELETE")
+    assert refused.status_code == 403
+    assert refused.get_json() == {"error": "User 'bob' doesn't have access to the copr group "
+                                           "'copr' (fas_name='copr')"}
+    assert api("carol").post("/project/delete/@copr/grp", method="DELETE").status_code == 200

@@ -196,8 +196,9 @@ def project_delete(ownername, projectname):
     if copr.persistent:
         raise AccessRestricted("This project is protected against deletion.")
     if copr.group is not None and not (user.admin or user in copr.group.members):
+        # Upstream's raise_if_not_in_group; the FAS name is the group's name here.
         raise AccessRestricted(f"User '{user.username}' doesn't have access to the copr group "
-                               f"'{copr.group.name}'.")
+                               f"'{copr.group.name}' (fas_name='{copr.group.name}')")
     if copr.group is None and not (user.admin or copr.user_id == user.id):
         raise AccessRestricted("Only owners may delete their projects.")
     running = [str(build.id) for build in copr.builds if not build_finished(build)]

@@ -1,0 +1,100 @@
+"""The builder allocator: an XML-RPC server with resalloc's ticket methods over the run's
+builders. Each builder serves one ticket at a time, because each build of the real backend is
+a separate daemon process; a ticket waits (not ready) until a builder is free."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from xmlrpc.server import SimpleXMLRPCServer
+
+log = logging.getLogger("copr-backend-allocator")
+
+PORT = 49100
+
+
+@dataclass
+class _Ticket:
+    tags: list[str]
+    host: str | None = None
+    closed: bool = False
+
+
+class Pool:
+    """Tickets and the builders they hold; tickets get free builders in the order they came."""
+
+    def __init__(self, hosts: list[str]) -> None:
+        if not hosts:
+            raise ValueError("the allocator needs at least one builder")
+        self.hosts = list(hosts)
+        self.tickets: dict[int, _Ticket] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _busy(self) -> set[str]:
+        return {t.host for t in self.tickets.values() if t.host and not t.closed}
+
+    def _assign(self) -> None:
+        free = [h for h in self.hosts if h not in self._busy()]
+        for ticket_id in sorted(self.tickets):
+            ticket = self.tickets[ticket_id]
+            if not free:
+                return
+            if ticket.host is None and not ticket.closed:
+                ticket.host = free.pop(0)
+                log.info("ticket %s gets %s", ticket_id, ticket.host)
+
+    def take(self, tags: list[str], sandbox: str | None = None) -> int:
+        with self._lock:
+            ticket_id = next(self._ids)
+            self.tickets[ticket_id] = _Ticket(list(tags))
+            log.info("ticket %s: tags %s, sandbox %s", ticket_id, tags, sandbox)
+            self._assign()
+            return ticket_id
+
+    def collect(self, ticket_id: int) -> dict:
+        with self._lock:
+            ticket = self.tickets.get(ticket_id)
+            if ticket is None:  # an allocator restart forgot it: the worker must ask again
+                return {"ready": False, "closed": True, "failed": True, "output": None}
+            ready = ticket.host is not None and not ticket.closed
+            output = f"---\nhost: {ticket.host}\nname: {ticket.host}\n" if ready else None
+            return {"ready": ready, "closed": ticket.closed, "failed": False, "output": output}
+
+    def close(self, ticket_id: int) -> bool:
+        with self._lock:
+            ticket = self.tickets.pop(ticket_id, None)
+            if ticket is not None:
+                log.info("ticket %s closed%s", ticket_id,
+                         f", {ticket.host} is free" if ticket.host else "")
+            self._assign()
+            return ticket is not None
+
+
+def serve(pool: Pool, host: str = "127.0.0.1", port: int = PORT) -> SimpleXMLRPCServer:
+    """An XML-RPC server of `pool` (not yet serving: call serve_forever)."""
+    server = SimpleXMLRPCServer((host, port), allow_none=True, logRequests=False)
+    server.register_introspection_functions()
+    server.register_function(pool.take, "takeTicket")
+    server.register_function(pool.collect, "collectTicket")
+    server.register_function(pool.close, "closeTicket")
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=PORT)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    hosts = os.environ.get("BUILDERS", "").split()
+    server = serve(Pool(hosts), port=args.port)
+    log.info("serving %s on 127.0.0.1:%s", ", ".join(hosts), args.port)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The entry points copr-backend 2.11's sdist lacks (its setup.py declares none): the scripts
+in /usr/bin call these. Workers are spawned by name from PATH by the dispatchers."""
+
+from __future__ import annotations
+
+import sys
+
+
+def process_build() -> None:
+    """copr-backend-process-build: one build task (a daemon started by the build dispatcher)."""
+    from copr_backend.background_worker_build import BuildBackgroundWorker
+    BuildBackgroundWorker().process()
+
+
+def process_action() -> None:
+    """copr-backend-process-action: one action (a daemon started by the action dispatcher)."""
+    from .action_worker import ActionBackgroundWorker
+    ActionBackgroundWorker().process()
+
+
+def dispatcher(argv: list[str] | None = None) -> int:
+    """copr-run-dispatcher-backend builds|actions: a dispatcher's main loop."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv not in (["builds"], ["actions"]):
+        print("usage: copr-run-dispatcher-backend builds|actions", file=sys.stderr)
+        return 2
+    from copr_backend.helpers import get_backend_opts
+    if argv == ["builds"]:
+        from copr_backend.daemons.build_dispatcher import BuildDispatcher as Dispatcher
+    else:
+        from copr_backend.daemons.action_dispatcher import ActionDispatcher as Dispatcher
+    Dispatcher(backend_opts=get_backend_opts()).run()
+    return 0
+
+
+def log_drain() -> None:
+    """copr_run_logger: moves the log records every backend process pushes to redis into
+    /var/log/copr-backend/<who>.log."""
+    from copr_backend.daemons.log import RedisLogHandler
+    from copr_backend.helpers import get_backend_opts
+    RedisLogHandler(get_backend_opts()).run()

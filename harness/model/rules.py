@@ -1,0 +1,21 @@
+"""The rules a rehearsal judges, by name: the one list that scenarios (`expect.failed_rules`), the
+plan's predicted problems and the rehearsal's verdict all use."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RuleName(StrEnum):
+    RPM_TRANSACTIONS = "rpm-transactions"
+    BACKEND_WAITED = "backend-waited"
+    NO_NEWER_FRONTEND_JOBS = "no-newer-frontend-jobs"
+    BUILDER_VERSION_GATE = "builder-version-gate"
+    BUILDS_COMPLETED = "builds-completed"
+    FINAL_NVRS = "final-nvrs"
+    NO_DATA_LOST = "no-data-lost"
+    WINDOW_BUDGET = "window-budget"
+    POST_RELEASE_SUITE = "post-release-suite"
+
+
+RULES = tuple(rule.value for rule in RuleName)

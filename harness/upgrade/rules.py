@@ -1,0 +1,112 @@
+"""The rehearsal's verdict, rule by rule: what the window recorded, the backend's log and the
+stack as it is after the window, judged against the scenario (rule names: model/rules.py)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from harness.model.rules import RuleName
+from harness.model.scenario import Scenario
+from harness.model.versions import rpmvercmp
+from harness.upgrade import backend_log
+from harness.upgrade.window import Window
+
+
+@dataclass
+class Rule:
+    """One rule's verdict and why."""
+
+    name: str
+    ok: bool
+    message: str
+
+
+
+def _switched_at(window: Window, component: str) -> float | None:
+    """When the candidate version of a component started (the start of its start phase)."""
+    return next((e.start for e in window.events
+                 if e.lane == component and e.phase in ("start", "replace") and e.ok), None)
+
+
+def evaluate(scenario: Scenario, window: Window, queued: list[int],
+             queued_states: dict[int, str], log: str, nvrs: dict[str, list[str]],
+             expected_nvrs: dict[str, list[str]], lost: list[str]) -> list[Rule]:
+    """A verdict per rule, from what the window recorded and what the stack says now."""
+    assert scenario.production is not None
+    rules = []
+    failed = window.failed_step
+    rpm_failed = failed is not None and failed.failed_phase == "upgrade"
+    rules.append(Rule(RuleName.RPM_TRANSACTIONS, not rpm_failed,
+                      failed.error if rpm_failed else "every rpm -Uvh of the window succeeded"))
+
+    backend_switch = _switched_at(window, "backend")
+    old_min = scenario_macro(scenario, "copr-backend", "min_fe_be_api", "production")
+    new_min = scenario_macro(scenario, "copr-backend", "min_fe_be_api", "candidate")
+
+    def backend_min(t: float) -> int | None:
+        value = new_min if backend_switch is not None and t >= backend_switch else old_min
+        return int(value) if value is not None else None
+
+    starts = [(t, task, api) for t, task, api in backend_log.task_starts(log)
+              if int(task.split("-")[0]) in queued]
+    too_old = [task for t, task, api in starts if backend_min(t) is not None and api < backend_min(t)]
+    newer = [f"task {task} (API {api}, backend knows {backend_min(t)})" for t, task, api in starts
+             if backend_min(t) is not None and api > backend_min(t)]
+    # Accepting a newer frontend's queue is the hazard itself, whether or not a job came by.
+    newer += [f"accepted the queue of a frontend with API {seen} (it knows {own})"
+              for seen, own in backend_log.api_changes(log) if seen > own]
+    waited = backend_log.waited_for_frontend(log)
+    failed_queued = [i for i, s in queued_states.items() if s == "failed"]
+    rules.append(Rule(
+        RuleName.BACKEND_WAITED, not too_old and not failed_queued,
+        ("the backend waited for a new enough frontend; " if waited else "the backend never had to wait; ")
+        + "no queued build failed" if not too_old and not failed_queued
+        else f"tasks started with a too old frontend: {too_old}; failed queued builds: {failed_queued}"))
+    rules.append(Rule(
+        RuleName.NO_NEWER_FRONTEND_JOBS, not newer,
+        "the backend never took a job from a frontend whose API it does not understand" if not newer
+        else "the backend processed jobs from a frontend with a newer FE-BE API than it "
+             f"understands: {newer}"))
+
+    # Log lines carry no time, so each is held to the lower of the two backends' minimums.
+    minimums = [m for m in (scenario_macro(scenario, "copr-backend", "min_builder_version", c)
+                            for c in ("production", "candidate")) if m]
+    floor = min(minimums, key=functools.cmp_to_key(rpmvercmp)) if minimums else "0"
+    below = []
+    for task, host, version in backend_log.builders_used(log):
+        if rpmvercmp(version, floor) < 0:
+            below.append(f"{task} on {host} ({version})")
+    rules.append(Rule(RuleName.BUILDER_VERSION_GATE, not below,
+                      "no build ran on a builder below MIN_BUILDER_VERSION" if not below
+                      else f"builds ran on builders below MIN_BUILDER_VERSION: {below}"))
+
+    unfinished = [i for i in queued if queued_states.get(i) != "succeeded"]
+    why = ""
+    refused = backend_log.builder_refusals(log)
+    if unfinished and refused:
+        why = f"; builds wait: {refused[-1]}"
+    rules.append(Rule(RuleName.BUILDS_COMPLETED, not unfinished,
+                      "every queued build succeeded" if not unfinished
+                      else f"queued builds not succeeded: "
+                           f"{ {i: queued_states.get(i, 'unknown') for i in unfinished} }{why}"))
+
+    wrong = {c: {"has": nvrs.get(c), "expected": e} for c, e in expected_nvrs.items()
+             if sorted(nvrs.get(c) or []) != sorted(e)}
+    rules.append(Rule(RuleName.FINAL_NVRS, not wrong,
+                      "every container runs exactly the candidate NVRs" if not wrong
+                      else f"containers not on the candidates: {wrong}"))
+    rules.append(Rule(RuleName.NO_DATA_LOST, not lost,
+                      "projects, builds, result files and keys made before the window are intact"
+                      if not lost else f"lost or changed: {lost}"))
+    duration = window.ended - window.started
+    budget = scenario.upgrade.budget_seconds
+    rules.append(Rule(RuleName.WINDOW_BUDGET, duration <= budget,
+                      f"window {duration:.1f}s (budget {budget:.0f}s)"))
+    return rules
+
+
+def scenario_macro(scenario: Scenario, package: str, macro: str, which: str) -> str | None:
+    packages_ = scenario.package_set(which)
+    found = packages_.get(package)
+    return str(found.macros[macro]) if found and macro in found.macros else None

@@ -1,0 +1,106 @@
+"""What the rehearsal and the load test read from the backend's log, fed with the lines the
+backend writes: the messages come from the backend's own code where it can be called (its
+logging format, too_old_message, the builder gate's refusal) and are copied verbatim from its
+f-strings otherwise (worker.py's task events)."""
+
+import datetime
+import importlib
+import logging
+
+from harness.bench import load
+from harness.upgrade import backend_log
+from harness.upgrade.backend_log import API_SEEN, RUNNING_ON, task_starts
+# The backend's unit tests' conftest puts copr_backend (containers/backend/src) on sys.path.
+from tests.unit.services.backend import conftest as backend_source  # noqa: F401
+
+
+def backend(module: str):
+    """`copr_backend.<module>` from the source tree."""
+    return importlib.import_module(f"copr_backend.{module}")
+
+LOG = """\
+2026-11-21 06:06:40,000 INFO copr-backend.frontend: Copr FE/BE API is too old on Frontend side, 9 < 10
+2026-11-21 06:06:43,073 INFO copr-backend.build: task 5: starting build 5 (srpm-builds) for alice/q, frontend FE/BE API 10
+2026-11-21 06:06:43,645 INFO copr-backend.build: task 5: running on builder-1 (copr-rpmbuild 1.8)
+2026-11-21 06:06:50,029 INFO copr-backend.build: task 4-fedora-44-x86_64: starting build 4 (fedora-44-x86_64) for alice/q, frontend FE/BE API 9
+"""
+
+
+def test_task_starts_have_time_task_and_api():
+    starts = task_starts(LOG)
+    assert [(task, api) for _, task, api in starts] == [("5", 10), ("4-fedora-44-x86_64", 9)]
+    first = datetime.datetime(2026, 11, 21, 6, 6, 43, 73000, tzinfo=datetime.timezone.utc)
+    assert abs(starts[0][0] - first.timestamp()) < 0.001
+
+
+def test_api_seen_lines_carry_the_backends_own_minimum():
+    log = "INFO copr-backend.frontend: Copr FE/BE API version on Frontend side: 10 (this backend needs >= 9)"
+    assert API_SEEN.findall(log) == [("10", "9")]
+
+
+def test_builder_lines_name_host_and_version():
+    assert RUNNING_ON.findall(LOG) == [("5", "builder-1", "1.8")]
+
+
+def produced(logger: str, message: str, level: int = logging.INFO,
+             created: float = 1_795_000_000.25) -> str:
+    """One line as the backend's log handler (copr_backend.logs.FORMAT) writes it, in UTC."""
+    formatter = logging.Formatter(backend("logs").FORMAT)
+    formatter.converter = lambda *args: datetime.datetime.fromtimestamp(
+        created, datetime.timezone.utc).timetuple()
+    record = logging.LogRecord(logger, level, "worker.py", 1, message, None, None)
+    record.created, record.msecs = created, 250.0
+    return formatter.format(record)
+
+
+def task_event(task: str, message: str, created: float = 1_795_000_000.25) -> str:
+    """A task's event line: TaskLog(log, f"task {task_id}:").event(message), worker.py."""
+    return produced("copr-backend.build", f"task {task}: {message}", created=created)
+
+
+def test_a_started_task_is_read_from_the_workers_line():
+    # worker.py: f"starting build {job.build_id} ({job.chroot}) for {job.owner}/{job.dirname}, "
+    #            f"frontend FE/BE API {self.ctx.frontend.api_seen}"
+    line = task_event("7-fedora-44-x86_64", "starting build 7 (fedora-44-x86_64) for alice/q, "
+                                            "frontend FE/BE API 10")
+    [(when, task, api)] = task_starts(line + "\n")
+    assert (task, api) == ("7-fedora-44-x86_64", 10)
+    assert abs(when - 1_795_000_000.25) < 0.001
+    assert backend_log.STARTED_TASK.findall(line) == ["7-fedora-44-x86_64"]
+
+
+def test_the_builder_a_task_ran_on_is_read_from_the_workers_line():
+    # worker.py: f"running on {host} (copr-rpmbuild {version})"
+    line = task_event("7", "running on builder-2 (copr-rpmbuild 1.9)")
+    assert backend_log.builders_used(line) == [("7", "builder-2", "1.9")]
+
+
+def test_the_frontend_api_lines_are_read_from_the_backends_own_messages():
+    frontend = backend("frontend")
+    # frontend.py logs this with log.info(format, version, self.min_api) when the API changes.
+    seen = produced("copr-backend.frontend",
+                    "Copr FE/BE API version on Frontend side: %d (this backend needs >= %d)" % (11, 10))
+    too_old = produced("copr-backend.frontend", frontend.too_old_message(9, 10), logging.WARNING)
+    log = seen + "\n" + too_old + "\n"
+    assert backend_log.api_changes(log) == [(11, 10)]
+    assert backend_log.waited_for_frontend(log)
+    assert not backend_log.waited_for_frontend(seen)
+
+
+def test_a_builder_refused_by_the_version_gate_is_read_from_the_gates_reason():
+    builders = backend("builders")
+
+    class Remote:
+        def run(self, host, command, timeout=60):
+            return (0, "1.5\n", "") if command.startswith("rpm -q") else (0, "", "")
+
+    reason, _ = builders.check_builder(Remote(), "builder-1", "1.6.1", "fedora-44-x86_64")
+    # builders.py: say(f"builder {host} refused: {reason}")
+    line = produced("copr-backend.builders", f"builder builder-1 refused: {reason}")
+    assert backend_log.builder_refusals(line) == [
+        "Minimum version for builder is 1.6.1 (builder-1 has 1.5)"]
+
+
+def test_the_load_test_counts_starts_with_the_same_pattern():
+    assert load.STARTED_TASK is backend_log.STARTED_TASK
+

@@ -1,0 +1,108 @@
+"""The window's steps without Podman: what a refused rpm, a failed migration and a harness fault
+each do to the stack (rollback order) and to the verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import InfraError
+from harness.model.scenario import load_scenario
+from harness.paths import ROOT
+from harness.podman.engine import ExecResult
+from harness.stack.registry import RunInfo
+from harness.upgrade import plan, rules, window
+from harness.wait import WaitTimeout
+from tests.support.fake_engine import FakeEngine
+
+COMPONENTS = ["database", "frontend", "backend", "keygen", "distgit", "builder"]
+REFUSED = ("error: Failed dependencies:\n"
+           "\tpython3-copr-common >= 1.9 is needed by copr-backend-2.14-1.noarch\n")
+
+
+@pytest.fixture
+def scenario():
+    return load_scenario(ROOT / "scenarios" / "release-good.yaml")[1]
+
+
+@pytest.fixture(autouse=True)
+def no_builds_no_waits(monkeypatch, tmp_path):
+    """RPM files stand in for built packages; readiness is immediate."""
+    def build_set(names: list[str], package_set: dict) -> dict[str, Path]:
+        made = {}
+        for name in names:
+            path = tmp_path / f"{name}-{package_set[name].evr}.noarch.rpm"
+            path.write_bytes(b"rpm")
+            made[name] = path
+        return made
+
+    monkeypatch.setattr(window.packages, "build_set", build_set)
+    monkeypatch.setattr(window, "wait_ready", lambda engine, component, name: None)
+
+
+def run_window(engine: FakeEngine, scenario, only: str) -> window.Window:
+    """The window with just the step of component `only`."""
+    steps = [s for s in plan.make(scenario).steps if s.component == only]
+    runner = window.Runner(engine, RunInfo("r1", COMPONENTS), scenario.package_set("production"),
+                           scenario.candidate)
+    return runner.run(steps)
+
+
+def rpm_rule(scenario, result: window.Window) -> rules.Rule:
+    judged = rules.evaluate(scenario, result, [], {}, "", {}, {}, [])
+    return next(r for r in judged if r.name == "rpm-transactions")
+
+
+def execs(engine: FakeEngine, container: str) -> list[str]:
+    return [call[2] for call in engine.calls if call[0] == "exec" and call[1] == container]
+
+
+def test_a_refused_rpm_transaction_fails_the_step_and_rolls_back(scenario):
+    engine = FakeEngine()
+    engine.answer("rpm -Uvh", ExecResult(1, REFUSED))
+    result = run_window(engine, scenario, "backend")
+    failed = result.failed_step
+    assert failed is not None and failed.component == "backend"
+    assert failed.failed_phase == "upgrade" and failed.rolled_back
+    assert failed.error.startswith("rpm -Uvh refused the candidate packages: r1-backend: rpm -Uvh")
+    assert "python3-copr-common >= 1.9 is needed by copr-backend-2.14-1.noarch" in failed.error
+    assert execs(engine, "r1-backend")[0] == "svc stop" and execs(engine, "r1-backend")[-1] == "svc start"
+    rule = rpm_rule(scenario, result)
+    assert not rule.ok and rule.message == failed.error
+
+
+def test_a_harness_fault_in_the_upgrade_step_is_no_rpm_verdict(scenario):
+    """A put_files timeout (Podman's archive endpoint) is the harness's failure: it ends the
+    window as an InfraError (exit 3), never as "rpm -Uvh refused" failing rpm-transactions."""
+    engine = FakeEngine()
+    engine.fail("put_files", WaitTimeout("timed out after 30s waiting for Podman to copy files"))
+    with pytest.raises(InfraError, match="copy files") as raised:
+        run_window(engine, scenario, "backend")
+    assert raised.value.exit_code == 3
+    assert "rpm -Uvh" not in str(raised.value)
+
+
+def test_the_rpm_transactions_rule_passes_a_window_without_refusals(scenario):
+    result = run_window(FakeEngine(), scenario, "backend")
+    assert result.failed_step is None
+    assert rpm_rule(scenario, result).ok
+
+
+def test_a_failed_migration_restores_then_downgrades_then_restarts(scenario):
+    """The frontend's rollback order: dump, migrate (fails), restore the dump, put the production
+    packages back, start the production frontend."""
+    engine = FakeEngine()
+    engine.answer("alembic", ExecResult(1, "alembic: error\nKeyError: 'x'\nboom"))
+    result = run_window(engine, scenario, "frontend")
+    failed = result.failed_step
+    assert failed is not None and failed.failed_phase == "migrate" and failed.rolled_back
+    assert failed.error.startswith("alembic upgrade head failed:")
+    database = execs(engine, "r1-database")
+    assert [c.split()[4] for c in database] == ["pg_dump", "pg_restore"]
+    frontend = [c.split()[0:2] for c in execs(engine, "r1-frontend")]
+    order = [c for c in frontend if c[0] in ("svc", "rpm")]
+    assert order == [["svc", "stop"], ["rpm", "-Uvh"], ["svc", "exec"], ["rpm", "-Uvh"], ["svc", "start"]]
+    downgrade = [c for c in execs(engine, "r1-frontend") if c.startswith("rpm -Uvh")][1]
+    assert "--oldpackage" in downgrade and "copr-frontend-2.7-1" in downgrade
+    assert rpm_rule(scenario, result).ok  # rpm did not refuse anything

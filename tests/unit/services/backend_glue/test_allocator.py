@@ -1,0 +1,67 @@
+"""The builder allocator and its resalloc client: one builder per ticket, in request order."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import yaml
+
+from copr_backend_glue.allocator import Pool, serve
+from resalloc.client import Connection
+
+
+def test_each_builder_goes_to_one_ticket_and_the_next_waits() -> None:
+    pool = Pool(["builder-1", "builder-2"])
+    first, second, third = (pool.take(["copr_builder", "arch_x86_64"]) for _ in range(3))
+    hosts = {pool.collect(first)["output"], pool.collect(second)["output"]}
+    assert len(hosts) == 2 and None not in hosts
+    assert pool.collect(third) == {"ready": False, "closed": False, "failed": False, "output": None}
+    pool.close(first)
+    assert pool.collect(third)["ready"]
+
+
+def test_waiting_tickets_are_served_in_the_order_they_came() -> None:
+    pool = Pool(["builder-1"])
+    holder, older, newer = (pool.take(["copr_builder"]) for _ in range(3))
+    pool.close(holder)
+    assert pool.collect(older)["ready"] and not pool.collect(newer)["ready"]
+
+
+def test_an_unknown_ticket_is_closed_and_failed() -> None:
+    state = Pool(["builder-1"]).collect(41)
+    assert state["closed"] and state["failed"] and not state["ready"]
+
+
+def test_a_pool_needs_builders() -> None:
+    with pytest.raises(ValueError, match="at least one builder"):
+        Pool([])
+
+
+@pytest.fixture
+def allocator():
+    server = serve(Pool(["builder-1"]), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_client_gets_a_host_the_way_vm_alloc_reads_it(allocator: str) -> None:
+    connection = Connection(allocator, request_survives_server_restart=True)
+    ticket = connection.newTicket(["copr_builder", "arch_x86_64"], "alice/demo--alice")
+    assert ticket.collect() and ticket.ready and not ticket.failed
+    # vm_alloc.ResallocHost.parse_ticket_data: a YAML document starting with '---'.
+    assert ticket.output.split("\n")[0] == "---"
+    assert yaml.safe_load(ticket.output) == {"host": "builder-1", "name": "builder-1"}
+    other = connection.newTicket(["copr_builder"])
+    assert not other.collect()
+    ticket.close()
+    assert other.collect()
+    assert connection.getTicket(other.id).ready
+
+
+def test_without_survive_restart_a_down_allocator_is_an_error() -> None:
+    with pytest.raises(OSError):
+        Connection("http://127.0.0.1:9").newTicket(["copr_builder"])
