@@ -222,6 +222,8 @@ def cmd_status(args: argparse.Namespace) -> int:
               f"{', '.join(row.packages) or '-'}")
         if row.detail:
             print(f"{'':10} {row.detail}")
+        if row.origins:
+            print(f"{'':10} from: " + "; ".join(f"{n}: {o}" for n, o in row.origins.items()))
     return EXIT_OK if all(r.ready for r in rows) else EXIT_FAILED
 
 
