@@ -99,13 +99,7 @@ def build_rpm(name: str, package: PackageVersion) -> Path:
         built = list((Path(top) / "RPMS").rglob("*.rpm"))
         if len(built) != 1:
             raise InfraError(f"building {name} from {spec} gave {len(built)} RPMs, expected 1")
-        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
-        shutil.move(str(built[0]), staging / built[0].name)
-        try:
-            staging.rename(target)
-        except OSError:  # another process cached the same build first
-            shutil.rmtree(staging, ignore_errors=True)
-    return next(target.glob("*.rpm"))
+        return pyrpm.cache_rpm(built[0], target)
 
 
 def build_set(names: list[str], packages: dict[str, PackageVersion],

@@ -128,10 +128,16 @@ def build(name: str, version: str, release: str, source: pysource.Source,
             lines = [ln for ln in (result.stderr + result.stdout).splitlines() if ln.strip()]
             raise InputError(f"wrapping {name}-{version}-{release} ({source.describe()}) into an "
                              "RPM failed: " + "; ".join(lines[-5:]))
-        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
-        shutil.move(str(built[0]), staging / built[0].name)
-        try:
-            staging.rename(target)
-        except OSError:  # another process cached the same build first
-            shutil.rmtree(staging, ignore_errors=True)
+        return cache_rpm(built[0], target)
+
+
+def cache_rpm(built: Path, target: Path) -> Path:
+    """Move a freshly built RPM into its cache folder `target` atomically; return the cached
+    file (another process's, if it cached the same build first)."""
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    shutil.move(str(built), staging / built.name)
+    try:
+        staging.rename(target)
+    except OSError:  # another process cached the same build first
+        shutil.rmtree(staging, ignore_errors=True)
     return next(target.glob("*.rpm"))
