@@ -204,7 +204,7 @@ def test_every_container_runs_under_its_memory_limit(engine, stack_run):
     """Before: no container had a limit (memory.limit_in_bytes was the maximum)."""
     defined = services()
     for component, spec in defined.items():
-        for name, _ in spec.instances(stack_run.run_id):
+        for name in (instance.name for instance in spec.instances(stack_run.run_id)):
             limit = engine.exec(name, ["bash", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || "
                                        "cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]).output.strip()
             assert limit == str(spec.memory_mb * 1024 * 1024), f"{name}: {limit}"
