@@ -16,24 +16,8 @@ import requests
 from ._builds import CHROOT, created_ids, srpm_dir
 from ._git_fixtures import serve_repo
 from .conftest import wait_build
+from tests.support.srpms import SOURCED_SPEC as SPEC
 
-SPEC = """Name: {name}
-Version: {version}
-Release: 1%{{?dist}}
-Summary: A build-method fixture
-License: MIT
-BuildArch: noarch
-Source0: {name}.txt
-%description
-A build-method fixture.
-%prep
-%build
-%install
-mkdir -p %{{buildroot}}/usr/share/{name}
-cp %{{SOURCE0}} %{{buildroot}}/usr/share/{name}/
-%files
-/usr/share/{name}
-"""
 
 MAKEFILE = ("srpm:\n\trpmbuild -bs --define \"_sourcedir $(CURDIR)\" --define \"_srcrpmdir $(outdir)\" "
             "--define \"dist %{nil}\" $(spec)\n")

@@ -16,24 +16,8 @@ from copr_rpmbuild.config import Config
 from copr_rpmbuild.errors import BuildError
 from copr_rpmbuild.process import LiveLog
 from copr_rpmbuild.task import parse_task
+from tests.support.srpms import SOURCED_SPEC as SPEC
 
-SPEC = """Name: {name}
-Version: {version}
-Release: 1%{{?dist}}
-Summary: A fixture package
-License: MIT
-BuildArch: noarch
-Source0: {name}.txt
-%description
-A fixture.
-%prep
-%build
-%install
-mkdir -p %{{buildroot}}/usr/share/{name}
-cp %{{SOURCE0}} %{{buildroot}}/usr/share/{name}/
-%files
-/usr/share/{name}
-"""
 
 
 def git(repo: Path, *args: str) -> None:
