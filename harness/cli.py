@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -13,7 +12,7 @@ from pathlib import Path
 import requests
 from podman.errors import APIError
 
-from harness import __version__, interrupts, paths, stack
+from harness import __version__, interrupts, paths, processes, stack
 from harness.artifacts import images
 from harness.bench import bench, load
 from harness.errors import (
@@ -24,9 +23,8 @@ from harness.gates import suites, target_run
 from harness.kube import play as kube_play
 from harness.model.components import services
 from harness.model.scenario import load_scenario
-from harness.model.target import load_target
 from harness.naming import check_run_id, new_run_id
-from harness.podman import doctor
+from harness.podman import doctor, http
 from harness.podman.engine import Engine
 from harness.stack import faults, users
 from harness.upgrade import plan, rehearse
@@ -113,25 +111,10 @@ def _gate(args: argparse.Namespace, suite: str) -> int:
 
 def _gate_target(args: argparse.Namespace, suite: str) -> int:
     """A suite against an existing Copr given by a target file (black-box)."""
-    if not args.target:
-        raise InputError("--dry-run prints what a run against a target would do: give --target FILE")
     if args.scenario or args.run_id:
         raise InputError("--target runs against an existing Copr: --scenario and --run-id do not apply")
-    target = load_target(args.target)
     pytest_args = (["-k", args.k] if args.k else []) + (["-n", args.n] if args.n else [])
-    if args.dry_run:
-        tests = target_run.collect(args.target.resolve(), suite, pytest_args)
-        for line in target_run.plan(target, suite, tests):
-            print(line)
-        return EXIT_OK
-    print(f"testing the Copr at {target.urls.frontend}", flush=True)
-    target_run.check_reachable(target)
-    run_id = new_run_id()
-    code = target_run.run(args.target.resolve(), target, run_id, suite, pytest_args, keep=args.keep)
-    verdict = "PASSED" if code == 0 else "FAILED"
-    print(f"{suite.replace('_', '-')} against {target.urls.frontend} {verdict}; reports in "
-          f"{paths.run_dir(run_id)}/")
-    return suites.exit_code(code)
+    return target_run.gate(args.target, suite, pytest_args, keep=args.keep, dry_run=args.dry_run)
 
 
 def cmd_target(args: argparse.Namespace) -> int:
@@ -222,6 +205,8 @@ def cmd_status(args: argparse.Namespace) -> int:
               f"{', '.join(row.packages) or '-'}")
         if row.detail:
             print(f"{'':10} {row.detail}")
+        if row.origins:
+            print(f"{'':10} from: " + "; ".join(f"{n}: {o}" for n, o in row.origins.items()))
     return EXIT_OK if all(r.ready for r in rows) else EXIT_FAILED
 
 
@@ -420,25 +405,6 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _api_failure(error: Exception) -> str:
-    """One line for a failed Podman API call: the route, not the socket's URL-encoded path."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    text = re.sub(r"^https?://[^/]+/v[0-9.]+/(libpod/)?", "/", text)[:300]
-    gone = isinstance(error, requests.ConnectionError) or isinstance(error.__cause__, requests.ConnectionError)
-    return f"the Podman API {'stopped answering' if gone else 'failed'}: {text}"
-
-
-def _drop_stdout() -> None:
-    """Point stdout at /dev/null: the interpreter's last flush must not fail on the closed pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout is no file descriptor (a test's capture)
-        pass
-    finally:
-        os.close(devnull)
-
-
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """Parse a command line; the scenario may come positionally or (older) as --scenario."""
     top = parser()
@@ -462,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
         return code
     except BrokenPipeError:  # `copr-harness logs | head -1`: the reader has what it wanted
-        _drop_stdout()
+        processes.drop_stdout()
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt as error:  # interrupts.Interrupted: SIGINT or SIGTERM
         print(f"copr-harness: {str(error) or 'interrupted'}", file=sys.stderr)
@@ -471,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"copr-harness: {error}", file=sys.stderr)
         return error.exit_code
     except (requests.ConnectionError, APIError) as error:  # Podman's API went away or failed
-        print(f"copr-harness: {_api_failure(error)}", file=sys.stderr)
+        print(f"copr-harness: {http.api_failure(error)}", file=sys.stderr)
         return EXIT_INFRA
     except Exception:  # noqa: BLE001 - unforeseen (a Podman API error, a bug): never "tests failed"
         traceback.print_exc()

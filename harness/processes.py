@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from harness import interrupts, wait
@@ -50,3 +51,14 @@ def _group_gone(process: subprocess.Popen) -> None:
     members = group_members(process.pid)
     if members:
         raise wait.NotYet(f"process group {process.pid} still has processes {members}")
+
+
+def drop_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's last flush must not fail on a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file descriptor (a test's capture)
+        pass
+    finally:
+        os.close(devnull)

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from harness.artifacts import pyrpm
 from harness.artifacts.archive import reproducible_tar
 from harness.errors import InfraError, InputError, PackageError
 from harness.model.components import spec_path
@@ -59,6 +60,9 @@ def build_rpm(name: str, package: PackageVersion) -> Path:
     A prebuilt RPM (checked when the scenario was loaded) is used as it is."""
     if package.rpm is not None:
         return package.rpm
+    if package.python_source is not None:
+        return pyrpm.build(name, package.version, package.release, package.python_source,
+                           package.requires, CACHE)
     if shutil.which("rpmbuild") is None:
         raise InfraError("rpmbuild is not installed", hint="run 'apt-get install -y rpm'")
     # A package made from PyPI sdists has its own spec beside the stand-in's: <name>.pypi.spec.
@@ -95,18 +99,13 @@ def build_rpm(name: str, package: PackageVersion) -> Path:
         built = list((Path(top) / "RPMS").rglob("*.rpm"))
         if len(built) != 1:
             raise InfraError(f"building {name} from {spec} gave {len(built)} RPMs, expected 1")
-        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
-        shutil.move(str(built[0]), staging / built[0].name)
-        try:
-            staging.rename(target)
-        except OSError:  # another process cached the same build first
-            shutil.rmtree(staging, ignore_errors=True)
-    return next(target.glob("*.rpm"))
+        return pyrpm.cache_rpm(built[0], target)
 
 
-def build_set(names: list[str], packages: dict[str, PackageVersion]) -> dict[str, Path]:
-    """Build the RPMs of `names` from a package set."""
-    return {name: build_rpm(name, packages[name]) for name in names}
+def build_set(names: list[str], packages: dict[str, PackageVersion],
+              component: str | None = None) -> dict[str, Path]:
+    """Build the RPMs of `names` from a package set (as `component` gets them)."""
+    return {name: build_rpm(name, packages[name].for_component(component)) for name in names}
 
 
 def check_installable(rpms: dict[str, list[Path]], what: str) -> None:

@@ -330,7 +330,6 @@ def copr_project(request: pytest.FixtureRequest, copr_stack: dict,
     builds finished."""
     from harness.gates import project_names
     from harness.gates.copr_waits import wait_all_finished
-    from harness.naming import DEFAULT_CHROOT
 
     made: list[tuple[str, str, str]] = []
 

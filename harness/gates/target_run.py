@@ -17,15 +17,38 @@ from pathlib import Path
 import requests
 
 from harness import interrupts, paths, progress
-from harness.errors import InfraError
-from harness.gates import build_recorder, project_ledger, pytest_plugin, target_logs
-from harness.model.target import CAPABILITIES, Target
+from harness.errors import EXIT_OK, InfraError, InputError
+from harness.gates import build_recorder, project_ledger, pytest_plugin, suites, target_logs
+from harness.model.target import CAPABILITIES, Target, load_target
+from harness.naming import new_run_id
 from harness.paths import ROOT
 from harness.processes import stop_group
 from harness.reports import build_times, pages
 
 REACH_TIMEOUT = 10  # seconds: a Copr that answers at all answers its API root within this
 POST_RELEASE_PROJECT = "TEST<12 hex digits>PostReleaseTest"
+
+
+def gate(target_file: Path | None, suite: str, pytest_args: list[str], keep: bool = False,
+         dry_run: bool = False) -> int:
+    """`copr-harness sanity|post-release --target FILE [--dry-run]`: check the file, then print
+    the plan (dry run, contacting nothing) or run the suite; return the gate's exit code."""
+    if target_file is None:
+        raise InputError("--dry-run prints what a run against a target would do: give --target FILE")
+    target = load_target(target_file)
+    if dry_run:
+        tests = collect(target_file.resolve(), suite, pytest_args)
+        for line in plan(target, suite, tests):
+            print(line)
+        return EXIT_OK
+    print(f"testing the Copr at {target.urls.frontend}", flush=True)
+    check_reachable(target)
+    run_id = new_run_id()
+    code = run(target_file.resolve(), target, run_id, suite, pytest_args, keep=keep)
+    verdict = "PASSED" if code == 0 else "FAILED"
+    print(f"{suite.replace('_', '-')} against {target.urls.frontend} {verdict}; reports in "
+          f"{paths.run_dir(run_id)}/")
+    return suites.exit_code(code)
 
 
 def check_reachable(target: Target) -> None:

@@ -54,7 +54,7 @@ def export(engine: Engine, scenario: Scenario, run_id: str, folder: Path,
     versions = scenario.package_set(package_set)
     images.ensure(engine, components)
     with progress.step(f"building packages ({package_set} set)"):
-        rpms = {c: list(packages.build_set(scenario.packages_of(c), versions).values())
+        rpms = {c: list(packages.build_set(scenario.packages_of(c), versions, c).values())
                 for c in components}
     tags = kube.build_images(engine, rpms)
     host_ports = {c: kube.free_port() for c in components if defined[c].ports}

@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator,
 )
 
+from harness.artifacts import pysource
 from harness.errors import InputError
 from harness.model.rules import RULES
 from harness.model import rpmfile
@@ -31,14 +32,25 @@ def _no_float(value: object, what: str) -> object:
 
 class PackageVersion(BaseModel):
     """One package of a set: its version, release, and the build-time macros of its spec; or a
-    prebuilt RPM file (`rpm`, relative to the scenario file) whose header gives the version."""
+    prebuilt RPM file (`rpm`, relative to the scenario file) whose header gives the version; or
+    Python code wrapped into an RPM (harness.artifacts.pyrpm): a PyPI pin (`pypi`), an sdist
+    file (`sdist`) or a source directory (`source`), with `patches` applied on top, `requires`
+    for the RPM, and the version of the code unless `version`/`release` override it.
+    `by_component` gives other versions of the package to some components (mixed versions)."""
 
     model_config = ConfigDict(extra="forbid")
     version: str = ""
     release: str = "1"
     macros: dict[str, str | int] = {}
     rpm: Path | None = None
+    pypi: str | None = None
+    sdist: Path | None = None
+    source: Path | None = None
+    patches: list[Path] = []
+    requires: list[str] | None = None
+    by_component: dict[str, "PackageVersion"] = {}
     _header: rpmfile.RpmHeader | None = PrivateAttr(None)
+    _python: pysource.Source | None = PrivateAttr(None)
 
     @field_validator("version", "release", mode="before")
     @classmethod
@@ -74,18 +86,32 @@ class PackageVersion(BaseModel):
 
     @model_validator(mode="after")
     def _version_or_rpm(self, info: ValidationInfo) -> "PackageVersion":
+        if self._header is not None or self._python is not None:
+            return self  # checked already (pydantic may run this twice on a nested model)
+        scenario_file = (info.context or {}).get("file")
+        base = Path(scenario_file).parent if scenario_file is not None else Path.cwd()
+        kinds = [kind for kind in ("rpm", "pypi", "sdist", "source") if getattr(self, kind) is not None]
+        if len(kinds) > 1:
+            raise FieldError((kinds[1],), f"give one of rpm, pypi, sdist or source, not {' and '.join(kinds)}")
+        for nested, package in self.by_component.items():
+            if package.by_component:
+                raise FieldError(("by_component", nested, "by_component"), "is not allowed here")
+        if kinds and kinds[0] != "rpm":
+            self._python = _python_source(self, kinds[0], base)
+            return self
+        for field in ("patches", "requires"):
+            if field in self.model_fields_set:
+                raise FieldError((field,), f"'{field}' goes with a Python source (pypi, sdist or source)")
         if self.rpm is None:
             if not self.version:
-                raise ValueError("give 'version' (built from the spec) or 'rpm' (a prebuilt file)")
+                raise ValueError("give 'version' (built from the spec), 'rpm' (a prebuilt file), or Python code: "
+                                 "'pypi', 'sdist' or 'source'")
             return self
         given = [f for f in ("version", "release", "macros") if f in self.model_fields_set]
         if given:
             raise FieldError((given[0],), f"'{given[0]}' comes from the prebuilt RPM file: "
                              "give either 'rpm' or version/release/macros")
-        scenario_file = (info.context or {}).get("file")
-        if not self.rpm.is_absolute() and scenario_file is not None:
-            self.rpm = Path(scenario_file).parent / self.rpm
-        self.rpm = self.rpm.absolute()
+        self.rpm = (base / self.rpm).absolute()
         try:
             self._header = rpmfile.read(self.rpm)
         except ValueError as error:
@@ -101,6 +127,61 @@ class PackageVersion(BaseModel):
     def header(self) -> rpmfile.RpmHeader | None:
         """The header of a prebuilt RPM (None for a package built from its spec)."""
         return self._header
+
+    @property
+    def python_source(self) -> pysource.Source | None:
+        """Where the Python code of a wrapped package comes from (None otherwise)."""
+        return self._python
+
+    @property
+    def origin(self) -> str:
+        """Where the package comes from, for status, plan and reports."""
+        if self._python is not None:
+            return self._python.describe()
+        if self.rpm is not None:
+            return f"prebuilt rpm {self.rpm.name}"
+        return "spec"
+
+    def for_component(self, component: str | None) -> "PackageVersion":
+        """This package as `component` gets it (its `by_component` entry, if any)."""
+        return self.by_component.get(component, self) if component else self
+
+
+def _python_source(package: PackageVersion, kind: str, base: Path) -> pysource.Source:
+    """Check a Python source's fields (files exist, pin syntax), fill in its version."""
+    if package.macros:
+        raise FieldError(("macros",), "macros apply to packages built from a spec, not to "
+                         f"'{kind}'")
+    given = getattr(package, kind)
+    try:
+        if kind == "pypi":
+            where, version = package.pypi.strip(), pysource.check_pin(package.pypi)[1]
+        elif kind == "sdist":
+            path = (base / given).absolute()
+            pysource.check_sdist(path)
+            where, version = str(path), pysource.sdist_version(path)
+        else:
+            path = (base / given).absolute()
+            pysource.check_source_dir(path)
+            where, version = str(path), pysource.source_version(path)
+    except ValueError as error:
+        raise FieldError((kind,), str(error)) from None
+    patches = []
+    for index, patch in enumerate(package.patches):
+        path = (base / patch).absolute()
+        try:
+            pysource.check_patch(path)
+        except ValueError as error:
+            raise FieldError(("patches", index), str(error)) from None
+        patches.append(path)
+    if "version" not in package.model_fields_set:
+        if not version:
+            raise FieldError((kind,), f"cannot tell the version of {given}: give 'version'")
+        try:
+            package.version = check_version(version)
+        except ValueError as error:
+            raise FieldError((kind,), f"{error}; give 'version' (an RPM version)") from None
+    return pysource.Source(kind, where, tuple(patches))
 
 
 PRODUCTION_ORDER = ["backend", "keygen", "frontend", "distgit", "builder"]
@@ -201,11 +282,28 @@ class Scenario(BaseModel):
             packages = getattr(self, set_name)
             if packages is None:
                 continue
+            installed_by = {name: self.packages_of(name) for name in all_components()}
             for package, version in packages.items():
-                try:
-                    spec_path(package)
-                except InputError as error:
-                    raise FieldError((set_name, package), error.message) from None
+                installed = any(package in p for p in installed_by.values())
+                if version.python_source is None and (version.rpm is None or not installed):
+                    try:
+                        spec_path(package)
+                    except InputError as error:
+                        hint = "; give its code with pypi, sdist or source" if installed else ""
+                        raise FieldError((set_name, package), error.message + hint) from None
+                elif not installed:
+                    raise FieldError((set_name, package), f"no component installs '{package}' "
+                                     "(containers/*/component.yaml: packages)")
+                for component, other in version.by_component.items():
+                    if package not in installed_by.get(component, []):
+                        raise FieldError((set_name, package, "by_component", component),
+                                         f"component '{component}' does not install '{package}'")
+                    if other.python_source is None and other.rpm is None:
+                        try:
+                            spec_path(package)
+                        except InputError as error:
+                            raise FieldError((set_name, package, "by_component", component),
+                                             error.message) from None
                 header = version.header
                 if header is not None and header.name != package:
                     raise FieldError((set_name, package, "rpm"),
@@ -218,6 +316,11 @@ class Scenario(BaseModel):
                             "which this set does not list"
                         )
         return self
+
+    def component_set(self, which: str, component: str) -> dict[str, PackageVersion]:
+        """The packages of a set as `component` gets them (`by_component` applied)."""
+        return {name: package.for_component(component)
+                for name, package in self.package_set(which).items()}
 
     def package_set(self, which: str) -> dict[str, PackageVersion]:
         """The 'candidate' or 'production' package set."""

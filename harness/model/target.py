@@ -68,6 +68,7 @@ class Target(BaseModel):
     chroots: list[str] = ["fedora-44-x86_64"]
     hosts: dict[str, str] = {}  # name -> testinfra URI (ssh://..., podman://...)
     expected_packages: dict[str, list[str]] = {}  # host -> NVRs it must run
+    package_origins: dict[str, dict[str, str]] = {}  # host -> NVR -> where it came from
     backend_password_file: Path | None = None
     intact_project: str | None = None  # owner/name a post-release run checks is still there
     probes: dict[str, dict] = {}

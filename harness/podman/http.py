@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 import requests
@@ -28,3 +29,11 @@ def message(response: requests.Response) -> str:
         body = None
     message = body.get("message") if isinstance(body, dict) else None
     return str(message or response.text).strip()
+
+
+def api_failure(error: Exception) -> str:
+    """One line for a failed Podman API call: the route, not the socket's URL-encoded path."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = re.sub(r"^https?://[^/]+/v[0-9.]+/(libpod/)?", "/", text)[:300]
+    gone = isinstance(error, requests.ConnectionError) or isinstance(error.__cause__, requests.ConnectionError)
+    return f"the Podman API {'stopped answering' if gone else 'failed'}: {text}"

@@ -67,6 +67,9 @@ def host() -> str:
 def source_of(version: Any) -> str:
     """Where a package came from: the scenario's own word if it has one, else a prebuilt RPM
     file or the harness's spec."""
+    origin = getattr(version, "origin", None)  # spec, rpm, PyPI pin, sdist, source dir + patches
+    if isinstance(origin, str):
+        return origin
     kind = getattr(version, "source", None)
     if isinstance(kind, str):
         return kind
@@ -75,10 +78,11 @@ def source_of(version: Any) -> str:
 
 def components(scenario: Any, package_set: str) -> dict[str, dict]:
     """Each component of the scenario with the NVR and source of every package it installs."""
-    packages = scenario.package_set(package_set)
     defined = all_components()
     found = {}
     for name in scenario.components:
+        packages = (scenario.component_set(package_set, name) if hasattr(scenario, "component_set")
+                    else scenario.package_set(package_set))  # by_component versions applied
         # A scenario may replace a component's package list (component_packages).
         names = (scenario.packages_of(name) if hasattr(scenario, "packages_of")
                  else defined[name].packages)

@@ -195,7 +195,7 @@ def up(
     defined = state.defined
 
     with progress.step(f"building packages ({package_set} set)"), state.phase("harness", "packages"):
-        rpms = {c: list(packages.build_set(scenario.packages_of(c), package_versions).values())
+        rpms = {c: list(packages.build_set(scenario.packages_of(c), package_versions, c).values())
                 for c in components}
     # An inconsistent set is refused here, before anything is created.
     packages.check_installable(rpms, f"{scenario.path} ({package_set} set)")

@@ -37,6 +37,7 @@ class ComponentStatus:
     url: str = ""
     packages: list[str] = field(default_factory=list)
     detail: str = ""
+    origins: dict[str, str] = field(default_factory=dict)  # package -> where it came from
 
 
 def url(engine: Engine, run_id: str, component: Component) -> str:
@@ -50,12 +51,14 @@ def url(engine: Engine, run_id: str, component: Component) -> str:
 def status(engine: Engine, info: RunInfo) -> list[ComponentStatus]:
     """The state, readiness, URL and installed packages of each component of a run."""
     defined = all_components()
+    origins = expected_origins(info)
     rows = []
     for component in info.components:
         spec = defined[component]
         for instance in info.run.instances(component):
             state = engine.state(instance.name)
-            row = ComponentStatus(component, instance.name, state, ready=False)
+            row = ComponentStatus(component, instance.name, state, ready=False,
+                                  origins=origins.get(component, {}))
             if state == "running":
                 try:
                     check_ready(engine, spec, instance.name)
@@ -78,16 +81,38 @@ def scenario_of(info: RunInfo) -> Scenario | None:
     return None
 
 
-def expected_packages(info: RunInfo, scenario: Scenario, package_set: str) -> dict[str, list[str]]:
-    """The NVRs each container (by short name) must have installed at `package_set`."""
-    versions = scenario.package_set(package_set)
-    return {instance.short: [f"{name}-{versions[name].evr}" for name in scenario.packages_of(c)]
-            for c in info.components for instance in info.run.instances(c)}
+def expected_origins(info: RunInfo) -> dict[str, dict[str, str]]:
+    """Where each component's packages come from (spec, rpm, PyPI pin, sdist, source dir +
+    patches), by the run's scenario; empty when the scenario file is gone."""
+    scenario = scenario_of(info)
+    if scenario is None:
+        return {}
+    found = {}
+    for component in info.components:
+        versions = scenario.component_set(info.package_set or "candidate", component)
+        found[component] = {name: versions[name].origin for name in scenario.packages_of(component)}
+    return found
+
+
+def expected_packages(info: RunInfo, scenario: Scenario, package_set: str
+                      ) -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
+    """The NVRs each container (by short name) must have installed at `package_set`, and where
+    each of them came from."""
+    expected: dict[str, list[str]] = {}
+    origins: dict[str, dict[str, str]] = {}
+    for component in info.components:
+        versions = scenario.component_set(package_set, component)
+        nvrs = {f"{name}-{versions[name].evr}": versions[name].origin
+                for name in scenario.packages_of(component)}
+        for instance in info.run.instances(component):
+            expected[instance.short], origins[instance.short] = list(nvrs), dict(nvrs)
+    return expected, origins
 
 
 def describe(engine: Engine, info: RunInfo, package_set: str | None = None) -> dict:
-    """The stack as the suites see it: URLs, users' copr-cli configs, testinfra hosts, NVRs
-    (expected at `package_set`, by default the set the run was brought up with).
+    """The stack as a target file (harness.model.target): URLs, users' copr-cli configs (by
+    path), testinfra hosts, NVRs (expected at `package_set`, by default the set the run was
+    brought up with) and where they came from, probes.
 
     The suites read only this (through COPR_STACK), so they run the same against any Copr given
     by a target file.
@@ -97,8 +122,9 @@ def describe(engine: Engine, info: RunInfo, package_set: str | None = None) -> d
     urls = {c: url(engine, run.id, defined[c]) for c in TARGET_URLS
             if c in info.components and defined[c].ports}
     scenario = scenario_of(info)
-    expected = (expected_packages(info, scenario, package_set or info.package_set or "candidate")
-                if scenario is not None else {})
+    expected, origins = (
+        expected_packages(info, scenario, package_set or info.package_set or "candidate")
+        if scenario is not None else ({}, {}))
     probes: dict[str, dict] = {}
     for component in info.components:
         probe = defined[component].probe
@@ -119,6 +145,8 @@ def describe(engine: Engine, info: RunInfo, package_set: str | None = None) -> d
         "chroots": [DEFAULT_CHROOT],
         "hosts": {instance.short: f"podman://{instance.name}" for instance in run.instances()},
         "expected_packages": expected,
+        # Where each expected package came from: spec, rpm, PyPI pin, sdist, source dir + patches.
+        "package_origins": origins,
         "probes": probes,
         # Made by a rehearsal before its window: what the post-release suite checks is intact.
         "data_manifest": str(manifest) if manifest.exists() else None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harness.artifacts.pyrpm import UPSTREAM_REQUIRES
 from harness.model.components import all_components
 from harness.model.rules import RuleName
 from harness.model.scenario import PackageVersion, Scenario
@@ -22,9 +23,12 @@ class Step:
     upgrades: dict[str, tuple[str, str]]  # package -> (production EVR, candidate EVR)
     migrate: bool = False
     replace: bool = False  # builders are replaced by new ones, not upgraded in place
+    origins: dict[str, str] = field(default_factory=dict)  # package -> candidate's origin if not a spec
 
     def describe(self) -> str:
-        packages = ", ".join(f"{name} {old} -> {new}" for name, (old, new) in self.upgrades.items())
+        packages = ", ".join(
+            f"{name} {old} -> {new}" + (f" [{self.origins[name]}]" if name in self.origins else "")
+            for name, (old, new) in self.upgrades.items())
         if not self.upgrades:
             return f"{self.component}: nothing to upgrade"
         if self.replace:
@@ -57,11 +61,22 @@ def _macro(package: PackageVersion | None, name: str) -> str | None:
 
 def _common_floor(package: PackageVersion | None) -> str | None:
     """The X of `python3-copr-common >= X`: the spec's macro, or a prebuilt RPM's Requires."""
+    prefix = f"{COMMON} >= "
     if package is not None and package.header is not None:
-        prefix = f"{COMMON} >= "
         return next((r.removeprefix(prefix) for r in package.header.requires
                      if r.startswith(prefix)), None)
+    if package is not None and package.python_source is not None:
+        return None  # its Requires are known only with its name: see _python_floor
     return _macro(package, "copr_common_version")
+
+
+def _python_floor(name: str, package: PackageVersion | None) -> str | None:
+    """The X of `python3-copr-common >= X` of a wrapped Python package (scenario or upstream)."""
+    if package is None or package.python_source is None:
+        return _common_floor(package)
+    prefix = f"{COMMON} >= "
+    requires = UPSTREAM_REQUIRES.get(name, []) if package.requires is None else package.requires
+    return next((r.removeprefix(prefix).strip() for r in requires if r.startswith(prefix)), None)
 
 
 def _requires_common(packages: dict[str, PackageVersion], names: list[str]) -> list[str]:
@@ -69,7 +84,7 @@ def _requires_common(packages: dict[str, PackageVersion], names: list[str]) -> l
     common = packages.get(COMMON)
     problems = []
     for name in names:
-        needed = _common_floor(packages.get(name))
+        needed = _python_floor(name, packages.get(name))
         if name == COMMON or needed is None:
             continue
         if common is None or rpmvercmp(common.version, needed) < 0:
@@ -84,6 +99,10 @@ def _changes(old: PackageVersion, new: PackageVersion) -> bool:
     (a prebuilt RPM has no macros: only its EVR says whether it changes anything)."""
     if old.evr != new.evr:
         return True
+    if old.python_source is not None or new.python_source is not None:
+        # Same EVR from another source, or the same pin/path whose code or patches changed.
+        return (old.python_source is None or new.python_source is None
+                or old.python_source.identity() != new.python_source.identity())
     return old.rpm is None and new.rpm is None and old.macros != new.macros
 
 
@@ -94,18 +113,23 @@ def make(scenario: Scenario) -> Plan:
     order = [c for c in scenario.upgrade.order if c in scenario.components]
     steps = []
     for component in order:
-        upgrades = {}
+        upgrades, origins = {}, {}
+        old_set = scenario.component_set("production", component)
+        new_set = scenario.component_set("candidate", component)
         for name in scenario.packages_of(component):
-            old, new = production.get(name), candidate.get(name)
+            old, new = old_set.get(name), new_set.get(name)
             if old and new and _changes(old, new):
                 upgrades[name] = (old.evr, new.evr)
+                if new.origin != "spec":
+                    origins[name] = new.origin
         role = defined[component].upgrade
         steps.append(Step(component, upgrades, migrate=role == "migrate" and bool(upgrades),
-                          replace=role == "replace"))
+                          replace=role == "replace", origins=origins))
     plan = Plan(steps)
 
     for step in steps:
-        for message in _requires_common(candidate, scenario.packages_of(step.component)):
+        for message in _requires_common(scenario.component_set("candidate", step.component),
+                                        scenario.packages_of(step.component)):
             plan.problems.append(Problem(RuleName.RPM_TRANSACTIONS, step.component, message))
 
     _api_gate(plan, scenario, order)

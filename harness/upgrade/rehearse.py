@@ -132,8 +132,12 @@ def installed_nvrs(engine: Engine, info: stack.RunInfo) -> dict[str, list[str]]:
 
 def candidate_nvrs(info: stack.RunInfo, scenario: Scenario) -> dict[str, list[str]]:
     """The NVRs each container must run once every step is done: its candidate packages."""
-    return {i.short: [f"{name}-{scenario.candidate[name].evr}" for name in scenario.packages_of(c)]
-            for c in info.components for i in info.run.instances(c)}
+    found = {}
+    for component in info.components:
+        versions = scenario.component_set("candidate", component)  # by_component versions too
+        nvrs = [f"{name}-{versions[name].evr}" for name in scenario.packages_of(component)]
+        found |= {instance.short: nvrs for instance in info.run.instances(component)}
+    return found
 
 
 def rehearse(engine: Engine, scenario: Scenario, run_id: str, keep: bool = False) -> Verdict:

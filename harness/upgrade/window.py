@@ -104,7 +104,7 @@ class Runner:
             raise StepFailed(f"{container}: svc {action} failed: {result.output.strip()}")
 
     def _rpms(self, step: Step, package_set: dict[str, PackageVersion]) -> list[Path]:
-        return list(packages.build_set(list(step.upgrades), package_set).values())
+        return list(packages.build_set(list(step.upgrades), package_set, step.component).values())
 
     def _upgrade(self, step: Step, result: StepResult) -> None:
         lane, names = step.component, self.containers(step.component)
@@ -188,7 +188,7 @@ class Runner:
 
     def _rpms_all(self, component: str) -> list[Path]:
         names = self.defined[component].packages
-        return list(packages.build_set(names, self.candidate).values())
+        return list(packages.build_set(names, self.candidate, component).values())
 
 
 def _last_lines(text: str, count: int) -> str:

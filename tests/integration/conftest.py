@@ -14,6 +14,9 @@ from harness import naming
 from harness.artifacts import images
 from harness.model.components import services
 from harness.podman.engine import Engine
+from harness.stack.registry import RunInfo
+
+from .copr_stack import Stack, client_view, running
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,3 +63,16 @@ def run_id(engine: Engine) -> Iterator[str]:
 def leftovers(engine: Engine, rid: str):
     """The resources still labelled with a run id."""
     return engine.find(f"{naming.LABEL_RUN}={rid}")
+
+
+@pytest.fixture(scope="module")
+def stack_run(engine: Engine, built_images: dict) -> Iterator[RunInfo]:
+    """One default stack shared by a module's tests (each test leaves it running as it found it)."""
+    with running(engine) as info:
+        yield info
+
+
+@pytest.fixture(scope="module")
+def copr(engine: Engine, stack_run: RunInfo) -> Stack:
+    """What a client of the module's stack sees (its copr-cli configs and URLs)."""
+    return client_view(engine, stack_run)

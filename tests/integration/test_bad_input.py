@@ -16,7 +16,7 @@ import pytest
 from harness.artifacts import packages
 from harness.model.scenario import PackageVersion
 from harness.paths import ROOT
-from tests.support.scenarios import SMALL
+from tests.support.scenarios import SMALL, common_package
 
 from .conftest import leftovers
 
@@ -88,7 +88,7 @@ def test_unknown_scenario_path(engine, cli, run_id, reports_dir, tmp_path):
     ("text", "broken.rpm: not an RPM file"),
 ])
 def test_bad_prebuilt_rpm_is_refused(engine, cli, run_id, reports_dir, tmp_path, damage, message):
-    good = build(tmp_path, "python3-copr-common", PackageVersion(version="1.7.2"))
+    good = build(tmp_path, "python3-copr-common", common_package("1.7"))
     data = good.read_bytes()
     broken = tmp_path / "broken.rpm"
     if damage == "flip":
@@ -96,7 +96,7 @@ def test_bad_prebuilt_rpm_is_refused(engine, cli, run_id, reports_dir, tmp_path,
     elif damage == "text":
         broken.write_text("not a package\n")
     name = "missing.rpm" if damage == "missing" else "broken.rpm"
-    path = write(tmp_path, GOOD.replace('{version: "1.7.2"}', f"{{rpm: {name}}}"))
+    path = write(tmp_path, GOOD.replace('{pypi: "copr-common==1.7"}', f"{{rpm: {name}}}"))
     result = cli("up", "--run-id", run_id, str(path))
     refused(result, 2, f"copr-harness: {path}:3: candidate.python3-copr-common.rpm: "
                        f"{tmp_path}/{message}")
@@ -111,7 +111,7 @@ def test_set_rpm_would_refuse_is_refused_before_anything_is_made(engine, cli, ru
     result = cli(command, "--run-id", run_id, str(scenario))
     refused(result, 1, f"copr-harness: {scenario} (candidate set): rpm would refuse component "
                        "backend's packages (rpm -Uvh --test): Failed dependencies: "
-                       "python3-copr-common >= 1.9 is needed by copr-backend-2.14-1.noarch")
+                       "python3-copr-common >= 1.8 is needed by copr-backend-2.14-1.noarch")
     nothing_made(engine, run_id, reports_dir)
 
 
@@ -120,7 +120,7 @@ def test_plan_of_that_set_still_predicts_the_failed_step(cli):
     result = cli("plan", "scenarios/backend-needs-newer-common.yaml")
     assert result.returncode == 1, result.stderr
     assert ("PROBLEM [rpm-transactions] at step backend: copr-backend-2.14-1 requires "
-            "python3-copr-common >= 1.9, the set has 1.8") in result.stdout
+            "python3-copr-common >= 1.8, the set has 1.7") in result.stdout
 
 
 def test_podman_missing(engine, cli, run_id, reports_dir, tmp_path):
@@ -151,7 +151,7 @@ def test_run_id_of_no_run(cli, run_id, command):
 
 def test_prebuilt_rpms_come_up_and_mistakes_against_the_run_change_nothing(
         engine, cli, run_id, reports_dir, tmp_path):
-    build(tmp_path, "python3-copr-common", PackageVersion(version="1.7.3"))
+    build(tmp_path, "python3-copr-common", common_package("1.7.3"))
     build(tmp_path, "copr-frontend", PackageVersion(
         version="2.7.90", release="3", macros={"copr_common_version": "1.7.3", "fe_be_api_version": 9}))
     path = write(tmp_path, """\

@@ -264,9 +264,17 @@ def test_srpm_with_a_missing_link_fails(builder: Builder, served: dict) -> None:
 
 
 def test_unsupported_source_type_fails(builder: Builder, served: dict) -> None:
-    result, _ = builder.build("srpm", srpm_task(5, {"pypi_package_name": "x"}))
+    result, _ = builder.build("srpm", srpm_task(3, {"url": f"{HTTP}/tiny.spec"}))
     assert result.exit_code == 1
-    assert "source type 'pypi' is not supported" in builder.read(LIVE_LOG)
+    assert "source type '3' is not supported" in builder.read(LIVE_LOG)
+
+
+def test_pypi_fails_as_upstream_without_a_spec_generator(builder: Builder, served: dict) -> None:
+    result, _ = builder.build("srpm", srpm_task(5, {
+        "pypi_package_name": "x", "pypi_package_version": "", "python_versions": ["3"],
+        "spec_generator": "pyp2rpm"}))
+    assert result.exit_code == 1
+    assert "Please, install `pyp2rpm'." in builder.read(LIVE_LOG)
 
 
 def test_null_task_is_no_valid_build_config(builder: Builder, served: dict) -> None:

@@ -188,7 +188,8 @@ def test_access_log_holds_no_credential(frontend, engine):
     assert checked.status_code == 200
     requests.get(f"{frontend.frontend_url}/api_3/project/list",
                  params={"ownername": "alice", "token": token}, timeout=10)
-    [(container, _)] = all_components()["frontend"].instances(frontend.run_id)
+    [instance] = all_components()["frontend"].instances(frontend.run_id)
+    container = instance.name
 
     def logged() -> str:
         # gunicorn writes the access line after the answer: it may reach the log a moment later.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from harness.stack.registry import RunInfo
 
 from ..sanity._builds import CHROOT, RESULTS_DIR, build_dir, repo_package_names
 from ..support.srpms import FILES, make_srpm
-from .copr_stack import Stack, client_view, running
+from .copr_stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -42,18 +42,6 @@ for i in $(seq 1200); do [ -e /tmp/fault-gate-{name} ] && break; sleep 0.5; done
 [ -e /tmp/fault-gate-{name} ] || {{ echo "the test never opened the gate" >&2; exit 1; }}
 
 """
-
-
-@pytest.fixture(scope="module")
-def stack_run(engine: Engine, built_images: dict) -> Iterator[RunInfo]:
-    """One stack for every fault test: each test leaves every component running again."""
-    with running(engine) as info:
-        yield info
-
-
-@pytest.fixture(scope="module")
-def copr(engine: Engine, stack_run: RunInfo) -> Stack:
-    return client_view(engine, stack_run)
 
 
 @pytest.fixture

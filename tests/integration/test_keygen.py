@@ -21,6 +21,7 @@ from harness.paths import CONTAINERS
 from harness.podman.engine import Engine, ExecResult
 
 from .copr_stack import running
+from tests.support.srpms import TINY_SPEC
 
 pytestmark = pytest.mark.integration
 
@@ -28,17 +29,6 @@ EMAIL = "@copr#copr@copr.example.org"
 REQUEST = {"name_real": "copr_copr", "name_email": EMAIL}
 LOCAL = "http://127.0.0.1:5003"
 RPM = "/tmp/tiny-1-1.noarch.rpm"
-TINY_SPEC = """\
-Name: tiny
-Version: 1
-Release: 1
-Summary: a package to sign
-License: MIT
-BuildArch: noarch
-%description
-A package to sign.
-%files
-"""
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import re
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from harness.stack import RunInfo
 
 from ..sanity._builds import CHROOT, RESULTS_DIR, build_dir
 from ..support.srpms import FILES, make_srpm
-from .copr_stack import Stack, client_view, running
+from .copr_stack import Stack
 from .run_secrets import stack_env
 
 pytestmark = pytest.mark.integration
@@ -36,17 +35,6 @@ BACKEND_KEY = "/var/lib/copr/state/builder_id_ed25519"
 # %build plants links in the directory rpmbuild writes the RPMs to (the builder's result dir).
 PLANTED = {"key": BACKEND_KEY, "environ": "/proc/self/environ", "root": "/"}
 PLANT = "%build\n" + "".join(f"ln -s {target} %{{_rpmdir}}/{name}\n" for name, target in PLANTED.items())
-
-
-@pytest.fixture(scope="module")
-def stack_run(engine: Engine, built_images: dict) -> Iterator[RunInfo]:
-    with running(engine) as info:
-        yield info
-
-
-@pytest.fixture(scope="module")
-def copr(engine: Engine, stack_run: RunInfo) -> Stack:
-    return client_view(engine, stack_run)
 
 
 def container(info: RunInfo, short: str) -> str:
@@ -204,7 +192,7 @@ def test_every_container_runs_under_its_memory_limit(engine, stack_run):
     """Before: no container had a limit (memory.limit_in_bytes was the maximum)."""
     defined = services()
     for component, spec in defined.items():
-        for name, _ in spec.instances(stack_run.run_id):
+        for name in (instance.name for instance in spec.instances(stack_run.run_id)):
             limit = engine.exec(name, ["bash", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || "
                                        "cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]).output.strip()
             assert limit == str(spec.memory_mb * 1024 * 1024), f"{name}: {limit}"

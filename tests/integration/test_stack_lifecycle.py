@@ -36,7 +36,7 @@ def test_up_status_exec_down_leaves_nothing(engine, cli, run_id):
     rows = {line.split()[0]: line for line in status.stdout.splitlines()[2:]}
     assert "running   yes" in rows["database"]
     assert "copr-frontend-2.7-1" in rows["frontend"]
-    assert "python3-copr-common-1.7.2-1" in rows["frontend"]
+    assert "python3-copr-common-1.7-1" in rows["frontend"]
     assert "copr-backend-2.13-1" in rows["backend"] and "obs-signd-2.6.1-1" in rows["backend"]
     assert "copr-rpmbuild-1.8-1" in rows["builder"]
 
@@ -101,7 +101,7 @@ def test_unmet_requires_is_refused_naming_it(engine, cli, run_id, tmp_path, repo
     scenario.write_text(textwrap.dedent("""\
         components: [database, frontend]
         candidate:
-          python3-copr-common: {version: "1.7.2"}
+          python3-copr-common: {pypi: "copr-common==1.7"}
           copr-frontend:
             version: "2.7"
             macros: {copr_common_version: "1.8", fe_be_api_version: 9}

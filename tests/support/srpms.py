@@ -46,3 +46,37 @@ def fixture_srpm(folder: Path, kind: str, name: str | None = None, header: str |
     header = header if header is not None else HEADERS.get(kind, "BuildArch: noarch")
     return make_srpm(folder, name or kind, BODIES[kind].format(name=name or kind), header=header,
                      release=release)
+
+
+# A noarch package with one source file, for the build methods that start from a repository
+# (scm, custom, distgit): `SOURCED_SPEC.format(name=..., version=...)` beside `<name>.txt`.
+SOURCED_SPEC = """Name: {name}
+Version: {version}
+Release: 1%{{?dist}}
+Summary: A build-method fixture
+License: MIT
+BuildArch: noarch
+Source0: {name}.txt
+%description
+A build-method fixture.
+%prep
+%build
+%install
+mkdir -p %{{buildroot}}/usr/share/{name}
+cp %{{SOURCE0}} %{{buildroot}}/usr/share/{name}/
+%files
+/usr/share/{name}
+"""
+
+# The smallest package there is: something to sign.
+TINY_SPEC = """\
+Name: tiny
+Version: 1
+Release: 1
+Summary: a package to sign
+License: MIT
+BuildArch: noarch
+%description
+A package to sign.
+%files
+"""

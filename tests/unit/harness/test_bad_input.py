@@ -15,7 +15,7 @@ from harness.paths import ROOT
 from harness.podman.engine import Engine
 from harness.upgrade import plan
 from tests.support.fake_engine import FakeEngine
-from tests.support.scenarios import SMALL
+from tests.support.scenarios import SMALL, common_package
 
 needs_rpm = pytest.mark.skipif(shutil.which("rpmbuild") is None, reason="rpmbuild is not installed")
 
@@ -68,7 +68,7 @@ def scenario(tmp_path, text, name="s.yaml"):
 def rpms(tmp_path):
     """Prebuilt RPMs next to the scenario files: python3-copr-common 1.8 and copr-frontend 2.9."""
     made = {}
-    for name, version in (("python3-copr-common", PackageVersion(version="1.8")),
+    for name, version in (("python3-copr-common", common_package("1.8")),
                           ("copr-frontend", PackageVersion(
                               version="2.9", macros={"copr_common_version": "1.8",
                                                      "fe_be_api_version": 9}))):
@@ -98,10 +98,11 @@ def rpms(tmp_path):
     (GOOD + "upgrade: {order: [backend, fronted]}\n", 7, "upgrade.order: unknown upgrade step "
      "'fronted' (steps: backend, builder, distgit, frontend, keygen)"),
     (GOOD + "expect: {failed_rules: [nope]}\n", 7, "expect.failed_rules: unknown rule 'nope'"),
-    (GOOD.replace('  python3-copr-common: {version: "1.7.2"}\n', ""), 2,
+    (GOOD.replace('  python3-copr-common: {pypi: "copr-common==1.7"}\n', ""), 2,
      "candidate: component 'frontend' installs 'python3-copr-common', which this set does not list"),
-    (GOOD.replace("{version: \"1.7.2\"}", "{release: '2'}"), 3,
-     "candidate.python3-copr-common: give 'version' (built from the spec) or 'rpm' (a prebuilt file)"),
+    (GOOD.replace('{pypi: "copr-common==1.7"}', "{release: '2'}"), 3,
+     "candidate.python3-copr-common: give 'version' (built from the spec), 'rpm' (a prebuilt file), "
+     "or Python code: 'pypi', 'sdist' or 'source'"),
 ], ids=["malformed-yaml", "unknown-component", "unknown-package", "dash-in-version",
         "float-version", "unknown-field", "wrong-type", "unknown-step", "unknown-rule",
         "package-missing-from-set", "no-version"])
@@ -138,7 +139,7 @@ def test_production_set_missing_names_the_file(tmp_path, capsys, engine):
 
 
 def prebuilt(tmp_path, common_entry):
-    return scenario(tmp_path, GOOD.replace('{version: "1.7.2"}', common_entry))
+    return scenario(tmp_path, GOOD.replace('{pypi: "copr-common==1.7"}', common_entry))
 
 
 @needs_rpm
@@ -154,14 +155,14 @@ def test_prebuilt_rpm_gives_the_version_and_is_used_as_is(tmp_path, rpms):
 def test_plan_reads_a_prebuilt_rpms_requires(tmp_path, rpms):
     path = scenario(tmp_path, GOOD.replace("candidate:", "production:") + f"""\
         candidate:
-          python3-copr-common: {{version: "1.7.2"}}
+          python3-copr-common: {{pypi: "copr-common==1.7"}}
           copr-frontend: {{rpm: {rpms['copr-frontend'].name}}}
         """.replace("        ", ""))
     made = plan.make(load_scenario(path)[1])
     assert made.steps[0].upgrades == {"copr-frontend": ("2.7-1", "2.9-1")}
     assert [(p.rule, p.step, p.message) for p in made.problems] == [(
         "rpm-transactions", "frontend",
-        "copr-frontend-2.9-1 requires python3-copr-common >= 1.8, the set has 1.7.2")]
+        "copr-frontend-2.9-1 requires python3-copr-common >= 1.8, the set has 1.7")]
     assert any("prebuilt RPM" in note for note in made.notes)
 
 
@@ -173,7 +174,7 @@ def test_prebuilt_rpm_of_the_production_evr_is_no_upgrade(tmp_path):
     shutil.copy(frontend, tmp_path / frontend.name)
     path = scenario(tmp_path, GOOD.replace("candidate:", "production:") + """\
 candidate:
-  python3-copr-common: {version: "1.7.2"}
+  python3-copr-common: {pypi: "copr-common==1.7"}
   copr-frontend: {rpm: copr-frontend-2.7-1.noarch.rpm}
 """)
     assert plan.make(load_scenario(path)[1]).steps[0].upgrades == {}
@@ -223,7 +224,7 @@ def test_set_rpm_would_refuse_is_refused_before_podman(capsys, engine):
     assert code == 1
     assert culprit(lines) == (
         f"copr-harness: {path} (candidate set): rpm would refuse component backend's packages "
-        "(rpm -Uvh --test): Failed dependencies: python3-copr-common >= 1.9 is needed by "
+        "(rpm -Uvh --test): Failed dependencies: python3-copr-common >= 1.8 is needed by "
         "copr-backend-2.14-1.noarch")
     assert engine.touched == []
 

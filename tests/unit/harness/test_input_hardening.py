@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import InputError
 from harness.naming import check_run_id
 from tests.support.scenarios import SMALL
 
@@ -93,7 +94,7 @@ def test_a_symlink_loop_as_positional_scenario(tmp_path, command):
 
 @pytest.mark.parametrize("text", ["ch-abc\n", "ch-abc\r", "ch-abc ", "\nch-abc"])
 def test_a_run_id_with_a_newline_or_space_is_refused(text):
-    with pytest.raises(ValueError, match="is not valid"):
+    with pytest.raises(InputError, match="is not valid"):
         check_run_id(text)
     result = harness("up", "--run-id", text)
     assert result.returncode == 2 and "argument --run-id" in result.stderr, result.stderr

@@ -303,8 +303,8 @@ class BuildWorker:
         if job.devel and not (chroot_dir / DEVEL_DIR / "repodata").is_dir():
             self.ctx.createrepo.run(chroot_dir, devel=True, baseurl=self.ctx.layout.repo_baseurl(chroot_dir))
 
-    def _finish(self, job: BuildJob, status: StatusEnum) -> None:
+    def _finish(self, job: BuildJob, status: int) -> None:
         job.status = status
         job.ended_on = self._now()
         self.ctx.frontend.post("update", {"builds": [job.to_dict()]})
-        self.log.event(status.name)
+        self.log.event(StatusEnum(int(status)))  # upstream's StatusEnum: number -> name

@@ -1,6 +1,6 @@
-"""The builds: an SRPM from a link/upload/spec, binary RPMs from dist-git, with rpmbuild.
+"""The builds: an SRPM by the task's provider (providers/), binary RPMs from dist-git, with rpmbuild.
 
-Upstream's providers/ make the SRPM and builders/mock.py the RPMs; here both are plain rpmbuild,
+As upstream's providers/ make the SRPM and builders/mock.py the RPMs; here both are plain rpmbuild,
 run as the unprivileged build user in the task's work directory. rpmbuild writes its packages
 to <workdir>/out; only the regular files copr-rpmbuild picks there are copied to the resultdir
 (sandbox.collect), with root.log, build.log, the spec, results.json and `success`.
@@ -9,25 +9,24 @@ to <workdir>/out; only the regular files copr-rpmbuild picks there are copied to
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from .config import Config
 from .configs import archive_configs, build_macros, write_configs
 from .distgit import fetch_sources
-from .download import NETWORK_ATTEMPTS, backoff, download
+from .download import NETWORK_ATTEMPTS, backoff
 from .errors import BuildError
 from .helpers import copr_macros, define_args, distro_macros, split_chroot
 from .process import LiveLog, capture, run
 from .results import query_package, rpm_results, spec_arch_tags, srpm_results
+from .providers import PROVIDERS
+from .providers.base import locate_spec
 from .sandbox import BuildUser, collect, collect_dir, give
 from .task import Task
 
-SUPPORTED_SOURCES = {"link", "upload", "spec"}
 
 
 @dataclass
@@ -83,35 +82,16 @@ class Build:
 
 
 def build_srpm(task: Task, build: Build) -> str:
-    """An SRPM task: fetch the .src.rpm, or the .spec and `rpmbuild -bs` it; write the results."""
-    if task.source_type not in SUPPORTED_SOURCES:
+    """An SRPM task: the source type's provider makes the .src.rpm; write the results."""
+    provider = PROVIDERS.get(task.source_type)
+    if provider is None:
         raise BuildError(f"source type '{task.source_type}' is not supported by this builder "
-                         f"(supported: {', '.join(sorted(SUPPORTED_SOURCES))})")
-    url = task.source.get("url")
-    if not url:
-        raise BuildError(f"source_json of a '{task.source_type}' task has no 'url'")
-    filename = os.path.basename(str(task.source.get("pkg") or unquote(urlparse(url).path)))
-    if not filename.endswith((".src.rpm", ".spec")):
-        raise BuildError(f"'{filename}' is neither a .src.rpm nor a .spec file")
+                         f"(supported: {', '.join(sorted(PROVIDERS))})")
     build.prepare()
-    fetched = build.workdir / filename
-    download(url, fetched, build.log, build.config.network_timeout)
-
     macros = copr_macros(task.project_owner, task.project_name, task.task_id,
                          build.config.rpm_vendor_copr_name)
-    if filename.endswith(".spec"):
-        # SRPM names carry no dist tag; remote SourceN URLs may be fetched, as upstream allows.
-        macros.update({"dist": "%{nil}", "_disable_source_fetch": "0"})
-        command = ["rpmbuild", "-bs", *define_args({
-            "_topdir": str(build.workdir / "rpmbuild"), "_sourcedir": str(build.workdir),
-            "_srcrpmdir": str(build.outdir), **macros}), str(fetched)]
-        code = build.run(command, timeout=task.timeout or build.config.default_timeout)
-        if code != 0:
-            raise BuildError(f"rpmbuild -bs exited with {code}")
-        collect_dir(build.outdir, build.resultdir, build.log, lambda name: name.endswith(".src.rpm"))
-    else:
-        collect(fetched, build.resultdir, build.log)
-
+    provider(task, build, macros)
+    collect_dir(build.outdir, build.resultdir, build.log, lambda name: name.endswith(".src.rpm"))
     srpms = sorted(build.resultdir.glob("*.src.rpm"))
     if len(srpms) != 1:
         raise BuildError(f"expected one source RPM, found {len(srpms)}")
@@ -137,17 +117,6 @@ def extract_spec(srpm: Path, build: Build) -> Path:
     if target is None:
         raise BuildError(f"the spec of {srpm.name} is not a regular file")
     return target
-
-
-def locate_spec(checkout: Path, package_name: str) -> Path:
-    """The package's spec in a dist-git checkout: <package>.spec, or the only spec there."""
-    preferred = checkout / f"{package_name}.spec"
-    if preferred.is_file():
-        return preferred
-    specs = sorted(checkout.glob("*.spec"))
-    if len(specs) != 1:
-        raise BuildError(f"the repository has {len(specs)} spec files and no {package_name}.spec")
-    return specs[0]
 
 
 def clone(task: Task, checkout: Path, build: Build) -> None:

@@ -90,6 +90,7 @@ def _read_srpm_fields(task: Task, data: dict[str, Any]) -> None:
     if not isinstance(source, dict):
         raise TaskError("source_json is not a JSON object")
     task.source = source
+    task.package_name = str(data.get("package_name") or "")
     task.distributions = list(data.get("distributions_in_build")
                               or data.get("distributions_in_project") or [])
 

@@ -32,10 +32,10 @@ def test_frontend_rpm_carries_the_requires_macro():
 
 
 def test_second_build_is_cached_and_a_new_macro_is_not():
-    version = PackageVersion(version="1.7.2")
-    first = packages.build_rpm("python3-copr-common", version)
-    assert packages.build_rpm("python3-copr-common", version) == first
-    other = packages.build_rpm("python3-copr-common", PackageVersion(version="1.7.2", release="2"))
+    version = PackageVersion(version="2.6.1")
+    first = packages.build_rpm("obs-signd", version)
+    assert packages.build_rpm("obs-signd", version) == first
+    other = packages.build_rpm("obs-signd", PackageVersion(version="2.6.1", release="2"))
     assert other != first and rpm_query(other, "%{RELEASE}") == "2"
 
 

@@ -65,7 +65,7 @@ def test_unknown_package_is_named(tmp_path):
 
 
 def test_component_package_missing_from_the_set(tmp_path):
-    path = write(tmp_path, GOOD.replace('  python3-copr-common: {version: "1.7.2"}\n', ""))
+    path = write(tmp_path, GOOD.replace('  python3-copr-common: {pypi: "copr-common==1.7"}\n', ""))
     with pytest.raises(InputError, match="installs 'python3-copr-common', which this set does not list"):
         load_scenario(path)
 

@@ -103,6 +103,9 @@ class Response:
         self.status_code, self.text = status, text
         self.ok = status < 400
 
+    def json(self) -> object:
+        raise ValueError("not JSON")  # Podman's plain-text answers, as requests reads them
+
 
 class BusyApi:
     """Answers DELETE of a container with 'device or resource busy' `busy` times, then 204."""
@@ -151,7 +154,7 @@ def test_a_lasting_busy_removal_fails_naming_it(monkeypatch):
 def test_another_removal_error_is_not_retried(monkeypatch):
     engine, api = busy_engine(monkeypatch, busy=0)
     api.delete = lambda path, params=None: Response(500, "no space left on device")
-    with pytest.raises(InfraError, match="removing container ch-x-database failed: no space left"):
+    with pytest.raises(InfraError, match=r"removing container ch-x-database failed \(HTTP 500\): no space left"):
         engine.remove_run("ch-x")
 
 
@@ -241,7 +244,7 @@ def test_a_failed_api_call_is_one_line_naming_the_route():
     import requests
     from podman.errors import APIError
 
-    from harness.cli import _api_failure
+    from harness.podman.http import api_failure as _api_failure
 
     try:
         try:

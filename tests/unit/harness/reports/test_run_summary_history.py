@@ -34,7 +34,8 @@ def test_a_suite_run_leaves_its_record_page_summary_and_tmt_results(tmp_path, mo
     assert record["scenario"] == {"path": "scenarios/default.yaml",
                                   "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     frontend = record["components"]["frontend"]["packages"]
-    assert frontend and all(p["source"] in ("spec", "rpm") for p in frontend)
+    assert frontend and {p["name"]: p["source"] for p in frontend} == {
+        "python3-copr-common": "PyPI copr-common==1.7", "copr-frontend": "spec"}
     assert frontend[0]["nvr"] == f"{frontend[0]['name']}-{scenario.candidate[frontend[0]['name']].evr}"
     assert record["verdict"] == "failed" and record["pytest_exit_code"] == 1
     assert record["harness"]["version"] and set(record["tools"]) == {"podman", "copr-cli", "python-copr"}

@@ -29,7 +29,8 @@ def scenario():
 @pytest.fixture(autouse=True)
 def no_builds_no_waits(monkeypatch, tmp_path):
     """RPM files stand in for built packages; readiness is immediate."""
-    def build_set(names: list[str], package_set: dict) -> dict[str, Path]:
+    def build_set(names: list[str], package_set: dict, component: str | None = None
+                  ) -> dict[str, Path]:
         made = {}
         for name in names:
             path = tmp_path / f"{name}-{package_set[name].evr}.noarch.rpm"

@@ -65,3 +65,13 @@ def test_the_client_gets_a_host_the_way_vm_alloc_reads_it(allocator: str) -> Non
 def test_without_survive_restart_a_down_allocator_is_an_error() -> None:
     with pytest.raises(OSError):
         Connection("http://127.0.0.1:9").newTicket(["copr_builder"])
+
+
+def test_a_surviving_caller_gives_up_on_an_allocator_that_never_comes_back(monkeypatch) -> None:
+    """request_survives_server_restart waits for a restart, not for ever."""
+    from resalloc import client
+
+    monkeypatch.setattr(client, "RESTART_TIMEOUT", 0.5)
+    monkeypatch.setattr(client, "RETRY_SECONDS", 0.1)
+    with pytest.raises(OSError, match=r"did not come back within 0.5s"):
+        Connection("http://127.0.0.1:9", request_survives_server_restart=True).newTicket(["copr_builder"])

@@ -22,20 +22,10 @@ if not (shutil.which("gpg") and shutil.which("rpmsign") and shutil.which("rpmbui
 
 from copr_keygen.app import create_app  # noqa: E402
 from copr_keygen.config import Settings  # noqa: E402
+from tests.support.srpms import TINY_SPEC  # noqa: E402
 
 EMAIL = "@copr#copr@copr.example.org"
 REQUEST = {"name_real": "copr_copr", "name_email": EMAIL}
-TINY_SPEC = """\
-Name: tiny
-Version: 1
-Release: 1
-Summary: a package to sign
-License: MIT
-BuildArch: noarch
-%description
-A package to sign.
-%files
-"""
 
 
 def url(route: str, email: str = EMAIL) -> str:

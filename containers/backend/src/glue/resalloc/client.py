@@ -14,8 +14,10 @@ from typing import Any
 
 log = logging.getLogger("resalloc.client")
 
-# While the allocator restarts, a caller that asked to survive it retries this often.
+# While the allocator restarts, a caller that asked to survive it retries this often, and for
+# this long at most (its service restarts in about a second; longer means it is gone).
 RETRY_SECONDS = 2.0
+RESTART_TIMEOUT = 300.0
 
 
 class Ticket:
@@ -53,6 +55,7 @@ class Connection:
         self.survive_restart = request_survives_server_restart
 
     def call(self, method: str, *args: Any) -> Any:
+        deadline = time.monotonic() + RESTART_TIMEOUT
         while True:
             try:
                 proxy = xmlrpc.client.ServerProxy(self.url, allow_none=True)
@@ -60,6 +63,9 @@ class Connection:
             except OSError as error:  # refused or reset: the allocator is (re)starting
                 if not self.survive_restart:
                     raise
+                if time.monotonic() > deadline:
+                    raise OSError(f"allocator {self.url} did not come back within "
+                                  f"{RESTART_TIMEOUT:g}s: {error}") from error
                 log.warning("allocator %s: %s; retrying in %ss", self.url, error, RETRY_SECONDS)
                 time.sleep(RETRY_SECONDS)
 

@@ -23,7 +23,7 @@ logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(messag
 
 # Routes register on import.
 from . import backend_api, db, errors  # noqa: E402
-from .views import apiv3_ns, health, tmp_ns  # noqa: E402,F401
+from .views import apiv3_ns, coprs_ns, health, tmp_ns  # noqa: E402,F401
 
 apiv3_ns.register(app)
 

@@ -12,7 +12,8 @@ from . import app
 from .db import session
 from .enums import FAIL_TYPES, StatusEnum
 from .errors import ObjectNotFound
-from .logic import as_list, build_finished
+from .logic import build_finished
+from .build_tasks import rpm_task, sandbox, small_rpm, small_srpm, srpm_task
 from .models import Action, Build, BuildChroot, BuildChrootResult, CancelRequest, Package, now
 
 backend = flask.Blueprint("backend", __name__, url_prefix="/backend")
@@ -61,71 +62,6 @@ def body() -> dict:
     return data if isinstance(data, (dict, list)) or data is None else {}
 
 
-# -- task records ---------------------------------------------------------------------------------
-
-
-def _sandbox(build: Build) -> str:
-    submitter = build.user.username if build.user else "unknown"
-    return f"{build.copr.owner_name}/{build.copr.name}--{submitter}"
-
-
-def _small_srpm(build: Build) -> dict:
-    return {"task_id": str(build.id), "build_id": build.id, "project_owner": build.copr.owner_name,
-            "sandbox": _sandbox(build), "background": build.is_background, "chroot": None}
-
-
-def _small_rpm(chroot: BuildChroot) -> dict:
-    build = chroot.build
-    return {"task_id": chroot.task_id, "build_id": build.id, "project_owner": build.copr.owner_name,
-            "sandbox": _sandbox(build), "background": build.is_background, "chroot": chroot.name,
-            "tags": [], "allow_user_ssh": False}
-
-
-def _distributions(chroots) -> list[str]:
-    return sorted({c.mock_chroot.name_release for c in chroots})
-
-
-def srpm_task(build: Build) -> dict:
-    copr = build.copr
-    record = _small_srpm(build)
-    record.update({
-        "source_type": build.source_type, "source_json": build.source_json,
-        "submitter": build.user.username if build.user else None, "project_name": copr.name,
-        "project_dirname": copr.name, "package_name": build.package.name if build.package else None,
-        "appstream": copr.appstream, "repos": [], "timeout": build.timeout,
-        "distributions_in_project": _distributions(copr.chroots),
-        "distributions_in_build": _distributions(build.chroots),
-    })
-    return record
-
-
-def rpm_task(chroot: BuildChroot) -> dict:
-    from .build_config import chroot_repos
-    build, copr = chroot.build, chroot.build.copr
-    project_chroot = next((c for c in copr.chroots if c.name == chroot.name), None)
-    package = build.package.name if build.package else None
-    record = _small_rpm(chroot)
-    record.update({
-        "project_name": copr.name, "project_dirname": copr.name,
-        "submitter": build.user.username if build.user else None, "memory_reqs": 2048,
-        "timeout": build.timeout, "enable_net": build.enable_net,
-        "git_repo": f"{app.config['DIST_GIT_CLONE_URL']}/{copr.owner_name}/{copr.name}/{package}",
-        "git_hash": chroot.git_hash, "package_name": package, "package_version": build.pkg_version,
-        "uses_devel_repo": not copr.auto_createrepo,
-        "isolation": build.isolation if build.isolation != "unchanged" else (
-            project_chroot.isolation if project_chroot and project_chroot.isolation != "unchanged"
-            else copr.isolation),
-        "fedora_review": copr.fedora_review, "appstream": copr.appstream,
-        "repo_priority": copr.repo_priority, "ssh_public_keys": None, "storage": 0,
-        "repos": chroot_repos(project_chroot, internal=True) if project_chroot else [],
-        "buildroot_pkgs": as_list(project_chroot.buildroot_pkgs) if project_chroot else [],
-        "with_opts": as_list(project_chroot.with_opts) if project_chroot else [],
-        "without_opts": as_list(project_chroot.without_opts) if project_chroot else [],
-        "bootstrap": build.bootstrap or copr.bootstrap,
-    })
-    return record
-
-
 def _batch_blocked(build: Build) -> bool:
     blocker = build.batch.blocked_by if build.batch else None
     return blocker is not None and not all(build_finished(b) for b in blocker.builds)
@@ -136,11 +72,11 @@ def pending_jobs():
     active = (StatusEnum.pending, StatusEnum.starting, StatusEnum.running)
     srpm = session.execute(sa.select(Build).filter(
         Build.source_status.in_(active), Build.canceled.is_(False)).order_by(Build.id)).scalars()
-    jobs = [_small_srpm(b) for b in srpm if not _batch_blocked(b)]
+    jobs = [small_srpm(b) for b in srpm if not _batch_blocked(b)]
     chroots = session.execute(sa.select(BuildChroot).join(Build).filter(
         BuildChroot.status.in_(active), Build.canceled.is_(False),
         Build.source_status == StatusEnum.succeeded).order_by(BuildChroot.id)).scalars()
-    jobs += [_small_rpm(c) for c in chroots if c.git_hash]
+    jobs += [small_rpm(c) for c in chroots if c.git_hash]
     return flask.jsonify(jobs)
 
 
@@ -366,7 +302,7 @@ def import_record(build: Build) -> dict:
                        if c.status != StatusEnum.skipped})
     return {"build_id": build.id, "owner": build.copr.owner_name, "project": build.copr.name,
             "branches": branches, "pkg_name": build.package.name if build.package else None,
-            "srpm_url": build.srpm_url, "sandbox": _sandbox(build),
+            "srpm_url": build.srpm_url, "sandbox": sandbox(build),
             "background": build.is_background}
 
 

@@ -1,6 +1,16 @@
 """Numbers upstream uses on the wire and in the database (besides copr_common's states)."""
 
-from copr_common.enums import FINISHED_STATES, StatusEnum  # noqa: F401
+# Upstream's copr_common: StatusEnum.failed and StatusEnum("failed") are 0, StatusEnum(0) is
+# "failed"; it has no names on the numbers and no FINISHED_STATES (helpers below).
+from copr_common.enums import StatusEnum
+
+FINISHED_STATES = {StatusEnum.failed, StatusEnum.succeeded, StatusEnum.canceled, StatusEnum.skipped}
+
+
+def state_name(number: int) -> str:
+    """The name of a build (chroot) state number."""
+    return StatusEnum(int(number))
+
 
 SOURCE_TYPES = {"unset": 0, "link": 1, "upload": 2, "pypi": 5, "rubygems": 6, "scm": 8,
                 "custom": 9, "distgit": 10}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from . import app
 from .db import session
-from .enums import FINISHED_STATES, SOURCE_NAMES, STATE_ORDER, StatusEnum
+from .enums import FINISHED_STATES, SOURCE_NAMES, STATE_ORDER, StatusEnum, state_name
 from .errors import AccessRestricted, BadRequest, InvalidForm, ObjectNotFound
 from .models import (Build, BuildChroot, Copr, CoprChroot, CoprPermission, Group, MockChroot,
                      Package, User)
@@ -265,18 +265,18 @@ def build_state(build: Build) -> str:
         return "canceled"
     if build.source_status in (StatusEnum.starting, StatusEnum.pending, StatusEnum.running,
                                StatusEnum.importing, StatusEnum.failed, StatusEnum.canceled):
-        return StatusEnum(build.source_status).name
+        return state_name(build.source_status)
     states = {chroot.status for chroot in build.chroots}
     for state in STATE_ORDER:
         if state in states:
-            return state.name
+            return state_name(state)
     if states == {StatusEnum.waiting}:
         return "pending"
-    return "waiting" if not states else StatusEnum(min(states)).name
+    return "waiting" if not states else state_name(min(states))
 
 
 def build_finished(build: Build) -> bool:
-    return build_state(build) in {s.name for s in FINISHED_STATES} | {"forked"}
+    return build_state(build) in {state_name(s) for s in FINISHED_STATES} | {"forked"}
 
 
 def results_url(copr: Copr, internal: bool = False) -> str:
@@ -323,7 +323,7 @@ def build_dict(build: Build) -> dict:
 def build_chroot_dict(chroot: BuildChroot) -> dict:
     copr = chroot.build.copr
     url = f"{results_url(copr)}/{chroot.name}/{chroot.result_dir}/" if chroot.result_dir else None
-    return {"name": chroot.name, "state": StatusEnum(chroot.status).name,
+    return {"name": chroot.name, "state": state_name(chroot.status),
             "started_on": chroot.started_on, "ended_on": chroot.ended_on, "result_url": url}
 
 

@@ -58,7 +58,8 @@ def editable_copr(denied: str = DEFAULT_DENIED) -> Callable:
 
 def register(app: flask.Flask) -> None:
     """Import every route module (they add their routes to the blueprint), then mount it."""
-    from . import (apiv3_build_chroots, apiv3_builds, apiv3_general,  # noqa: F401
+    from . import (apiv3_build_chroots, apiv3_build_methods, apiv3_builds,  # noqa: F401
+                   apiv3_general,
                    apiv3_mock_chroots, apiv3_monitor, apiv3_packages, apiv3_permissions,
                    apiv3_project_chroots, apiv3_projects, apiv3_rpmrepo, apiv3_webhooks)
     app.register_blueprint(apiv3_ns)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from ... import app
 from ...db import session
-from ...enums import SOURCE_NAMES, SOURCE_TYPES, StatusEnum
+from ...enums import SOURCE_NAMES, SOURCE_TYPES, StatusEnum, state_name
 from ...errors import AccessRestricted, BadRequest, Conflict
 from ...actions_logic import delete_build_action, delete_builds_action, result_dirs
 from ...logic import (arg, as_bool, as_list, build_dict, build_finished, built_packages,
@@ -135,7 +135,7 @@ def build_list():
 def build_source_chroot(build_id):
     """The SRPM step of a build: its state and the folder of its results and logs."""
     build = get_build(build_id)
-    return flask.jsonify({"state": StatusEnum(build.source_status).name,
+    return flask.jsonify({"state": state_name(build.source_status),
                           "result_url": f"{results_url(build.copr)}/srpm-builds/{build.id:08d}"})
 
 

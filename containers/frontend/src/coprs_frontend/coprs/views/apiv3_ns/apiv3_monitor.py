@@ -3,7 +3,7 @@ apiv3_monitor.py, which streams the same JSON)."""
 
 import flask
 
-from ...enums import StatusEnum
+from ...enums import state_name
 from ...errors import BadRequest
 from ...logic import arg, build_chroot_dict, get_copr
 from ...models import BuildChroot, Copr
@@ -17,7 +17,7 @@ def _log_url(chroot: BuildChroot, name: str, raw_states: tuple[str, ...]) -> str
     url = build_chroot_dict(chroot)["result_url"]
     if not url:
         return None
-    state = StatusEnum(chroot.status).name
+    state = state_name(chroot.status)
     return f"{url}{name}" if state in raw_states else f"{url}{name}.gz"
 
 
@@ -30,7 +30,7 @@ def _packages(copr: Copr, fields: set[str]) -> list[dict]:
                 latest[chroot.name] = chroot
         chroots = {}
         for name, chroot in sorted(latest.items()):
-            entry = {"state": StatusEnum(chroot.status).name, "status": chroot.status,
+            entry = {"state": state_name(chroot.status), "status": chroot.status,
                      "build_id": chroot.build_id}
             if "url_build_log" in fields:
                 entry["url_build_log"] = _log_url(chroot, "builder-live.log", ("running",))

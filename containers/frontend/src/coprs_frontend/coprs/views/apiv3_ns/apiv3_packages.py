@@ -15,6 +15,7 @@ from ...logic import (NAME_MAX, PACKAGE_NAME_RE, arg, as_bool, as_list, build_di
                       login_required, package_dict, paginate)
 from ...models import Package
 from . import DELETE, POST, PUT, editable_copr, route
+from .apiv3_build_methods import distgit_clone_url
 from .apiv3_builds import build_copr, new_build
 
 # The keys of each source type's Package.source_json, as upstream's package forms store them.
@@ -43,6 +44,9 @@ def _package_fields(package: Package, source_type: str, data: dict) -> None:
     # An edit keeps the stored values of the fields it does not send (upstream merges them).
     merged = {**package.source, **data}
     source = {key: merged[key] for key in PACKAGE_SOURCE_FIELDS[source_type] if key in merged}
+    if source_type == "distgit":
+        # Upstream's distgit package form stores the clone URL its builds clone.
+        source = {"clone_url": distgit_clone_url(package.name, source.get("namespace")), **source}
     package.source_type = SOURCE_TYPES[source_type]
     package.source_json = json.dumps(source)
     if "webhook_rebuild" in data:

@@ -1,0 +1,143 @@
+"""Wrap a Python package under test (harness.artifacts.pysource) into a noarch RPM with
+upstream's package name: its wheel and the wheels of the dependencies Debian lacks, unpacked
+into Debian's dist-packages, as the components' own specs install their code."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+from harness.artifacts.archive import reproducible_tar
+from harness.errors import InfraError, InputError
+from harness.artifacts import pysource, wheelhouse
+
+SITE = "usr/lib/python3/dist-packages"
+WRAP_FORMAT = b"pyrpm-1"  # changed when the wrapping changes, so cached RPMs are rebuilt
+
+# RPM Requires of upstream's specs between the packages the harness installs, used when a
+# scenario gives no `requires:` (copr-backend 2.11's spec: python3-copr-common >= 1.2.1).
+UPSTREAM_REQUIRES: dict[str, list[str]] = {
+    "python3-copr-common": [],
+    "copr-backend": ["python3-copr-common >= 1.2.1", "obs-signd"],
+    "copr-dist-git": ["python3-copr-common"],
+    "copr-keygen": [],
+    "copr-frontend": ["python3-copr-common"],
+    "copr-rpmbuild": ["python3-copr-common"],
+    "python3-copr-messaging": ["python3-copr-common"],
+    "python3-copr": [],
+    "copr-cli": ["python3-copr"],
+}
+
+SPEC = """\
+Name:           {name}
+Version:        {version}
+Release:        {release}
+Summary:        {summary}
+License:        see the upstream project
+BuildArch:      noarch
+AutoReqProv:    no
+Source0:        payload.tar
+{requires}
+%description
+{summary}. Python dependencies from Debian: {debian}. Packed wheels: {wheels}.
+
+%prep
+%setup -q -c -T
+tar -xf %{{SOURCE0}}
+
+%install
+cp -a . %{{buildroot}}/
+
+%files
+{files}
+"""
+
+
+def _unpack_wheel(wheel: Path, root: Path) -> None:
+    """Install a wheel's files as pip would: the code into dist-packages, scripts into
+    /usr/bin (only pure-Python wheels reach here)."""
+    site = root / SITE
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.infolist():
+            if member.is_dir():
+                continue
+            parts = Path(member.filename).parts
+            if parts[0].endswith(".data"):
+                if len(parts) < 3 or parts[1] not in ("scripts", "purelib", "platlib"):
+                    continue
+                target = (root / "usr/bin" if parts[1] == "scripts" else site) / Path(*parts[2:])
+            else:
+                target = site / member.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(member))
+            if parts[0].endswith(".data") and parts[1] == "scripts":
+                target.chmod(0o755)
+
+
+def cache_key(name: str, evr: str, source: pysource.Source, requires: list[str] | None) -> str:
+    """The content hash a wrapped RPM is cached under: code, patches, overrides, image deps."""
+    digest = hashlib.sha256(WRAP_FORMAT)
+    for part in (name.encode(), evr.encode(), source.identity(), repr(requires).encode(),
+                 repr(sorted(wheelhouse.image_packages())).encode()):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:16]
+
+
+def build(name: str, version: str, release: str, source: pysource.Source,
+          requires: list[str] | None, cache: Path) -> Path:
+    """The RPM of `name` from `source` (built once, then taken from the cache)."""
+    evr = f"{version}-{release}"
+    target = cache / "rpms" / f"{name}-{evr}-py-{cache_key(name, evr, source, requires)}"
+    if target.is_dir() and list(target.glob("*.rpm")):
+        return next(target.glob("*.rpm"))
+    if shutil.which("rpmbuild") is None:
+        raise InfraError("rpmbuild is not installed", hint="run 'apt-get install -y rpm'")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"pyrpm-{name}-") as top_dir:
+        top = Path(top_dir)
+        tree = pysource.prepare_tree(source, cache, top / "tree")
+        wheel = pysource.build_wheel(tree, top / "wheel", f"{name} ({source.describe()})")
+        debian, rest = wheelhouse.split(wheelhouse.wheel_requires(wheel))
+        deps = wheelhouse.fetch(rest, cache)
+        stage = top / "stage"
+        for each in [wheel, *deps]:
+            _unpack_wheel(each, stage)
+        spec = SPEC.format(
+            name=name, version=version, release=release,
+            summary=f"{name} from {source.describe()} (wrapped by copr-harness)",
+            requires="".join(f"Requires:       {r}\n"
+                             for r in (UPSTREAM_REQUIRES.get(name, []) if requires is None else requires)),
+            debian=", ".join(debian) or "none", wheels=", ".join(w.name for w in deps) or "none",
+            files="\n".join(sorted(f"/{p.relative_to(stage)}" for p in stage.glob("usr/*/*")
+                                   if p.parent.name == "bin")
+                            + sorted(f"/{SITE}/{p.name}" for p in (stage / SITE).iterdir())))
+        (top / "SOURCES").mkdir()
+        (top / "SOURCES" / "payload.tar").write_bytes(
+            reproducible_tar(stage, stage.rglob("*")))
+        (top / f"{name}.spec").write_text(spec)
+        result = subprocess.run(
+            ["rpmbuild", "-bb", "--quiet", "--define", f"_topdir {top}",
+             "--define", "__os_install_post %{nil}", "--define", "_build_id_links none",
+             str(top / f"{name}.spec")], capture_output=True, text=True)
+        built = list((top / "RPMS").rglob("*.rpm"))
+        if result.returncode != 0 or len(built) != 1:
+            lines = [ln for ln in (result.stderr + result.stdout).splitlines() if ln.strip()]
+            raise InputError(f"wrapping {name}-{version}-{release} ({source.describe()}) into an "
+                             "RPM failed: " + "; ".join(lines[-5:]))
+        return cache_rpm(built[0], target)
+
+
+def cache_rpm(built: Path, target: Path) -> Path:
+    """Move a freshly built RPM into its cache folder `target` atomically; return the cached
+    file (another process's, if it cached the same build first)."""
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    shutil.move(str(built), staging / built.name)
+    try:
+        staging.rename(target)
+    except OSError:  # another process cached the same build first
+        shutil.rmtree(staging, ignore_errors=True)
+    return next(target.glob("*.rpm"))
