@@ -4,13 +4,9 @@ entry points, whose names are the topics) and against what the API says about ea
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-import types
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from pathlib import Path
 
 import jsonschema
 import pika
@@ -37,24 +33,8 @@ class Message:
                f"chroot {self.body.get('chroot')})"
 
 
-COMMON_PACKAGE = Path(__file__).resolve().parents[2] / "containers" / "common" / "src" / "copr_common"
-
-
-def _copr_common() -> None:
-    """copr-messaging imports copr_common.enums: the project's copr-common sources serve it when
-    no copr-common is installed (a PyPI one in the venv would shadow the stand-ins' tests)."""
-    try:
-        importlib.import_module("copr_common.enums")
-    except ImportError:
-        sys.modules.pop("copr_common", None)
-        package = types.ModuleType("copr_common")
-        package.__path__ = [str(COMMON_PACKAGE)]  # type: ignore[attr-defined]
-        sys.modules["copr_common"] = package
-
-
 def schema_classes() -> dict[str, type]:
     """copr-messaging's message classes by their registered name (the topic)."""
-    _copr_common()
     return {ep.name: ep.load() for ep in entry_points(group="fedora.messages")
             if ep.value.startswith("copr_messaging.")}
 
