@@ -10,6 +10,7 @@ import time
 from harness import interrupts, paths, progress, stack
 from harness.errors import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE, InfraError, InputError
 from harness.gates import build_recorder
+from harness.messages import bus, suite_check
 from harness.model.scenario import Scenario
 from harness.paths import ROOT
 from harness.podman.engine import Engine
@@ -77,6 +78,10 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
                "-o", f"junit_suite_name={suite}", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
                "-p", "harness.gates.pytest_lifeline", "-p", "harness.gates.build_recorder",
                *pytest_args]
+    # A stack with a broker: its messages are consumed from before the suite's first build.
+    collector = None
+    if "broker" in info.components:
+        collector = bus.connect(engine, info.run.first("broker").name)
     with progress.step(f"running the {suite} suite against run {info.run_id}"):
         # Its own process group: a Ctrl-C reaches the harness only, which stops the whole group
         # (xdist workers too); and it dies with the harness if that is killed.
@@ -91,6 +96,9 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
                 stop_group(process)
             raise
     progress.say(f"{suite} suite exit code {code}; JUnit XML: {junit}")
+    if collector is not None:
+        if suite_check.finish(collector, folder) and code == 0:
+            code = 1  # pytest's "tests failed": a message check is part of the suite's verdict
     return code
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import paths, progress
+from harness.messages import suite_check
 from harness.reports import history, junit_html, pages, run_record, summary
 
 
@@ -18,9 +19,12 @@ def suite(folder: Path, suite_name: str, run_id: str, scenario_path: Path, scena
     cases = junit_html.cases(junit) if junit.exists() else []
     verdict = "passed" if pytest_code == 0 else "failed"
     title = f"copr-harness {suite_name.replace('_', '-')} suite, run {run_id}"
+    extra = {"pytest_exit_code": pytest_code, "tests": junit_html.totals(cases)}
+    messages = suite_check.load(folder)
+    if messages is not None:
+        extra["messages"] = messages
     record = run_record.write(folder, suite_name, run_id, scenario_path, scenario, started,
-                              time.time(), verdict, extra={"pytest_exit_code": pytest_code,
-                                                           "tests": junit_html.totals(cases)})
+                              time.time(), verdict, extra=extra)
     if junit.exists():
         page = pages.write_suite(folder, suite_name, title)
         progress.say(f"HTML report: {page}")

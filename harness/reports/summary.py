@@ -40,11 +40,25 @@ def markdown(title: str, verdict: str, cases: list[Case], record: dict | None) -
             lines.append(f"| {name} | " + (", ".join(f"`{p['nvr']}` ({p['source']})"
                                                      for p in component["packages"]) or "none") + " |")
         lines.append("")
+        lines += _messages(record.get("messages"))
     for case in (c for c in cases if c.failed):
         lines += [f"<details><summary>❌ <code>{escape(case.nodeid)}</code>: "
                   f"{escape(case.message[:200])}</summary>",
                   "", _fence(case.text.strip() or case.message), "", "</details>", ""]
     return "\n".join(lines)
+
+
+def _messages(found: dict | None) -> list[str]:
+    """The broker's messages per build (a stack with a broker), and what was wrong with them."""
+    if found is None:
+        return []
+    lines = ["| build | messages seen (topic chroot) |", "|---|---|"]
+    for build, messages in found["builds"].items():
+        seen = ", ".join(f"{'❌ ' if m['violation'] else ''}`{m['topic']}` {m['chroot']}"
+                         for m in messages)
+        lines.append(f"| {build} | {seen} |")
+    lines += [f"- ❌ {escape(problem)}" for problem in found["problems"]]
+    return [*lines, ""]
 
 
 def write(folder: Path, title: str, verdict: str, cases: list[Case], record: dict | None) -> Path:

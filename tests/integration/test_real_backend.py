@@ -20,7 +20,8 @@ from harness.model.components import all_components
 from harness.naming import resource_name
 from harness.stack.probes import wait_ready
 
-from ..support.copr_messages import Collector, check_build
+from harness.messages.bus import Collector
+from harness.messages.checks import check_build
 from ..support.srpms import make_srpm
 from .copr_stack import Stack, client_view, running
 from .run_secrets import stack_env

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.copr_messages import (
-    TOPICS_PER_CHROOT, Message, SchemaViolation, check_build, schema_classes, validate,
+from harness.messages.bus import TOPICS_PER_CHROOT, Message
+from harness.messages.checks import (
+    SchemaViolation, check_build, per_build, schema_classes, validate, violations,
 )
 
 BUILD = {"id": 7, "ownername": "alice", "projectname": "p1", "state": "succeeded",
@@ -66,3 +67,20 @@ def test_a_missing_or_duplicate_message_and_a_wrong_status_are_problems() -> Non
     assert any("'status' is 1, the API says 0" in p for p in failed)
     other_pkg = check_build(messages, {**BUILD, "source_package": {"name": "x"}}, chroots)
     assert any("'pkg' is 'hello', the API says 'x'" in p for p in other_pkg)
+
+
+def test_a_missing_field_is_named_as_the_field() -> None:
+    without = {k: v for k, v in body("f", 1).items() if k != "owner"}
+    [problem] = violations([Message("copr.build.end", "copr.build.end", "m3", without)])
+    assert "field 'owner' violates" in problem
+
+
+def test_per_build_lists_each_builds_messages_with_its_violation() -> None:
+    good = messages_of(["srpm-builds"])
+    bad = Message("copr.build.end", "copr.build.end", "m4", {**body("f", 1), "build": 8,
+                                                              "status": "done"})
+    listed = per_build([*good, bad])
+    assert [m["topic"] for m in listed["7"]] == list(TOPICS_PER_CHROOT)
+    assert all(m["violation"] is None for m in listed["7"])
+    [wrong] = listed["8"]
+    assert "field 'status'" in wrong["violation"] and wrong["chroot"] == "f"

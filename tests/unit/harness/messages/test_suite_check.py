@@ -1,0 +1,62 @@
+"""A suite's messages (harness/messages/suite_check.py): listed per build in messages.json, with
+every schema violation and every chroot whose build.end did not come once; the summary shows them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pika.exceptions
+
+from harness.messages import suite_check
+from harness.messages.bus import Message
+from harness.reports.summary import markdown
+
+from .test_checks import body, messages_of
+
+
+class FakeCollector:
+    """What a Collector on a broker would have queued (or the connection lost on drain)."""
+
+    def __init__(self, messages: list[Message], lost: bool = False) -> None:
+        self.seen, self.queued, self.lost, self.closed = [], messages, lost, False
+
+    def drain(self) -> list[Message]:
+        if self.lost:
+            raise pika.exceptions.StreamLostError("Stream connection lost")
+        self.seen += self.queued
+        return self.seen
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_valid_complete_builds_have_no_problems_and_are_listed(tmp_path: Path) -> None:
+    collector = FakeCollector(messages_of(["srpm-builds", "fedora-44-x86_64"]))
+    assert suite_check.finish(collector, tmp_path) == [] and collector.closed
+    written = json.loads((tmp_path / "messages.json").read_text())
+    assert [m["chroot"] for m in written["builds"]["7"]] == ["srpm-builds"] * 3 + ["fedora-44-x86_64"] * 3
+
+
+def test_a_malformed_end_and_a_missing_end_are_problems(tmp_path: Path) -> None:
+    started = messages_of(["srpm-builds"])[:2]  # no build.end
+    bad_end = Message("copr.build.end", "copr.build.end", "m9", {**body("f", 1), "build": 8,
+                                                                 "status": "ok"})
+    problems = suite_check.finish(FakeCollector([*started, bad_end]), tmp_path)
+    assert any("field 'status'" in p and "m9" in p for p in problems)
+    assert "build 7 chroot srpm-builds: 0 copr.build.end messages, not 1" in problems
+
+
+def test_a_lost_connection_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    problems = suite_check.finish(FakeCollector([], lost=True), tmp_path)
+    assert problems and "connection to the broker was lost" in problems[0]
+
+
+def test_the_summary_lists_the_messages_per_build(tmp_path: Path) -> None:
+    suite_check.finish(FakeCollector(messages_of(["srpm-builds"])), tmp_path)
+    record = {"scenario": {"path": "s.yaml", "sha256": "0" * 64}, "timings": {},
+              "components": {}, "messages": suite_check.load(tmp_path)}
+    text = markdown("t", "passed", [], record)
+    assert "| 7 | `copr.build.start` srpm-builds, `copr.chroot.start` srpm-builds, " \
+           "`copr.build.end` srpm-builds |" in text
+    assert suite_check.load(tmp_path / "none") is None
