@@ -16,6 +16,8 @@ class RuleName(StrEnum):
     NO_DATA_LOST = "no-data-lost"
     WINDOW_BUDGET = "window-budget"
     POST_RELEASE_SUITE = "post-release-suite"
+    # Judged only when the stack has a broker (harness/upgrade/message_rule.py).
+    MESSAGE_SCHEMAS = "message-schemas"
 
 
 RULES = tuple(rule.value for rule in RuleName)

@@ -23,6 +23,7 @@ from harness.artifacts import packages
 from harness.artifacts.srpms import make_srpm
 from harness.gates import suites
 from harness.gates.copr_waits import FINISHED
+from harness.messages import bus
 from harness.model.components import all_components
 from harness.model.rules import RuleName
 from harness.model.scenario import Scenario
@@ -30,7 +31,7 @@ from harness.naming import DEFAULT_CHROOT
 from harness.podman.engine import Engine
 from harness.reports import build_times, publish
 from harness.stack import users
-from harness.upgrade import plan as planning
+from harness.upgrade import message_rule, plan as planning
 from harness.upgrade.rules import Rule, evaluate
 from harness.upgrade.window import Runner, Window
 
@@ -156,6 +157,8 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
     client = _client(run.id)
     owner = users.DEFAULT_USER
     backend_url = stack.url(engine, run.id, all_components()["backend"])
+    # A stack with a broker: one consumer from before the first build to after the window.
+    collector = bus.connect(engine, run.first("broker").name) if "broker" in info.components else None
     with tempfile.TemporaryDirectory() as tmp, progress.step("putting production data in"):
         manifest = seed(client, owner, backend_url, Path(tmp))
         (run.state_dir / "data-manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -163,6 +166,7 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
         queue_project = f"window-queue-{secrets.token_hex(3)}"
         client.project_proxy.add(owner, queue_project, chroots=[DEFAULT_CHROOT])
         runner = Runner(engine, info, scenario.package_set("production"), scenario.candidate)
+        before = list(collector.drain()) if collector else []  # the production set's messages
         # The window opens: builds submitted now stay queued while components are upgraded.
         queued = [client.build_proxy.create_from_file(owner, queue_project, str(queued_srpm)).id
                   for _ in range(scenario.upgrade.queued_builds)]
@@ -176,6 +180,8 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
     rules = evaluate(scenario, window, queued, queued_states, engine.logs(run.first("backend").name),
                      installed_nvrs(engine, info),
                      candidate_nvrs(info, scenario), check_data(client, manifest))
+    if collector is not None:
+        rules.append(message_rule.judge_collector(collector, before, builds_after=bool(queued)))
     if window.failed_step is not None:
         rules.append(Rule(RuleName.POST_RELEASE_SUITE, False,
                           f"not run: the window stopped at step {window.failed_step.component}"))
