@@ -1,13 +1,15 @@
 """The rehearsal's message rule: the build messages a consumer took off the broker before the
 window (the production set's) and after it (the candidate's) all validate against
-copr-messaging's schemas, keep flowing, and keep the schemas production used per topic."""
+copr-messaging's schemas, keep flowing (every chroot that started after the window ended once),
+and keep the schemas production used per topic."""
 
 from __future__ import annotations
 
 from pika.exceptions import AMQPError
 
 from harness.messages.bus import Collector, Message
-from harness.messages.checks import violations
+from harness.messages.checks import per_build, violations
+from harness.messages.suite_check import unended
 from harness.model.rules import RuleName
 from harness.upgrade.rules import Rule
 
@@ -26,6 +28,7 @@ def judge(before: list[Message], after: list[Message], builds_after: bool) -> Ru
     must have announced them)."""
     problems = [f"before the window: {v}" for v in violations(before)]
     problems += [f"after the window: {v}" for v in violations(after)]
+    problems += [f"after the window: {u}" for u in unended(per_build(after))]
     if not before:
         problems.append("no message before the window (the production builds announced nothing)")
     if builds_after and not after:

@@ -54,3 +54,11 @@ def test_a_lost_broker_fails_the_rule() -> None:
     collector = LostCollector()
     rule = judge_collector(collector, messages_of(["srpm-builds"]), builds_after=True)  # type: ignore[arg-type]
     assert not rule.ok and "lost the broker" in rule.message and collector.closed
+
+
+def test_a_build_end_the_candidate_never_sent_fails() -> None:
+    after = messages_of(["fedora-44-x86_64"])[:2]  # started, never ended (e.g. refused by publish)
+    rule = judge(messages_of(["srpm-builds"]), after, builds_after=True)
+    assert not rule.ok
+    assert "after the window: build 7 chroot fedora-44-x86_64: 0 copr.build.end messages, not 1" \
+        in rule.message
