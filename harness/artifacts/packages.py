@@ -72,10 +72,15 @@ def build_rpm(name: str, package: PackageVersion) -> Path:
         spec = spec.with_name(f"{name}.pypi.spec")
     source = _source_tar(spec.parent / "src")
     defines = _defines(package)
+    # Patches on the sdists (the spec applies them with patch -p1 in its build folder).
+    patches = {f"patch-{i}-{p.name}": p.read_bytes() for i, p in enumerate(package.patches)} \
+        if sdists else {}
     if sdists:
         defines["pypi_sdists"] = " ".join(p.name for p in sdists)
+    if patches:
+        defines["pypi_patches"] = " ".join(patches)
     key = hashlib.sha256(
-        spec.read_bytes() + source + repr(sorted(defines.items())).encode()
+        spec.read_bytes() + source + repr(sorted(defines.items())).encode() + b"".join(patches.values())
     ).hexdigest()[:16]
     target = CACHE / "rpms" / f"{name}-{package.evr}-{key}"
     if target.is_dir() and list(target.glob("*.rpm")):
@@ -87,6 +92,8 @@ def build_rpm(name: str, package: PackageVersion) -> Path:
         (Path(top) / "SOURCES" / f"{name}-src.tar").write_bytes(source)
         for sdist in sdists:
             shutil.copy(sdist, Path(top) / "SOURCES" / sdist.name)
+        for patch_name, text in patches.items():
+            (Path(top) / "SOURCES" / patch_name).write_bytes(text)
         command = ["rpmbuild", "-bb", "--quiet", "--define", f"_topdir {top}",
                    "--define", "__os_install_post %{nil}", "--define", "_build_id_links none"]
         for macro, value in defines.items():

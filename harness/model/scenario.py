@@ -99,9 +99,12 @@ class PackageVersion(BaseModel):
         if kinds and kinds[0] != "rpm":
             self._python = _python_source(self, kinds[0], base)
             return self
+        if self.patches and "pypi" in self.macros:  # a .pypi.spec's sdists, patched in %prep
+            self.patches = _checked_patches(self.patches, base)
         for field in ("patches", "requires"):
-            if field in self.model_fields_set:
-                raise FieldError((field,), f"'{field}' goes with a Python source (pypi, sdist or source)")
+            if field in self.model_fields_set and not (field == "patches" and "pypi" in self.macros):
+                raise FieldError((field,), f"'{field}' goes with a Python source (pypi, sdist or "
+                                           "source) or a 'pypi' macro")
         if self.rpm is None:
             if not self.version:
                 raise ValueError("give 'version' (built from the spec), 'rpm' (a prebuilt file), or Python code: "
@@ -147,6 +150,19 @@ class PackageVersion(BaseModel):
         return self.by_component.get(component, self) if component else self
 
 
+def _checked_patches(given: list[Path], base: Path) -> list[Path]:
+    """The patch files, relative to the scenario's folder, each checked readable."""
+    patches = []
+    for index, patch in enumerate(given):
+        path = (base / patch).absolute()
+        try:
+            pysource.check_patch(path)
+        except ValueError as error:
+            raise FieldError(("patches", index), str(error)) from None
+        patches.append(path)
+    return patches
+
+
 def _python_source(package: PackageVersion, kind: str, base: Path) -> pysource.Source:
     """Check a Python source's fields (files exist, pin syntax), fill in its version."""
     if package.macros:
@@ -166,14 +182,7 @@ def _python_source(package: PackageVersion, kind: str, base: Path) -> pysource.S
             where, version = str(path), pysource.source_version(path)
     except ValueError as error:
         raise FieldError((kind,), str(error)) from None
-    patches = []
-    for index, patch in enumerate(package.patches):
-        path = (base / patch).absolute()
-        try:
-            pysource.check_patch(path)
-        except ValueError as error:
-            raise FieldError(("patches", index), str(error)) from None
-        patches.append(path)
+    patches = _checked_patches(package.patches, base)
     if "version" not in package.model_fields_set:
         if not version:
             raise FieldError((kind,), f"cannot tell the version of {given}: give 'version'")

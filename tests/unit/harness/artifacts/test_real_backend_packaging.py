@@ -108,3 +108,35 @@ def test_the_run_record_lists_the_packages_the_scenario_gives_a_component():
     backend = components(scenario, "candidate")["backend"]["packages"]
     assert [p["nvr"] for p in backend] == ["obs-signd-2.6.1-1", "copr-backend-2.11-1",
                                            "copr-backend-glue-1.0-1"]
+
+
+@pytest.mark.skipif(shutil.which("rpmbuild") is None, reason="rpmbuild is not installed")
+def test_patches_with_a_pypi_macro_are_applied_to_the_sdists(tmp_path, monkeypatch):
+    monkeypatch.setattr(packages, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(packages, "pypi_sdists",
+                        lambda text: [sdist(tmp_path, "copr_backend", "2.11", "copr_backend")])
+    (tmp_path / "fault.patch").write_text(
+        "--- a/copr_backend-2.11/copr_backend/__init__.py\n"
+        "+++ b/copr_backend-2.11/copr_backend/__init__.py\n"
+        "@@ -1,0 +2 @@\nPATCHED = True\n".replace("\nPATCHED", "\n+PATCHED"))
+    plain = PackageVersion(version="2.11", macros={"pypi": "copr-backend==2.11"})
+    patched = PackageVersion.model_validate(
+        {"version": "2.11", "release": "2", "macros": {"pypi": "copr-backend==2.11"},
+         "patches": ["fault.patch"]}, context={"file": tmp_path / "s.yaml"})
+    init = "./usr/lib/python3/dist-packages/copr_backend/__init__.py"
+
+    def text_of(rpm: Path) -> str:
+        archive = subprocess.run(["rpm2archive", "-"], stdin=rpm.open("rb"), capture_output=True)
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            return tar.extractfile(init).read().decode()  # type: ignore[union-attr]
+
+    assert "PATCHED = True" in text_of(packages.build_rpm("copr-backend", patched))
+    assert "PATCHED" not in text_of(packages.build_rpm("copr-backend", plain))
+
+
+def test_the_bad_message_scenario_patches_only_its_candidate_backend():
+    _, scenario = load_scenario(ROOT / "scenarios" / "real-backend-bad-message.yaml")
+    assert scenario.production["copr-backend"].patches == []
+    [patch] = scenario.candidate["copr-backend"].patches
+    assert patch.name == "backend-malformed-build-end.patch" and patch.is_file()
+    assert scenario.expect.failed_rules == ["message-schemas"] and "broker" in scenario.components
