@@ -9,11 +9,12 @@ from pathlib import Path
 
 from pika.exceptions import AMQPError
 
-from harness import progress
-from harness.messages.bus import Collector
+from harness import progress, wait
+from harness.messages.bus import Collector, Message
 from harness.messages.checks import per_build
 
 FILE = "messages.json"
+SETTLE_SECONDS = 30  # for the last build.end after the suite's last test
 
 
 def unended(listed: dict[str, list[dict]]) -> list[str]:
@@ -27,10 +28,27 @@ def unended(listed: dict[str, list[dict]]) -> list[str]:
     return found
 
 
+def _settled(collector: Collector) -> list[Message]:
+    """Every message, once each started chroot's build.end is in: a worker announces the end
+    after it reported the build to the frontend, so the suite may finish first."""
+
+    def ended() -> list[Message]:
+        missing = unended(per_build(collector.drain()))
+        if missing:
+            raise wait.NotYet(missing[0])
+        return collector.seen
+
+    try:
+        return wait.until(ended, what="the build.end messages of the suite's started chroots",
+                          timeout=SETTLE_SECONDS)
+    except wait.WaitTimeout:
+        return collector.seen  # what is still missing is reported as a problem
+
+
 def finish(collector: Collector, folder: Path) -> list[str]:
     """Drain and close the collector, write `folder`/messages.json; the problems found."""
     try:
-        messages = collector.drain()
+        messages = _settled(collector)
     except AMQPError as error:  # the queue went with the connection: what it held is lost
         messages, lost = collector.seen, [f"the connection to the broker was lost: {error!r}"]
     else:

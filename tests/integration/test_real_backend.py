@@ -21,7 +21,10 @@ from harness.naming import resource_name
 from harness.stack.probes import wait_ready
 
 from harness.messages.bus import Collector
+from harness.gates import suites
+from harness.messages import suite_check
 from harness.messages.checks import check_build
+from harness.stack.registry import RunInfo
 from ..support.srpms import make_srpm
 from .copr_stack import Stack, client_view, running
 from .run_secrets import stack_env
@@ -35,8 +38,9 @@ CHROOT = "fedora-44-x86_64"
 
 
 class RealStack:
-    def __init__(self, engine: Engine, stack: Stack, up_seconds: float) -> None:
+    def __init__(self, engine: Engine, stack: Stack, up_seconds: float, info: RunInfo) -> None:
         self.engine = engine
+        self.info = info
         self.stack = stack
         self.up_seconds = up_seconds
         self.backend = resource_name(stack.run_id, "backend")
@@ -59,7 +63,7 @@ def real(engine: Engine, built_images: dict) -> Iterator[RealStack]:
     with running(engine, SCENARIO) as info:
         up_seconds = time.monotonic() - began
         print(f"real-backend stack up in {up_seconds:.1f}s")
-        yield RealStack(engine, client_view(engine, info), up_seconds)
+        yield RealStack(engine, client_view(engine, info), up_seconds, info)
 
 
 def health(real: RealStack) -> requests.Response:
@@ -172,6 +176,22 @@ def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, t
         assert not problems, "\n".join(problems)
     finally:
         collector.close()
+
+
+def test_a_suite_run_lists_its_builds_messages(real: RealStack, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The harness's own suite runner on this stack: one sanity test that makes one build.
+    monkeypatch.setenv("COPR_HARNESS_REPORTS", str(tmp_path))
+    code = suites.run(real.engine, real.info, "sanity",
+                      ["-n", "0", "-k", "test_nowait_status_and_watch_build"])
+    listed = suite_check.load(tmp_path / real.stack.run_id)
+    assert listed is not None, "no messages.json beside the suite's report"
+    assert code == 0 and listed["problems"] == [], listed["problems"]
+    [(build, messages)] = [(b, ms) for b, ms in listed["builds"].items()
+                           if any(m["chroot"] == CHROOT for m in ms)]
+    assert sorted((m["topic"], m["chroot"]) for m in messages) == sorted(
+        (topic, chroot) for chroot in ("srpm-builds", CHROOT)
+        for topic in ("copr.build.start", "copr.chroot.start", "copr.build.end")), build
 
 
 def test_a_build_with_the_broker_down_still_succeeds(real: RealStack, tmp_path: Path) -> None:

@@ -16,15 +16,19 @@ from .test_checks import body, messages_of
 
 
 class FakeCollector:
-    """What a Collector on a broker would have queued (or the connection lost on drain)."""
+    """What a Collector on a broker would get: a batch of messages per drain (the first holds
+    `messages`, later ones `later`), or the connection lost on drain."""
 
-    def __init__(self, messages: list[Message], lost: bool = False) -> None:
-        self.seen, self.queued, self.lost, self.closed = [], messages, lost, False
+    def __init__(self, messages: list[Message], lost: bool = False,
+                 later: list[list[Message]] | None = None) -> None:
+        self.seen: list[Message] = []
+        self.batches, self.lost, self.closed = [messages, *(later or [])], lost, False
 
     def drain(self) -> list[Message]:
         if self.lost:
             raise pika.exceptions.StreamLostError("Stream connection lost")
-        self.seen += self.queued
+        if self.batches:
+            self.seen += self.batches.pop(0)
         return self.seen
 
     def close(self) -> None:
@@ -38,7 +42,22 @@ def test_valid_complete_builds_have_no_problems_and_are_listed(tmp_path: Path) -
     assert [m["chroot"] for m in written["builds"]["7"]] == ["srpm-builds"] * 3 + ["fedora-44-x86_64"] * 3
 
 
-def test_a_malformed_end_and_a_missing_end_are_problems(tmp_path: Path) -> None:
+def test_a_missing_end_is_a_problem_after_the_settle_time(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(suite_check, "SETTLE_SECONDS", 0.5)
+    collector = FakeCollector(messages_of(["srpm-builds"])[:2])
+    assert suite_check.finish(collector, tmp_path) == [
+        "build 7 chroot srpm-builds: 0 copr.build.end messages, not 1"]
+
+
+def test_a_late_build_end_is_waited_for(tmp_path: Path) -> None:
+    complete = messages_of(["srpm-builds"])
+    collector = FakeCollector(complete[:2], later=[[], complete[2:]])
+    assert suite_check.finish(collector, tmp_path) == []
+    assert len(suite_check.load(tmp_path)["builds"]["7"]) == 3
+
+
+def test_a_malformed_end_and_a_missing_end_are_problems(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(suite_check, "SETTLE_SECONDS", 0.5)
     started = messages_of(["srpm-builds"])[:2]  # no build.end
     bad_end = Message("copr.build.end", "copr.build.end", "m9", {**body("f", 1), "build": 8,
                                                                  "status": "ok"})
