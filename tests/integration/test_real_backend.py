@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness import wait
+from harness import paths, wait
 from harness.podman.engine import Engine
 from harness.model.components import all_components
 from harness.naming import resource_name
@@ -178,13 +178,11 @@ def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, t
         collector.close()
 
 
-def test_a_suite_run_lists_its_builds_messages(real: RealStack, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_suite_run_lists_its_builds_messages(real: RealStack) -> None:
     # The harness's own suite runner on this stack: one sanity test that makes one build.
-    monkeypatch.setenv("COPR_HARNESS_REPORTS", str(tmp_path))
     code = suites.run(real.engine, real.info, "sanity",
                       ["-n", "0", "-k", "test_nowait_status_and_watch_build"])
-    listed = suite_check.load(tmp_path / real.stack.run_id)
+    listed = suite_check.load(paths.run_dir(real.stack.run_id))
     assert listed is not None, "no messages.json beside the suite's report"
     assert code == 0 and listed["problems"] == [], listed["problems"]
     [(build, messages)] = [(b, ms) for b, ms in listed["builds"].items()
