@@ -68,8 +68,9 @@ def passing(engine: Engine, built_images: dict, tmp_path_factory) -> Iterator[Pa
     try:
         rehearse_code = rehearse.finish(timeout=1800)
         sanity_code = sanity.finish(timeout=1800)
-        # Read back while the kept stack still holds them: every secret, and what `env` says.
-        secrets = run_secrets.collect(engine, sanity_id) if sanity_code == 0 else {}
+        # Read back while the kept stack still holds them (a failed gate keeps it too): every
+        # secret, and what `env` says.
+        secrets = run_secrets.collect(engine, sanity_id)
         env = _harness(reports_dir, "env", "--run-id", sanity_id)
         stack_json = next((Path(line.split("=", 1)[1]).read_bytes()
                            for line in env.stdout.splitlines()
@@ -108,7 +109,6 @@ def test_passing_sanity_gate_leaves_its_reports_and_logs(passing: PassingGates):
 
 
 def test_passing_sanity_gate_leaks_no_secret(passing: PassingGates):
-    assert passing.sanity_code == 0, "the gate failed: see the test of both gates passing"
     # Every secret of the run, read back from where it lived, is in no artefact and no output.
     assert any(name.startswith("keygen secret key") for name in passing.secrets)  # keys were made
     assert passing.env.returncode == 0, passing.env.stderr
