@@ -39,10 +39,9 @@ def installed_commands() -> list[str]:
     return sorted(subparsers.choices)
 
 
-def cli(copr: Stack, *args: str, user: str = "alice", config: str | None = None,
-        stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """copr-cli ARGS as `user` (or with another config file), in this process."""
-    return copr_cli_inprocess.run(config or copr.config(user), *args, stdin=stdin)
+def cli(copr: Stack, *args: str, user: str = "alice", stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """copr-cli ARGS as `user`, in this process."""
+    return copr_cli_inprocess.run(copr.config(user), *args, stdin=stdin)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
