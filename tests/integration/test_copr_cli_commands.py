@@ -24,7 +24,7 @@ from harness import wait
 
 from ..support.srpms import fixture_srpm, make_srpm
 from . import copr_cli_inprocess
-from .copr_stack import Stack
+from .copr_stack import COPR_CLI, Stack
 
 pytestmark = pytest.mark.integration
 
@@ -339,3 +339,15 @@ def test_command_is_covered(command):
 def test_coverage_names_only_real_commands():
     """A command copr-cli dropped or renamed must leave COVERAGE (and its test)."""
     assert sorted(set(COVERAGE) - set(installed_commands())) == []
+
+
+@pytest.mark.parametrize("args", [["whoami"], ["list-builds"], ["cancel", "--help"]])
+def test_in_process_copr_cli_answers_as_the_installed_script(tmp_path, args):
+    """The in-process runner gives what the installed script gives: exit code, stdout, stderr
+    (a config error exits 6, an argparse error 2, --help 0)."""
+    missing = str(tmp_path / "no-such.conf")
+    script = subprocess.run([COPR_CLI, "--config", missing, *args], capture_output=True,
+                            text=True, timeout=60)
+    inside = copr_cli_inprocess.run(missing, *args)
+    assert (inside.returncode, inside.stdout, inside.stderr) == (
+        script.returncode, script.stdout, script.stderr)
