@@ -273,6 +273,8 @@ def test_package_commands(copr, project, tmp_path):
     reset = ok(cli(copr, "reset-package", project, "--name", "p-scm"))
     assert reset.strip() == "Package's default source was successfully reseted."
     assert json.loads(ok(cli(copr, "get-package", project, "--name", "p-scm")))["source_type"] == "unset"
+    refused(cli(copr, "build-package", project, "--name", "p-scm", "--nowait"), 1,
+            "Package 'Unset default source for package p-scm' doesn't have the default source method")
     deleted = ok(cli(copr, "delete-package", project, "--name", "p-scm"))
     assert deleted.strip() == "Package p-scm was successfully deleted."
     assert "p-scm" not in ok(cli(copr, "list-package-names", project)).split()
