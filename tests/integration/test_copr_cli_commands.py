@@ -39,7 +39,8 @@ def installed_commands() -> list[str]:
     return sorted(subparsers.choices)
 
 
-def cli(copr: Stack, *args: str, user: str = "alice", stdin: str = "") -> subprocess.CompletedProcess[str]:
+def cli(copr: Stack, *args: str, user: str = "alice",
+        stdin: str = "") -> subprocess.CompletedProcess[str]:
     """copr-cli ARGS as `user`, in this process."""
     return copr_cli_inprocess.run(copr.config(user), *args, stdin=stdin)
 
@@ -105,7 +106,8 @@ def create_project(copr: Stack) -> str:
     """`create` of a project of alice's with one chroot."""
     name = f"cmd{secrets.token_hex(3)}"
     out = ok(cli(copr, "create", name, "--chroot", CHROOT, "--description", "all commands"))
-    assert out.strip() == f"New project was successfully created: {copr.frontend_url}/coprs/alice/{name}/"
+    url = f"{copr.frontend_url}/coprs/alice/{name}/"
+    assert out.strip() == f"New project was successfully created: {url}"
     assert list(project_api(copr, name).json()["chroot_repos"]) == [CHROOT]
     return name
 
@@ -153,7 +155,8 @@ def test_project_commands(copr, project):
     """get, list, modify, edit-chroot, get-chroot, mock-config, regenerate-repos, fork, delete."""
     assert f"Name: {project}\n" in ok(cli(copr, "get", project))
     assert f"Name: {project}\n" in ok(cli(copr, "list"))
-    assert ok(cli(copr, "modify", project, "--description", "changed", "--unlisted-on-hp", "on")) == ""
+    modified = cli(copr, "modify", project, "--description", "changed", "--unlisted-on-hp", "on")
+    assert ok(modified) == ""
     stored = project_api(copr, project).json()
     assert (stored["description"], stored["unlisted_on_hp"]) == ("changed", True)
 
@@ -167,6 +170,8 @@ def test_project_commands(copr, project):
     assert f"baseurl={copr.env['BACKEND_URL']}/results/alice/{project}/{CHROOT}/" in config
     assert "config_opts['chroot_additional_packages'] = 'gcc make'" in config
 
+    refused(cli(copr, "regenerate-repos", f"alice/{project}", user="bob"), 7, f"User 'bob' can "
+            f"not see permissions for project 'alice/{project}' (missing admin rights)")
     regenerated = ok(cli(copr, "regenerate-repos", project))
     assert regenerated.strip() == ("Submitted action to regenerate repository metadata for the "
                                    f"'alice/{project}' project.")
@@ -174,6 +179,8 @@ def test_project_commands(copr, project):
     forked = ok(cli(copr, "fork", project, fork))
     assert forked.startswith(f"Forking project alice/{project} for you into alice/{fork}.\n")
     assert project_api(copr, fork).json()["full_name"] == f"alice/{fork}"
+    refused(cli(copr, "delete", f"alice/{fork}", user="bob"), 7,
+            "Only owners may delete their projects.")
     assert ok(cli(copr, "delete", fork)).strip() == f"Project {fork} has been deleted."
     assert project_api(copr, fork).status_code == 404
     assert f"Name: {fork}\n" not in ok(cli(copr, "list"))
@@ -215,7 +222,8 @@ def test_build_method_commands(copr, project, tmp_path):
     script.write_text("#!/bin/sh\nexit 0\n")
     commands = {
         "scm": (["buildscm", project, "--clone-url", "https://src.example.org/hello.git",
-                 "--commit", "v1", "--subdir", "pkg", "--spec", "hello.spec", "--method", "make_srpm"],
+                 "--commit", "v1", "--subdir", "pkg", "--spec", "hello.spec",
+                 "--method", "make_srpm"],
                 {"clone_url": "https://src.example.org/hello.git", "committish": "v1",
                  "subdirectory": "pkg", "spec": "hello.spec", "srpm_build_method": "make_srpm"}),
         "custom": (["buildcustom", project, "--script", str(script), "--script-chroot", CHROOT,
@@ -262,6 +270,8 @@ def test_package_commands(copr, project, tmp_path):
         package = json.loads(ok(cli(copr, "get-package", project, "--name", name)))
         assert package["source_type"] == kind, package
         assert stored.items() <= package["source_dict"].items(), package
+    refused(cli(copr, "add-package-pypi", project, "--name", "p-pypi", "--packagename", "x"), 1,
+            f"Package p-pypi already exists in copr alice/{project}.")
     listed = json.loads(ok(cli(copr, "list-packages", project)))
     assert {p["name"] for p in listed} >= {name for name, *_ in kinds.values()}
     names = ok(cli(copr, "list-package-names", project)).split()
@@ -272,9 +282,10 @@ def test_package_commands(copr, project, tmp_path):
     assert source_config(copr, rebuilt)["source_dict"]["pypi_package_name"] == "hello2"
     reset = ok(cli(copr, "reset-package", project, "--name", "p-scm"))
     assert reset.strip() == "Package's default source was successfully reseted."
-    assert json.loads(ok(cli(copr, "get-package", project, "--name", "p-scm")))["source_type"] == "unset"
+    got = json.loads(ok(cli(copr, "get-package", project, "--name", "p-scm")))
+    assert got["source_type"] == "unset"
     refused(cli(copr, "build-package", project, "--name", "p-scm", "--nowait"), 1,
-            "Package 'Unset default source for package p-scm' doesn't have the default source method")
+            "Package 'Unset default source for package p-scm' doesn't have the default source")
     deleted = ok(cli(copr, "delete-package", project, "--name", "p-scm"))
     assert deleted.strip() == "Package p-scm was successfully deleted."
     assert "p-scm" not in ok(cli(copr, "list-package-names", project)).split()
@@ -327,7 +338,8 @@ def runs(source: str, command: str) -> bool:
     if re.search(rf"""["']{re.escape(command)}["']""", source):
         return True
     package = re.fullmatch(r"(add|edit)-package-(\w+)", command)
-    return bool(package) and 'f"{action}-package-{kind}"' in source and f'"{package[2]}": (' in source
+    return (bool(package) and 'f"{action}-package-{kind}"' in source
+            and f'"{package[2]}": (' in source)
 
 
 @pytest.mark.parametrize("command", installed_commands())
