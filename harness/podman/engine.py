@@ -7,10 +7,13 @@ Nothing else in the project (tests included) talks to Podman; everything goes th
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from podman import PodmanClient
@@ -27,7 +30,9 @@ from harness.podman.service import (
     ANSWER_TIMEOUT, INSTALL_HINT, OwnService, answers, candidate_sockets,
 )
 
-__all__ = ["ContainerSpec", "Engine", "ExecResult", "Resources"]
+__all__ = ["ContainerSpec", "Engine", "ExecResult", "Resources", "RunOverview"]
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 60.0  # how long a removal is retried while Podman says "device or resource busy"
 
@@ -46,6 +51,18 @@ class Resources:
 
     def __bool__(self) -> bool:
         return bool(self.containers or self.networks or self.volumes or self.pods or self.secrets)
+
+
+@dataclass
+class RunOverview:
+    """A run's age and its containers' states, as `copr-harness list` shows them."""
+
+    created: float | None = None  # seconds since the epoch
+    states: dict[str, str] = field(default_factory=dict)  # container -> running, exited, ...
+
+    def seen(self, created: float | None) -> None:
+        if created is not None and (self.created is None or created < self.created):
+            self.created = created
 
 
 class Engine(Containers):
@@ -70,7 +87,9 @@ class Engine(Containers):
         urls = candidate_sockets(dict(os.environ), os.getuid())
         for url in urls:
             if answers(url):
+                log.debug("using the Podman API at %s", url)
                 return cls(url, host)
+            log.debug("no Podman API answers at %s", url)
         if os.environ.get("CONTAINER_HOST"):
             raise InfraError(
                 f"the Podman API at CONTAINER_HOST={os.environ['CONTAINER_HOST']} does not answer "
@@ -83,6 +102,7 @@ class Engine(Containers):
         except BaseException:
             service.stop()
             raise
+        log.debug("started the harness's own Podman service at %s", service.url)
         return cls(service.url, host, service)
 
     def restart_service(self) -> bool:
@@ -285,6 +305,18 @@ class Engine(Containers):
                 runs.setdefault(run_id, {})
         return runs
 
+    def runs_overview(self) -> dict[str, RunOverview]:
+        """When each run's first volume or container was made, and its containers' states."""
+        found: dict[str, RunOverview] = {}
+        for volume in self.client.volumes.list(filters={"label": LABEL_RUN}):
+            labels = volume.attrs.get("Labels") or {}
+            found.setdefault(labels[LABEL_RUN], RunOverview()).seen(_epoch(volume.attrs.get("CreatedAt")))
+        for container in self.client.containers.list(all=True, filters={"label": LABEL_RUN}):
+            overview = found.setdefault(container.labels[LABEL_RUN], RunOverview())
+            overview.seen(_epoch(container.attrs.get("Created")))
+            overview.states[container.name] = container.status
+        return found
+
     def connection(self) -> "Engine":
         """Another connection to the same service, for a thread of its own (closing it leaves
         the service running)."""
@@ -346,6 +378,19 @@ def _unless_busy(what: str, remove: Callable[[], None]) -> None:
             raise
 
     wait.until(attempt, what=f"{what} to be removable", timeout=BUSY_TIMEOUT)
+
+
+def _epoch(value: object) -> float | None:
+    """A creation time as Podman gives it (epoch seconds, or RFC 3339 with nanoseconds)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, str) or not value:
+        return None
+    text = re.sub(r"(\.\d{1,6})\d*", r"\1", value.replace("Z", "+00:00"))  # Python takes 6 digits
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
 
 
 def _carries(secret: str, key: str, value: str) -> bool:
