@@ -67,11 +67,12 @@ def cmd_env(args: argparse.Namespace) -> int:
     """Print shell-quoted export lines for the run's URLs and copr-cli configs."""
     with Engine.connect() as engine:
         info = stack.resolve_run(engine, args.run_id)
-        if args.format == "json":
-            emit_json(stack.environment(engine, info))
-            return EXIT_OK
-        for line in stack.env_lines(engine, info):
-            print(line)
+        values = stack.environment(engine, info)
+    if args.format == "json":
+        emit_json(values)
+        return EXIT_OK
+    for line in stack.export_lines(values):
+        print(line)
     return EXIT_OK
 
 

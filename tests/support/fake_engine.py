@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from harness.podman.engine import ExecResult, RunOverview
+from harness.podman.engine import ExecResult, Resources, RunOverview
 
 # What a strict engine answers: listing runs, which is how a run id is resolved.
 READ_ONLY = ("run_ids", "container_labels", "runs_overview")
@@ -142,6 +142,7 @@ class FakeEngine:
     def close(self) -> None:
         pass
 
-    def remove_run(self, run_id: str) -> None:
+    def remove_run(self, run_id: str) -> Resources:
         self._do("remove_run", run_id)
         self.runs.pop(run_id, None)
+        return Resources(containers=[], networks=[], volumes=[])
