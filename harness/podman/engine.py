@@ -314,7 +314,8 @@ class Engine(Containers):
         for container in self.client.containers.list(all=True, filters={"label": LABEL_RUN}):
             overview = found.setdefault(container.labels[LABEL_RUN], RunOverview())
             overview.seen(_epoch(container.attrs.get("Created")))
-            overview.states[container.name] = container.status
+            state = container.attrs.get("State")  # a listing gives the state as a word
+            overview.states[container.name] = state if isinstance(state, str) else container.status
         return found
 
     def connection(self) -> "Engine":
