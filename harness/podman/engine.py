@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from podman import PodmanClient
@@ -25,6 +23,7 @@ from harness.naming import LABEL_RUN, secret_run_id
 from harness.podman import conmon
 from harness.podman.containers import ContainerSpec, Containers, ExecResult
 from harness.podman.http import GONE, check
+from harness.podman.overview import RunOverview, epoch
 from harness.podman.quirks import HostConfig, detect, probe_host
 from harness.podman.service import (
     ANSWER_TIMEOUT, INSTALL_HINT, OwnService, answers, candidate_sockets,
@@ -51,18 +50,6 @@ class Resources:
 
     def __bool__(self) -> bool:
         return bool(self.containers or self.networks or self.volumes or self.pods or self.secrets)
-
-
-@dataclass
-class RunOverview:
-    """A run's age and its containers' states, as `copr-harness list` shows them."""
-
-    created: float | None = None  # seconds since the epoch
-    states: dict[str, str] = field(default_factory=dict)  # container -> running, exited, ...
-
-    def seen(self, created: float | None) -> None:
-        if created is not None and (self.created is None or created < self.created):
-            self.created = created
 
 
 class Engine(Containers):
@@ -310,10 +297,10 @@ class Engine(Containers):
         found: dict[str, RunOverview] = {}
         for volume in self.client.volumes.list(filters={"label": LABEL_RUN}):
             labels = volume.attrs.get("Labels") or {}
-            found.setdefault(labels[LABEL_RUN], RunOverview()).seen(_epoch(volume.attrs.get("CreatedAt")))
+            found.setdefault(labels[LABEL_RUN], RunOverview()).seen(epoch(volume.attrs.get("CreatedAt")))
         for container in self.client.containers.list(all=True, filters={"label": LABEL_RUN}):
             overview = found.setdefault(container.labels[LABEL_RUN], RunOverview())
-            overview.seen(_epoch(container.attrs.get("Created")))
+            overview.seen(epoch(container.attrs.get("Created")))
             state = container.attrs.get("State")  # a listing gives the state as a word
             overview.states[container.name] = state if isinstance(state, str) else container.status
         return found
@@ -379,19 +366,6 @@ def _unless_busy(what: str, remove: Callable[[], None]) -> None:
             raise
 
     wait.until(attempt, what=f"{what} to be removable", timeout=BUSY_TIMEOUT)
-
-
-def _epoch(value: object) -> float | None:
-    """A creation time as Podman gives it (epoch seconds, or RFC 3339 with nanoseconds)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str) or not value:
-        return None
-    text = re.sub(r"(\.\d{1,6})\d*", r"\1", value.replace("Z", "+00:00"))  # Python takes 6 digits
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
 
 
 def _carries(secret: str, key: str, value: str) -> bool:
