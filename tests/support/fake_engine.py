@@ -146,3 +146,6 @@ class FakeEngine:
         self._do("remove_run", run_id)
         self.runs.pop(run_id, None)
         return Resources(containers=[], networks=[], volumes=[])
+
+    def remove_network_leftovers(self) -> None:
+        self._do("remove_network_leftovers")
