@@ -5,14 +5,14 @@
 - options: option types and the options several commands share;
 - lifecycle: doctor, images, up, kube, down, gc;
 - gates: sanity, post-release, target, plan, rehearse, load, bench;
-- inspect: list, status, env, logs, exec, fault;
+- runs: list, status, env, logs, exec, fault; interactive: `exec -i/-t` through the podman client;
 - output: tables, ages and JSON; completion: the shell completion scripts.
 """
 
 from harness import stack
 from harness.cli.app import main
 from harness.cli.grammar import parse, parser
-from harness.cli import gates, inspect, lifecycle
+from harness.cli import gates, lifecycle, runs
 from harness.cli.options import _workers
 
-__all__ = ["_workers", "gates", "inspect", "lifecycle", "main", "parse", "parser", "stack"]
+__all__ = ["_workers", "gates", "lifecycle", "runs", "main", "parse", "parser", "stack"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from harness import __version__
 from harness.bench import bench
-from harness.cli import completion, gates, inspect, lifecycle
+from harness.cli import completion, gates, lifecycle
+from harness.cli import runs
 from harness.cli.options import add_logging, count, environment_epilog, shared
 from harness.cli.options import run_id as run_id_type
 from harness.stack import faults
@@ -37,7 +39,8 @@ def parser() -> argparse.ArgumentParser:
 
     def command(name: str, func: Callable[[argparse.Namespace], int],
                 *groups: str) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=summary(func.__doc__), description=func.__doc__,
+        cmd = sub.add_parser(name, help=summary(func.__doc__),
+                             description=inspect.cleandoc(func.__doc__ or ""),
                              parents=[options[g] for g in (*groups, "logging")],
                              epilog=environment_epilog(),
                              formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -82,18 +85,18 @@ def parser() -> argparse.ArgumentParser:
                            help="measure only these figures: " + ", ".join(bench.FIGURES))
     bench_cmd.add_argument("--repeat", type=count(1), default=3,
                            help="repetitions of repeated figures (default 3; builds: at least 5)")
-    list_cmd = command("list", inspect.cmd_list, "format")
+    list_cmd = command("list", runs.cmd_list, "format")
     list_cmd.add_argument("--ids", dest="ids_only", action="store_true",
                           help="only the run ids, one a line (for scripts and completion)")
     command("down", lifecycle.cmd_down, "run")
-    command("status", inspect.cmd_status, "run", "format")
-    logs_cmd = command("logs", inspect.cmd_logs, "run")
+    command("status", runs.cmd_status, "run", "format")
+    logs_cmd = command("logs", runs.cmd_logs, "run")
     logs_cmd.add_argument("component", nargs="?",
                           help="one component or container, e.g. backend, builder-1 (default: all)")
     logs_cmd.add_argument("--tail", type=count(1), help="only the last N lines")
     logs_cmd.add_argument("-f", "--follow", action="store_true",
                           help="keep printing new lines until the containers stop or Ctrl-C")
-    exec_cmd = command("exec", inspect.cmd_exec, "run")
+    exec_cmd = command("exec", runs.cmd_exec, "run")
     exec_cmd.add_argument("-i", "--interactive", action="store_true",
                           help="pass this process's stdin to the command")
     exec_cmd.add_argument("-t", "--tty", action="store_true",
@@ -102,8 +105,8 @@ def parser() -> argparse.ArgumentParser:
     exec_cmd.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARG ...]")
     command("gc", lifecycle.cmd_gc).add_argument("--all", action="store_true",
                                                  help="remove every run, live ones too")
-    command("env", inspect.cmd_env, "run", "format")
-    fault_cmd = command("fault", inspect.cmd_fault, "run")
+    command("env", runs.cmd_env, "run", "format")
+    fault_cmd = command("fault", runs.cmd_fault, "run")
     fault_cmd.add_argument("target", metavar="COMPONENT|INSTANCE", help="e.g. backend, builder-1")
     fault_cmd.add_argument("action", choices=faults.ACTIONS)
     command("completion", completion.cmd_completion).add_argument(
