@@ -50,6 +50,12 @@ class FakeEngine:
         lines = [f"line {i}\n" for i in range(count)]
         return "".join(lines[-tail:] if tail else lines)
 
+    def connection(self) -> "FakeEngine":
+        return self
+
+    def close(self) -> None:
+        pass
+
     def follow_logs(self, name: str, tail: int | None = None) -> Iterator[str]:
         yield self.logs(name, tail)
         threading.Event().wait()  # no new line, ever: only a signal ends the command
