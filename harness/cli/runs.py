@@ -31,7 +31,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     elif args.ids_only:
         for row in rows:
             print(row.run_id)
-    elif rows:
+    else:  # the header even with no run, as `podman ps` prints it
         cells = [[r.run_id, r.scenario or "?", r.package_set or "?",
                   f"{r.state} {r.running}/{r.containers}", age(r.age()), r.owner] for r in rows]
         for line in table(["RUN ID", "SCENARIO", "VERSIONS", "STATE", "AGE", "OWNER"], cells):

@@ -42,9 +42,12 @@ def test_list_json(engine, capsys):
     assert row["components"] == ["database", "frontend"]
 
 
-def test_list_of_no_runs_prints_nothing(engine, capsys):
+def test_list_of_no_runs_prints_the_header_only(engine, capsys):
     engine.runs.clear()
     assert cli.main(["list"]) == 0
+    assert capsys.readouterr().out.split() == ["RUN", "ID", "SCENARIO", "VERSIONS", "STATE", "AGE",
+                                               "OWNER"]
+    assert cli.main(["list", "--ids"]) == 0
     assert capsys.readouterr().out == ""
     assert cli.main(["list", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
