@@ -41,7 +41,7 @@ class Export:
 
     run_id: str
     components: list[str]
-    folder: Path
+    folder: Path | None  # None: not written (`kube -o -` printed them)
     files: dict[str, list[dict]]
     host_ports: dict[str, int]
     scenario_path: Path
@@ -50,9 +50,10 @@ class Export:
         return f"http://127.0.0.1:{self.host_ports[component]}"
 
 
-def export(engine: Engine, scenario: Scenario, run_id: str, folder: Path,
+def export(engine: Engine, scenario: Scenario, run_id: str, folder: Path | None,
            package_set: str = "candidate") -> Export:
-    """Build the images with the scenario's RPMs installed and write the run's manifests."""
+    """Build the images with the scenario's RPMs installed and write the run's manifests into
+    `folder` (None: write nothing; the caller prints them)."""
     check_run_id(run_id)
     defined = all_components()
     components = scenario.components
@@ -64,8 +65,9 @@ def export(engine: Engine, scenario: Scenario, run_id: str, folder: Path,
     tags = kube.build_images(engine, rpms)
     host_ports = {c: kube.free_port() for c in components if defined[c].ports}
     files = kube.manifests(run_id, components, tags, host_ports, new_secrets())
-    kube.write(folder, files)
-    progress.say(f"wrote {len(files)} manifest files to {folder} (secret.yaml is mode 0600)")
+    if folder is not None:
+        kube.write(folder, files)
+        progress.say(f"wrote {len(files)} manifest files to {folder} (secret.yaml is mode 0600)")
     return Export(run_id, components, folder, files, host_ports, scenario.path)
 
 

@@ -107,3 +107,21 @@ def test_a_failed_migration_restores_then_downgrades_then_restarts(scenario):
     downgrade = [c for c in execs(engine, "r1-frontend") if c.startswith("rpm -Uvh")][1]
     assert "--oldpackage" in downgrade and "copr-frontend-2.7-1" in downgrade
     assert rpm_rule(scenario, result).ok  # rpm did not refuse anything
+
+
+def test_prepare_builds_every_upgraded_components_packages_before_the_window_opens(scenario, monkeypatch):
+    built: list[tuple[tuple[str, ...], str | None]] = []
+    real = window.packages.build_set
+
+    def recording(names, package_set, component=None):
+        built.append((tuple(names), component))
+        return real(names, package_set, component)
+
+    monkeypatch.setattr(window.packages, "build_set", recording)
+    steps = plan.make(scenario).steps
+    runner = window.Runner(FakeEngine(), RunInfo("r1", COMPONENTS),
+                           scenario.package_set("production"), scenario.candidate)
+    runner.prepare(steps)
+    upgraded = {s.component for s in steps if s.upgrades}
+    assert upgraded and {component for _, component in built} == upgraded
+    assert runner.window.started == 0.0  # the window has not opened
