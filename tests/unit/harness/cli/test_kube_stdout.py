@@ -15,8 +15,8 @@ from harness.paths import ROOT
 
 RUN = "ch-kube-out"
 COMPONENTS = ["database", "frontend", "backend", "builder"]
-SECRETS = {"db_password": "pw-1", "backend_password": "pw-2", "builder_ssh_key": "k",
-           "builder_ssh_pubkey": "p"}
+SECRETS = {"db_password": "pw-1", "backend_password": "pw-2", "broker_password": "pw-3",
+           "builder_ssh_key": "k", "builder_ssh_pubkey": "p"}
 PORTS = {"frontend": 41001, "backend": 41002}
 
 
