@@ -29,6 +29,7 @@ from harness.reports import build_times, publish
 REACH_TIMEOUT = 10  # seconds: a Copr that answers at all answers its API root within this
 FE_BE_HEADER = "Copr-FE-BE-API-Version"  # on every response of the frontend's /backend/ routes
 POST_RELEASE_PROJECT = "TEST<12 hex digits>PostReleaseTest"
+SANITY_CHROOT = "fedora-44-x86_64"  # tests/sanity/_builds.py CHROOT: its file names carry .fc44
 
 
 def gate(target_file: Path | None, suite: str, pytest_args: list[str], keep: bool = False,
@@ -106,7 +107,9 @@ def plan(target: Target, suite: str, tests: dict[str, list[str]]) -> list[str]:
         lines += [
             f"tests: {len(tests)} collected",
             "create: projects <user>/<test name>-<6 hex digits> (and '-fork' copies of them), "
-            f"chroots {chroots}, in the namespaces of the users {', '.join(target.users)}",
+            f"in the namespaces of the users {', '.join(target.users)}, for the chroots the "
+            f"sanity suite builds for ({SANITY_CHROOT}, a few tests more): a test whose chroots "
+            "the Copr does not offer is skipped, saying which",
             "delete: each of them after its test, and whatever is left at the end (also after "
             "a failure, Ctrl-C or SIGTERM)",
         ]

@@ -121,3 +121,15 @@ def test_the_versions_are_what_the_coprs_api_reports(tmp_path, fe_be, expected):
 
 def test_a_copr_that_went_away_reports_no_versions(target):
     assert target_run.reported_versions(load_target(target)) == {"api_3": "", "fe_be_api": ""}
+
+
+def test_a_sanity_dry_run_names_its_chroots_and_what_it_skips(target, connections, capsys):
+    from tests.sanity._builds import CHROOT
+
+    assert target_run.SANITY_CHROOT == CHROOT  # the plan says what the suite really builds for
+    assert cli.main(["sanity", "--target", str(target), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"for the chroots the sanity suite builds for ({CHROOT}, a few tests more)" in out
+    assert "skip: 1 test that needs Podman access to the stack's own containers" in out
+    assert "skip: 3 tests that need shell access to the Copr's hosts" in out
+    assert connections == []
