@@ -34,16 +34,16 @@ def markdown(title: str, verdict: str, cases: list[Case], record: dict | None) -
         timings = record.get("timings", {})
         figures = [LABELS.get(name, name.replace("_", " ") + " {}").format(value)
                    for name, value in timings.items()]
-        if "target" in record:
+        if "target" in record:  # no NVRs of its own: the Copr's URLs and reported versions
             lines += _target_lines(record, figures)
         else:
             lines += [f"Scenario `{record['scenario']['path']}` (sha256 "
                       f"`{record['scenario']['sha256'][:12]}`) · " + " · ".join(figures), ""]
-        lines += ["| component | packages |", "|---|---|"]
-        for name, component in record.get("components", {}).items():
-            lines.append(f"| {name} | " + (", ".join(f"`{p['nvr']}` ({p['source']})"
-                                                     for p in component["packages"]) or "none") + " |")
-        lines.append("")
+            lines += ["| component | packages |", "|---|---|"]
+            for name, component in record.get("components", {}).items():
+                lines.append(f"| {name} | " + (", ".join(f"`{p['nvr']}` ({p['source']})"
+                                                         for p in component["packages"]) or "none") + " |")
+            lines.append("")
     for case in (c for c in cases if c.failed):
         lines += [f"<details><summary>❌ <code>{escape(case.nodeid)}</code>: "
                   f"{escape(case.message[:200])}</summary>",

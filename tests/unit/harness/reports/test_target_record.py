@@ -66,6 +66,7 @@ def test_the_reports_first_line_says_which_copr_was_tested(tmp_path, monkeypatch
                                     f"{FRONTEND}: PASSED")
     assert f"frontend {FRONTEND} · backend https://download.dev.example.org" in text
     assert "API versions: api_3 3, fe_be_api 9" in text
+    assert "| component | packages |" not in text  # no local NVRs to list
     page = (folder / "sanity.html").read_text()
     assert f"<title>copr-harness sanity suite against the Copr at {FRONTEND}" in page
     assert f"<td><b>Copr tested</b></td><td>{FRONTEND}</td>" in page
