@@ -19,7 +19,7 @@ from podman.errors import APIError, NotFound
 from harness import interrupts, progress, wait
 from harness.errors import InfraError
 from harness.naming import LABEL_RUN, secret_run_id
-from harness.podman import conmon
+from harness.podman import conmon, netavark
 from harness.podman.containers import ContainerSpec, Containers, ExecResult
 from harness.podman.http import GONE, check
 from harness.podman.quirks import HostConfig, detect, probe_host
@@ -330,7 +330,21 @@ class Engine(Containers):
                 self.client.secrets.get(name).remove()
             except NotFound:
                 pass
+        if found.networks:
+            self.remove_network_leftovers()
         return found
+
+    def remove_network_leftovers(self) -> netavark.Leftovers:
+        """Remove what netavark left of removed networks on this host (see harness.podman.netavark),
+        saying what it removed; nothing for a service on another host or a rootless one."""
+        if not self.url.startswith("unix:") or not netavark.applies():
+            return netavark.Leftovers()
+        taken = netavark.snapshot()  # before the network list: see the module's docstring
+        live = netavark.Live.from_attrs([n.attrs for n in self.client.networks.list()])
+        done = netavark.remove(netavark.find(*taken, live))
+        if done:
+            progress.say(f"removed what netavark left of removed networks: {done.summary()}")
+        return done
 
 
 def _unless_busy(what: str, remove: Callable[[], None]) -> None:

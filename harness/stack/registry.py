@@ -150,6 +150,7 @@ def gc(engine: Engine, everything: bool = False) -> list[str]:
             engine.remove_run(info.run_id)
             users.forget(info.run_id)
             removed.append(info.run_id)
+    engine.remove_network_leftovers()  # also those of runs removed before (a killed service's)
     return removed
 
 

@@ -123,3 +123,6 @@ class FakeEngine:
     def remove_run(self, run_id: str) -> None:
         self._do("remove_run", run_id)
         self.runs.pop(run_id, None)
+
+    def remove_network_leftovers(self) -> None:
+        self._do("remove_network_leftovers")
