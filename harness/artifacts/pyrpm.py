@@ -19,10 +19,11 @@ SITE = "usr/lib/python3/dist-packages"
 WRAP_FORMAT = b"pyrpm-1"  # changed when the wrapping changes, so cached RPMs are rebuilt
 
 # RPM Requires of upstream's specs between the packages the harness installs, used when a
-# scenario gives no `requires:` (copr-backend 2.11's spec: python3-copr-common >= 1.2.1).
+# scenario gives no `requires:` (copr-backend 2.11's spec: python3-copr-common >= 1.2.1,
+# python3-copr, obs-signd among those the harness packages).
 UPSTREAM_REQUIRES: dict[str, list[str]] = {
     "python3-copr-common": [],
-    "copr-backend": ["python3-copr-common >= 1.2.1", "obs-signd"],
+    "copr-backend": ["python3-copr-common >= 1.2.1", "python3-copr", "obs-signd"],
     "copr-dist-git": ["python3-copr-common"],
     "copr-keygen": [],
     "copr-frontend": ["python3-copr-common"],
