@@ -129,7 +129,7 @@ def cmd_target(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     """Print a scenario's window steps and the problems its order will cause (runs nothing)."""
     _, scenario = load_scenario(args.scenario)
-    made = plan.make(scenario)
+    made = plan.predict(scenario)
     print(f"release window of {args.scenario} (order: {' -> '.join(s.component for s in made.steps)}):")
     for number, step in enumerate(made.steps, 1):
         print(f"  {number}. {step.describe()}")

@@ -5,6 +5,7 @@ A failed step is rolled back (packages, database) so the stack is as it was befo
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from harness.stack.bringup import Bringup
 from harness.stack.probes import wait_ready
 from harness.stack.registry import RunInfo
 from harness.upgrade.plan import Step
+from harness.wait import WaitTimeout
 
 DUMP = "/var/lib/postgresql/pre-upgrade.dump"
 FRONTEND_DIR = "/usr/share/copr/coprs_frontend"
@@ -122,12 +124,29 @@ class Runner:
             raise StepFailed(f"rpm -Uvh refused the candidate packages: {error}") from None
         if step.migrate:
             self._migrate(step, names, result)
-        with self.window.phase(lane, "start"):
-            for name in names:
-                self._svc(name, "start")
-        with self.window.phase(lane, "ready"):
-            for name in names:
-                self._wait_ready(step.component, name)
+        phase = "start"
+        try:
+            with self.window.phase(lane, "start"):
+                for name in names:
+                    self._svc(name, "start")
+            phase = "ready"
+            with self.window.phase(lane, "ready"):
+                for name in names:
+                    self._wait_ready(step.component, name)
+        except (StepFailed, WaitTimeout) as error:
+            # Installed, but its services do not run on the candidate packages (an ImportError
+            # between two of them, say): the step's verdict, rolled back like a refused rpm.
+            result.failed_phase = phase
+            why = _service_error(self.engine, names) or str(error).splitlines()[0]
+            with self.window.phase(lane, "downgrade"):
+                for name in names:
+                    self._svc(name, "stop")
+                if step.migrate:
+                    self._restore(step)
+                self._downgrade(step, names)
+            self._restart_as_before(step, names, result)
+            raise StepFailed(f"{step.component} did not come ready on the candidate packages: "
+                             f"{why}") from None
         result.serving_since = time.time()
 
     def _migrate(self, step: Step, names: list[str], result: StepResult) -> None:
@@ -151,14 +170,19 @@ class Runner:
         except StepFailed:
             result.failed_phase = "migrate"
             with self.window.phase(step.component, "restore"):
-                restored = self.engine.exec(database, ["runuser", "-u", "postgres", "--", "pg_restore",
-                                                       "--clean", "--if-exists", "-d", "coprdb", DUMP])
-                if not restored.ok:
-                    raise StepFailed(f"the migration failed AND restoring {DUMP} failed: "
-                                     f"{restored.output.strip()}; the database is in an unknown state")
+                self._restore(step, "the migration failed")
                 self._downgrade(step, names)
                 self._restart_as_before(step, names, result)
             raise
+
+    def _restore(self, step: Step, why: str = "the step failed") -> None:
+        """Put the database dumped before the step's migration back."""
+        database = self.containers(self.defined[step.component].database or "")[0]
+        restored = self.engine.exec(database, ["runuser", "-u", "postgres", "--", "pg_restore",
+                                               "--clean", "--if-exists", "-d", "coprdb", DUMP])
+        if not restored.ok:
+            raise StepFailed(f"{why} AND restoring {DUMP} failed: "
+                             f"{restored.output.strip()}; the database is in an unknown state")
 
     def _downgrade(self, step: Step, names: list[str]) -> None:
         """Put the production packages back (rpm -Uvh --oldpackage)."""
@@ -189,6 +213,23 @@ class Runner:
     def _rpms_all(self, component: str) -> list[Path]:
         names = self.defined[component].packages
         return list(packages.build_set(names, self.candidate, component).values())
+
+
+# A Python exception's last line in a service's output ("ImportError: cannot import name ...").
+EXCEPTION_LINE = re.compile(r"^\s*((?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)): (.+)$")
+
+
+def _service_error(engine: Engine, names: list[str]) -> str:
+    """The last Python exception a component's services logged ("" if none), its file path
+    left out; e.g. the ImportError of a dispatcher that could not start."""
+    for name in names:
+        lines = engine.logs(name, tail=200).splitlines()
+        for line in reversed(lines):
+            found = EXCEPTION_LINE.match(line)
+            if found:
+                text = re.sub(r" \(/[^()]*\)$", "", found.group(2).strip())
+                return f"{name}: {found.group(1)}: {text}"
+    return ""
 
 
 def _last_lines(text: str, count: int) -> str:

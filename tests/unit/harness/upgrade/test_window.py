@@ -107,3 +107,39 @@ def test_a_failed_migration_restores_then_downgrades_then_restarts(scenario):
     downgrade = [c for c in execs(engine, "r1-frontend") if c.startswith("rpm -Uvh")][1]
     assert "--oldpackage" in downgrade and "copr-frontend-2.7-1" in downgrade
     assert rpm_rule(scenario, result).ok  # rpm did not refuse anything
+
+
+def test_a_component_that_does_not_come_ready_is_rolled_back_with_its_error(scenario, monkeypatch):
+    """rpm installs the candidates, but the services die on them (an ImportError between two
+    packages): the step fails components-start, naming the error, and is rolled back."""
+    engine = FakeEngine()
+    engine.logs_text["r1-backend"] = (
+        "Traceback (most recent call last):\n  File \"/usr/bin/copr-run-dispatcher-backend\"\n"
+        "ImportError: cannot import name 'lock' from 'copr_common.lock' "
+        "(/usr/lib/python3/dist-packages/copr_common/lock.py)\nsvc: copr-backend-build exited 1\n")
+    tries = []
+
+    def ready(engine_, component, name):
+        tries.append(name)
+        if len(tries) == 1:  # the candidate; the restarted production one is ready
+            raise WaitTimeout("timed out after 60s waiting for r1-backend to be ready")
+
+    monkeypatch.setattr(window, "wait_ready", ready)
+    result = run_window(engine, scenario, "backend")
+    failed = result.failed_step
+    assert failed is not None and failed.failed_phase == "ready" and failed.rolled_back
+    assert failed.error == ("backend did not come ready on the candidate packages: r1-backend: "
+                            "ImportError: cannot import name 'lock' from 'copr_common.lock'")
+    order = [c.split()[0:2] for c in execs(engine, "r1-backend") if c.split()[0] in ("svc", "rpm")]
+    assert order == [["svc", "stop"], ["rpm", "-Uvh"], ["svc", "start"], ["svc", "stop"],
+                     ["rpm", "-Uvh"], ["svc", "start"]]
+    assert "--oldpackage" in [c for c in execs(engine, "r1-backend") if c.startswith("rpm -Uvh")][1]
+    judged = {r.name: r for r in rules.evaluate(scenario, result, [], {}, "", {}, {}, [])}
+    assert not judged["components-start"].ok and judged["components-start"].message == failed.error
+    assert judged["rpm-transactions"].ok
+
+
+def test_components_start_passes_a_window_whose_components_came_ready(scenario):
+    result = run_window(FakeEngine(), scenario, "backend")
+    judged = {r.name: r for r in rules.evaluate(scenario, result, [], {}, "", {}, {}, [])}
+    assert judged["components-start"].ok
