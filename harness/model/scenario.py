@@ -238,6 +238,9 @@ class Scenario(BaseModel):
     # Replaces a component's package list (component.yaml) in this scenario only: e.g. the real
     # copr-backend with its glue instead of the stand-in backend and its python3-copr-common.
     component_packages: dict[str, list[str]] = {}
+    # Replaces a component's container memory limit (MiB, component.yaml's memory_mb) in this
+    # scenario only: e.g. the real copr-backend, whose workers are one daemon each.
+    memory_mb: dict[str, int] = {}
     _path: Path | None = PrivateAttr(None)
 
     @property
@@ -266,6 +269,17 @@ class Scenario(BaseModel):
                 raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
             if not names:
                 raise ValueError(f"component '{name}' would install no package")
+        return value
+
+    @field_validator("memory_mb")
+    @classmethod
+    def _known_memory(cls, value: dict[str, int]) -> dict[str, int]:
+        known = services()
+        for name, megabytes in value.items():
+            if name not in known:
+                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            if megabytes < 64:
+                raise ValueError(f"component '{name}': {megabytes} MiB is below the 64 MiB a container needs")
         return value
 
     def packages_of(self, component: str) -> list[str]:

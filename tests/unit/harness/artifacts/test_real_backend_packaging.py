@@ -81,3 +81,19 @@ def test_the_run_record_lists_the_packages_the_scenario_gives_a_component():
     assert [p["nvr"] for p in backend] == ["python3-copr-common-1.7-1", "python3-copr-2.7-1",
                                            "obs-signd-2.6.1-1", "copr-backend-2.11-1",
                                            "copr-backend-glue-1.0-1"]
+
+
+def test_a_scenario_raises_one_components_memory_limit_only(tmp_path):
+    from harness.model.components import all_components
+    from harness.stack import bringup
+    from tests.support.fake_engine import FakeEngine
+    _, scenario = load_scenario(ROOT / "scenarios" / "real-backend.yaml")
+    assert scenario.memory_mb == {"backend": 512}
+    engine = FakeEngine()
+    state = bringup.Bringup(engine, "r1", ["backend"])
+    assert state.defined["backend"].memory_mb == all_components()["backend"].memory_mb == 256
+    path = tmp_path / "s.yaml"
+    path.write_text((ROOT / "scenarios" / "real-backend.yaml").read_text()
+                    .replace("memory_mb: {backend: 512}", "memory_mb: {backend: 32}"))
+    with pytest.raises(InputError, match="memory_mb.*32 MiB is below"):
+        load_scenario(path)
