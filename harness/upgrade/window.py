@@ -135,9 +135,13 @@ class Runner:
                     self._wait_ready(step.component, name)
         except (StepFailed, WaitTimeout) as error:
             # Installed, but its services do not run on the candidate packages (an ImportError
-            # between two of them, say): the step's verdict, rolled back like a refused rpm.
+            # between two of them, say): the step's verdict, rolled back like a refused rpm. A
+            # wait that ran out with no exception logged is no evidence: the harness's failure.
+            why = _service_error(self.engine, names)
+            if not why and isinstance(error, WaitTimeout):
+                raise
             result.failed_phase = phase
-            why = _service_error(self.engine, names) or str(error).splitlines()[0]
+            why = why or str(error).splitlines()[0]
             with self.window.phase(lane, "downgrade"):
                 for name in names:
                     self._svc(name, "stop")

@@ -143,3 +143,14 @@ def test_components_start_passes_a_window_whose_components_came_ready(scenario):
     result = run_window(FakeEngine(), scenario, "backend")
     judged = {r.name: r for r in rules.evaluate(scenario, result, [], {}, "", {}, {}, [])}
     assert judged["components-start"].ok
+
+
+def test_a_readiness_timeout_without_a_logged_exception_is_the_harnesss_failure(scenario, monkeypatch):
+    """No exception in the component's log: no evidence against the candidates, so the wait's
+    timeout ends the window as an InfraError (exit 3), never as a components-start verdict."""
+    def never(engine_, component, name):
+        raise WaitTimeout("timed out after 60s waiting for r1-backend to be ready")
+
+    monkeypatch.setattr(window, "wait_ready", never)
+    with pytest.raises(WaitTimeout):
+        run_window(FakeEngine(), scenario, "backend")
