@@ -25,9 +25,14 @@ def dispatcher(argv: list[str] | None = None) -> int:
         print("usage: copr-run-dispatcher-backend builds|actions", file=sys.stderr)
         return 2
     from copr_backend.helpers import get_backend_opts
+    # The workers this dispatcher spawns must import, or it is not ready to take a task: fail at
+    # start (an ImportError in the service's output, /health 503) rather than in every worker
+    # (copr-common 1.8 dropped the lock() that 2.11's actions import).
     if argv == ["builds"]:
+        import copr_backend.background_worker_build  # noqa: F401
         from copr_backend.daemons.build_dispatcher import BuildDispatcher as Dispatcher
     else:
+        from . import action_worker  # noqa: F401
         from copr_backend.daemons.action_dispatcher import ActionDispatcher as Dispatcher
     Dispatcher(backend_opts=get_backend_opts()).run()
     return 0
