@@ -3,6 +3,7 @@ whose worker cannot import fails the dispatcher (and /health) at once, not every
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 
@@ -34,6 +35,7 @@ def fake_backend(monkeypatch, broken: str | None) -> list[str]:
     }
     for name, module in modules.items():
         monkeypatch.setitem(sys.modules, name, None if name == broken else module)
+    monkeypatch.setattr(launchers, "say_ready", lambda which: ran.append(f"ready {which}"))
     # `from . import action_worker` takes the package's attribute first, if an import left one.
     monkeypatch.delattr(copr_backend_glue, "action_worker", raising=False)
     return ran
@@ -52,4 +54,9 @@ def test_a_worker_that_cannot_import_stops_its_dispatcher_at_start(monkeypatch, 
 def test_a_dispatcher_whose_workers_import_runs(monkeypatch, which):
     ran = fake_backend(monkeypatch, broken=None)
     assert launchers.dispatcher([which]) == 0
-    assert ran == ["run"]
+    assert ran == [f"ready {which}", "run"]
+
+
+def test_ready_marker_holds_the_dispatchers_pid(tmp_path):
+    launchers.say_ready("builds", tmp_path)
+    assert (tmp_path / "builds.ready").read_text() == f"{os.getpid()}\n"
