@@ -18,7 +18,7 @@ from harness.model.scenario import PackageVersion
 from harness.phases import Event, record
 from harness.podman.engine import Engine
 from harness.stack.bringup import Bringup
-from harness.stack.probes import wait_ready
+from harness.stack.probes import ServiceStopped, wait_ready
 from harness.stack.registry import RunInfo
 from harness.upgrade.plan import Step
 from harness.wait import WaitTimeout
@@ -133,12 +133,12 @@ class Runner:
             with self.window.phase(lane, "ready"):
                 for name in names:
                     self._wait_ready(step.component, name)
-        except (StepFailed, WaitTimeout) as error:
+        except (StepFailed, WaitTimeout, ServiceStopped) as error:
             # Installed, but its services do not run on the candidate packages (an ImportError
             # between two of them, say): the step's verdict, rolled back like a refused rpm. A
             # wait that ran out with no exception logged is no evidence: the harness's failure.
             why = _service_error(self.engine, names)
-            if not why and isinstance(error, WaitTimeout):
+            if not why and isinstance(error, (WaitTimeout, ServiceStopped)):
                 raise
             result.failed_phase = phase
             why = why or str(error).splitlines()[0]

@@ -13,6 +13,7 @@ from harness.paths import ROOT
 from harness.podman.engine import ExecResult
 from harness.stack.registry import RunInfo
 from harness.upgrade import plan, rules, window
+from harness.stack.probes import ServiceStopped
 from harness.wait import WaitTimeout
 from tests.support.fake_engine import FakeEngine
 
@@ -109,7 +110,11 @@ def test_a_failed_migration_restores_then_downgrades_then_restarts(scenario):
     assert rpm_rule(scenario, result).ok  # rpm did not refuse anything
 
 
-def test_a_component_that_does_not_come_ready_is_rolled_back_with_its_error(scenario, monkeypatch):
+@pytest.mark.parametrize("stopped", [
+    WaitTimeout("timed out after 60s waiting for r1-backend to be ready"),
+    ServiceStopped("backend: a service stopped (copr-backend-action stopped)")])
+def test_a_component_that_does_not_come_ready_is_rolled_back_with_its_error(scenario, monkeypatch,
+                                                                             stopped):
     """rpm installs the candidates, but the services die on them (an ImportError between two
     packages): the step fails components-start, naming the error, and is rolled back."""
     engine = FakeEngine()
@@ -122,7 +127,7 @@ def test_a_component_that_does_not_come_ready_is_rolled_back_with_its_error(scen
     def ready(engine_, component, name):
         tries.append(name)
         if len(tries) == 1:  # the candidate; the restarted production one is ready
-            raise WaitTimeout("timed out after 60s waiting for r1-backend to be ready")
+            raise stopped
 
     monkeypatch.setattr(window, "wait_ready", ready)
     result = run_window(engine, scenario, "backend")
