@@ -219,8 +219,11 @@ class Runner:
         return list(packages.build_set(names, self.candidate, component).values())
 
 
-# A Python exception's last line in a service's output ("ImportError: cannot import name ...").
-EXCEPTION_LINE = re.compile(r"^\s*((?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)): (.+)$")
+# A Python exception in a service's output: "ImportError: cannot import name ...". Podman's log
+# API interleaves stdout and stderr chunks, so it also comes as "...lockImportError: " + the
+# message on the next line, or as "<message>: ImportError".
+EXCEPTION = re.compile(r"((?:[\w]+\.)*[A-Z][a-z]\w*(?:Error|Exception)): (\S.*)$")
+EXCEPTION_LAST = re.compile(r"^\s*(\S.*?): ((?:[\w]+\.)*[A-Z]\w*(?:Error|Exception))\s*$")
 
 
 def _service_error(engine: Engine, names: list[str]) -> str:
@@ -228,11 +231,19 @@ def _service_error(engine: Engine, names: list[str]) -> str:
     left out; e.g. the ImportError of a dispatcher that could not start."""
     for name in names:
         lines = engine.logs(name, tail=200).splitlines()
-        for line in reversed(lines):
-            found = EXCEPTION_LINE.match(line)
-            if found:
-                text = re.sub(r" \(/[^()]*\)$", "", found.group(2).strip())
-                return f"{name}: {found.group(1)}: {text}"
+        for index in range(len(lines) - 1, -1, -1):
+            line = lines[index]
+            if re.search(r"(?:Error|Exception): ?$", line) and index + 1 < len(lines):
+                line = line.rstrip() + " " + lines[index + 1]
+            found = EXCEPTION.search(line)
+            kind, text = found.groups() if found else (None, None)
+            if found is None:
+                last = EXCEPTION_LAST.match(line)
+                if last is None:
+                    continue
+                text, kind = last.groups()
+            text = re.sub(r" \(/[^()]*\)", "", text.strip())
+            return f"{name}: {kind}: {text}"
     return ""
 
 

@@ -159,3 +159,18 @@ def test_a_readiness_timeout_without_a_logged_exception_is_the_harnesss_failure(
     monkeypatch.setattr(window, "wait_ready", never)
     with pytest.raises(WaitTimeout):
         run_window(FakeEngine(), scenario, "backend")
+
+
+@pytest.mark.parametrize("line", [
+    "ImportError: cannot import name 'lock' from 'copr_common.lock' (/usr/lib/x/lock.py)",
+    "    ^^^^^^^^^^^ImportError: cannot import name 'lock' from 'copr_common.lock' (/usr/lib/x/lock.py)",
+    "cannot import name 'lock' from 'copr_common.lock' (/usr/lib/x/lock.py): ImportError",
+    "    from copr_common.lock import lockImportError: \n"
+    "cannot import name 'lock' from 'copr_common.lock' (/usr/lib/x/lock.py)"])
+def test_the_services_exception_is_found_as_the_log_api_gives_it(line):
+    engine = FakeEngine()
+    engine.logs_text["r1-backend"] = f"Traceback (most recent call last):\n{line}\nsvc: done\n"
+    assert window._service_error(engine, ["r1-backend"]) == (
+        "r1-backend: ImportError: cannot import name 'lock' from 'copr_common.lock'")
+    engine.logs_text["r1-backend"] = "copr-backend-allocator: ticket 1 gets builder-1\n"
+    assert window._service_error(engine, ["r1-backend"]) == ""
