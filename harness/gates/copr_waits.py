@@ -42,6 +42,20 @@ def wait_all_finished(client: Client, owner: str, project: str, timeout: float =
     wait.until(settled, what=f"the builds of {owner}/{project} to finish", timeout=timeout)
 
 
+def cancel_unfinished(client: Client, owner: str, project: str) -> list[int]:
+    """Cancel every unfinished build of a project; return their ids. A build that finishes
+    meanwhile is refused (409) and left as it ended."""
+    from copr.v3 import CoprRequestException
+
+    busy = [b.id for b in client.build_proxy.get_list(owner, project) if b.state not in FINISHED]
+    for build_id in busy:
+        try:
+            client.build_proxy.cancel(build_id)
+        except CoprRequestException:
+            continue  # it finished before the cancel reached it
+    return busy
+
+
 def wait_url(url: str, status: int = 200, timeout: float = 60) -> requests.Response:
     """Wait until a URL answers `status` (results appear a moment after a build or action)."""
 

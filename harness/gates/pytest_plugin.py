@@ -40,6 +40,7 @@ _DESCRIPTION = pytest.StashKey[str]()
 _RUN_ID = pytest.StashKey[str]()
 _FAILED = pytest.StashKey[bool]()
 _OLD_SIGTERM = pytest.StashKey[Any]()
+_TEST_FAILED = pytest.StashKey[bool]()  # on a test item: its call phase failed
 _CAPABILITIES = pytest.StashKey[set]()
 # Fixtures only some targets give, and the capability a test using them needs.
 NEEDED_BY_FIXTURE = {"stack_host": "hosts", "other_client": "second_user"}
@@ -187,6 +188,15 @@ def _load(path: Path) -> dict:
         pytest.fail(f"the target file is not usable: {error}", pytrace=False)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    """Note on the item whether its test failed (copr_project's teardown reads it)."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_TEST_FAILED] = True
+    return report
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config.stash[_FAILED] = exitstatus != 0
 
@@ -327,9 +337,10 @@ def copr_project(request: pytest.FixtureRequest, copr_stack: dict,
     """Make uniquely named projects (safe under xdist), named after the test that makes them:
     `copr_project("fedora-44-x86_64", user="bob", **options)` returns the name (default: the
     target's chroots, in the default user's namespace); each is deleted after the test, once its
-    builds finished."""
+    builds finished. After a failed test its unfinished builds are canceled first: on a broken
+    stack they may never finish, and waiting for them only delays the report."""
     from harness.gates import project_names
-    from harness.gates.copr_waits import wait_all_finished
+    from harness.gates.copr_waits import cancel_unfinished, wait_all_finished
 
     made: list[tuple[str, str, str]] = []
 
@@ -352,6 +363,8 @@ def copr_project(request: pytest.FixtureRequest, copr_stack: dict,
     for owner, name, actor in made:
         with contextlib.suppress(Exception):  # the test may have deleted it already
             client = copr_client_for(actor)
+            if request.node.stash.get(_TEST_FAILED, False):
+                cancel_unfinished(client, owner, name)
             wait_all_finished(client, owner, name)
             target_logs.save_build_logs(client, owner, name)
             client.project_proxy.delete(owner, name)

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import requests
@@ -23,10 +24,12 @@ from harness.model.target import CAPABILITIES, Target, load_target
 from harness.naming import new_run_id
 from harness.paths import ROOT
 from harness.processes import stop_group
-from harness.reports import build_times, pages
+from harness.reports import build_times, publish
 
 REACH_TIMEOUT = 10  # seconds: a Copr that answers at all answers its API root within this
+FE_BE_HEADER = "Copr-FE-BE-API-Version"  # on every response of the frontend's /backend/ routes
 POST_RELEASE_PROJECT = "TEST<12 hex digits>PostReleaseTest"
+SANITY_CHROOT = "fedora-44-x86_64"  # tests/sanity/_builds.py CHROOT: its file names carry .fc44
 
 
 def gate(target_file: Path | None, suite: str, pytest_args: list[str], keep: bool = False,
@@ -62,6 +65,25 @@ def check_reachable(target: Target) -> None:
                          hint="is the URL in the target file right, and the Copr up?") from None
 
 
+def reported_versions(target: Target) -> dict[str, str]:
+    """The versions the Copr's frontend reports about itself (read-only GETs): APIv3's
+    `version` (GET /api_3/) and the FE-BE API version (the header of GET /backend/importing/,
+    which needs no login); '' for one it does not report."""
+    found = {"api_3": "", "fe_be_api": ""}
+    try:
+        response = requests.get(f"{target.urls.frontend}/api_3/", timeout=REACH_TIMEOUT)
+        if response.ok:
+            found["api_3"] = str(response.json().get("version", ""))
+    except (requests.RequestException, ValueError, AttributeError):
+        pass  # recorded as not reported: the run's own checks say what is wrong
+    try:
+        response = requests.get(f"{target.urls.frontend}/backend/importing/", timeout=REACH_TIMEOUT)
+        found["fe_be_api"] = response.headers.get(FE_BE_HEADER, "")
+    except requests.RequestException:
+        pass
+    return found
+
+
 def plan(target: Target, suite: str, tests: dict[str, list[str]]) -> list[str]:
     """What a run would do, for --dry-run: read-only checks, what it creates and deletes."""
     owner, user = target.owner, target.default_user
@@ -85,7 +107,9 @@ def plan(target: Target, suite: str, tests: dict[str, list[str]]) -> list[str]:
         lines += [
             f"tests: {len(tests)} collected",
             "create: projects <user>/<test name>-<6 hex digits> (and '-fork' copies of them), "
-            f"chroots {chroots}, in the namespaces of the users {', '.join(target.users)}",
+            f"in the namespaces of the users {', '.join(target.users)}, for the chroots the "
+            f"sanity suite builds for ({SANITY_CHROOT}, a few tests more): a test whose chroots "
+            "the Copr does not offer is skipped, saying which",
             "delete: each of them after its test, and whatever is left at the end (also after "
             "a failure, Ctrl-C or SIGTERM)",
         ]
@@ -121,6 +145,7 @@ def run(target_file: Path, target: Target, run_id: str, suite: str, pytest_args:
         keep: bool) -> int:
     """Run tests/<suite> against the target; reports in build/reports/<run_id>; pytest's code."""
     folder = paths.run_dir(run_id)
+    started, versions = time.time(), reported_versions(target)
     ledger = folder / "projects.jsonl"
     junit = folder / f"{suite}.junit.xml"
     env = dict(os.environ, COPR_STACK=str(target_file), PYTHONUNBUFFERED="1")  # shown as it comes
@@ -137,7 +162,7 @@ def run(target_file: Path, target: Target, run_id: str, suite: str, pytest_args:
                "-o", f"junit_suite_name={suite}", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
                "-p", "harness.gates.pytest_lifeline", "-p", "harness.gates.build_recorder",
                "-rs", *pytest_args]
-    code = 1
+    code: int | None = None
     try:
         with progress.step(f"running the {suite} suite against {target.urls.frontend}"):
             (folder / "logs").mkdir(exist_ok=True)
@@ -145,12 +170,13 @@ def run(target_file: Path, target: Target, run_id: str, suite: str, pytest_args:
     finally:
         with interrupts.deferred():  # a Ctrl-C now must not cut the clean-up short
             _clean_up(target, ledger, keep)
-            if junit.exists():
-                page = pages.write_suite(folder, suite, f"copr-harness {suite} suite against the "
-                                         f"Copr at {target.urls.frontend}")
-                progress.say(f"HTML report: {page}")
+            try:
+                publish.target_suite(folder, suite, run_id, target_file, target, versions,
+                                     started, code)
+            except Exception as error:  # noqa: BLE001 - a report bug must not hide the verdict
+                progress.say(f"could not write the reports: {type(error).__name__}: {error}")
     progress.say(f"{suite} suite exit code {code}; JUnit XML: {junit}")
-    return code
+    return code if code is not None else 1  # None only when _pytest raised
 
 
 def _pytest(command: list[str], env: dict[str, str], log: Path) -> int:

@@ -253,6 +253,20 @@ def dump(documents: list[dict]) -> str:
     return yaml.dump_all(documents, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False)
 
 
+def stream(files: dict[str, list[dict]]) -> str:
+    """Every resource as one YAML stream in apply order, for `kubectl apply -f -`: what the
+    kustomization adds (the namespace) is written into each resource instead."""
+    kustomization = files["kustomization.yaml"][0]
+    namespace = kustomization["namespace"]
+    documents = []
+    for name in kustomization["resources"]:
+        for document in files[name]:
+            if document["kind"] != "Namespace":
+                document = document | {"metadata": document["metadata"] | {"namespace": namespace}}
+            documents.append(document)
+    return dump(documents)
+
+
 def write(folder: Path, files: dict[str, list[dict]]) -> list[Path]:
     """Write the manifests into `folder`; the Secret file only readable by its owner."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from podman.errors import APIError
+
 from harness import progress, wait
+from harness.errors import InfraError
 from harness.artifacts import images, packages
 from harness.kube import manifests as kube
 from harness.model.components import all_components, start_order
@@ -27,6 +31,7 @@ from harness.stack.registry import Run, abandon, claim, settle
 
 # Kinds left out of what Podman plays: a cluster needs them, Podman ignores them (Namespace,
 # Service) or `play` creates their resources through the Engine first (PVC volumes, Secrets).
+INIT_FAILED = re.compile(r"init container ([0-9a-f]{12,64}) exited")
 NOT_PLAYED = {"Namespace", "Service", "PersistentVolumeClaim", "Secret"}
 
 
@@ -36,7 +41,7 @@ class Export:
 
     run_id: str
     components: list[str]
-    folder: Path
+    folder: Path | None  # None: not written (`kube -o -` printed them)
     files: dict[str, list[dict]]
     host_ports: dict[str, int]
     scenario_path: Path
@@ -45,9 +50,10 @@ class Export:
         return f"http://127.0.0.1:{self.host_ports[component]}"
 
 
-def export(engine: Engine, scenario: Scenario, run_id: str, folder: Path,
+def export(engine: Engine, scenario: Scenario, run_id: str, folder: Path | None,
            package_set: str = "candidate") -> Export:
-    """Build the images with the scenario's RPMs installed and write the run's manifests."""
+    """Build the images with the scenario's RPMs installed and write the run's manifests into
+    `folder` (None: write nothing; the caller prints them)."""
     check_run_id(run_id)
     defined = all_components()
     components = scenario.components
@@ -59,8 +65,9 @@ def export(engine: Engine, scenario: Scenario, run_id: str, folder: Path,
     tags = kube.build_images(engine, rpms)
     host_ports = {c: kube.free_port() for c in components if defined[c].ports}
     files = kube.manifests(run_id, components, tags, host_ports, new_secrets())
-    kube.write(folder, files)
-    progress.say(f"wrote {len(files)} manifest files to {folder} (secret.yaml is mode 0600)")
+    if folder is not None:
+        kube.write(folder, files)
+        progress.say(f"wrote {len(files)} manifest files to {folder} (secret.yaml is mode 0600)")
     return Export(run_id, components, folder, files, host_ports, scenario.path)
 
 
@@ -92,7 +99,10 @@ def play(engine: Engine, made: Export, package_set: str = "candidate", keep: boo
             documents = documents + made.files[f"{component}.yaml"]
         played = [d for d in documents if d["kind"] not in NOT_PLAYED]
         with progress.step("podman kube play (init containers wait for dependencies)"):
-            engine.play_kube(kube.dump(played), run.network)
+            try:
+                engine.play_kube(kube.dump(played), run.network)
+            except InfraError as error:
+                raise InfraError(f"{error}\n{_init_log(engine, str(error))}") from None
         for name, component in containers.items():
             _wait_ready(engine, name, component, made.host_ports.get(component))
             progress.say(f"{component} ready ({name})")
@@ -101,6 +111,18 @@ def play(engine: Engine, made: Export, package_set: str = "candidate", keep: boo
     except BaseException as error:
         abandon(engine, run, list(containers), error)
         raise
+
+
+def _init_log(engine: Engine, message: str) -> str:
+    """The last lines of the init container Podman names in a failed play: which dependency
+    it gave up waiting for."""
+    found = INIT_FAILED.search(message)
+    if found is None:
+        return "(Podman named no init container)"
+    try:
+        return last_log(engine, found.group(1))
+    except (APIError, InfraError) as error:  # the pod may be gone: the play's error matters most
+        return f"(init container log unreadable: {error})"
 
 
 def _wait_ready(engine: Engine, name: str, component: str, host_port: int | None) -> None:

@@ -28,6 +28,8 @@ CAPABILITIES = {
     "second_user": "a second copr-cli config (two entries under 'users:')",
     "probes": "health probe URLs (probes:)",
     "group": "a group the default user may make projects in (group:, without the @)",
+    "containers": "Podman access to the stack's own containers (a copr-harness run on this "
+                  "machine: run_id: and podman:// hosts)",
 }
 
 
@@ -136,6 +138,8 @@ class Target(BaseModel):
             given.add("probes")
         if self.group:
             given.add("group")
+        if self.run_id and any(uri.startswith("podman://") for uri in self.hosts.values()):
+            given.add("containers")
         return given
 
     def description(self) -> dict:

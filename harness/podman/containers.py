@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from podman import PodmanClient
+from podman.api.parse_utils import stream_frames
 from podman.errors import APIError, NotFound
 
 from harness import interrupts, wait
@@ -21,6 +23,7 @@ from harness.podman.quirks import HostConfig
 DROPPED_CAPS = ["NET_RAW", "MKNOD"]
 # Seconds Podman's archive endpoint gets to accept a copy (it refuses some under load: retried).
 COPY_TIMEOUT = 30
+FOLLOW_CONNECT_TIMEOUT = 30  # seconds to reach Podman when following a log (reading never ends)
 
 
 @dataclass
@@ -159,6 +162,17 @@ class Containers:
             return f"(no logs: {error})"
         data = b"".join(chunks) if not isinstance(chunks, bytes) else chunks
         return data.decode(errors="replace")
+
+    def follow_logs(self, name: str, tail: int | None = None) -> Iterator[str]:
+        """A container's output as it comes (the last `tail` lines first, else all of it), until
+        the container stops. No read timeout: a quiet service may write nothing for hours."""
+        container = self.client.containers.get(name)
+        params = {"follow": True, "stdout": True, "stderr": True, "tail": tail if tail else "all"}
+        response = self.client.api.get(f"/containers/{container.id}/logs", params=params,
+                                       stream=True, timeout=(FOLLOW_CONNECT_TIMEOUT, None))
+        check(response, f"following the log of {name}")
+        for frame in stream_frames(response):
+            yield frame.decode(errors="replace")
 
     # -- inspecting: what the integration tests check (addresses, ports, privileges) ----------
 

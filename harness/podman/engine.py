@@ -7,6 +7,7 @@ Nothing else in the project (tests included) talks to Podman; everything goes th
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Callable
@@ -19,15 +20,18 @@ from podman.errors import APIError, NotFound
 from harness import interrupts, progress, wait
 from harness.errors import InfraError
 from harness.naming import LABEL_RUN, secret_run_id
-from harness.podman import conmon
+from harness.podman import conmon, netavark
 from harness.podman.containers import ContainerSpec, Containers, ExecResult
 from harness.podman.http import GONE, check
+from harness.podman.overview import RunOverview, epoch
 from harness.podman.quirks import HostConfig, detect, probe_host
 from harness.podman.service import (
     ANSWER_TIMEOUT, INSTALL_HINT, OwnService, answers, candidate_sockets,
 )
 
-__all__ = ["ContainerSpec", "Engine", "ExecResult", "Resources"]
+__all__ = ["ContainerSpec", "Engine", "ExecResult", "Resources", "RunOverview"]
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 60.0  # how long a removal is retried while Podman says "device or resource busy"
 
@@ -70,7 +74,9 @@ class Engine(Containers):
         urls = candidate_sockets(dict(os.environ), os.getuid())
         for url in urls:
             if answers(url):
+                log.debug("using the Podman API at %s", url)
                 return cls(url, host)
+            log.debug("no Podman API answers at %s", url)
         if os.environ.get("CONTAINER_HOST"):
             raise InfraError(
                 f"the Podman API at CONTAINER_HOST={os.environ['CONTAINER_HOST']} does not answer "
@@ -83,6 +89,7 @@ class Engine(Containers):
         except BaseException:
             service.stop()
             raise
+        log.debug("started the harness's own Podman service at %s", service.url)
         return cls(service.url, host, service)
 
     def restart_service(self) -> bool:
@@ -285,6 +292,19 @@ class Engine(Containers):
                 runs.setdefault(run_id, {})
         return runs
 
+    def runs_overview(self) -> dict[str, RunOverview]:
+        """When each run's first volume or container was made, and its containers' states."""
+        found: dict[str, RunOverview] = {}
+        for volume in self.client.volumes.list(filters={"label": LABEL_RUN}):
+            labels = volume.attrs.get("Labels") or {}
+            found.setdefault(labels[LABEL_RUN], RunOverview()).seen(epoch(volume.attrs.get("CreatedAt")))
+        for container in self.client.containers.list(all=True, filters={"label": LABEL_RUN}):
+            overview = found.setdefault(container.labels[LABEL_RUN], RunOverview())
+            overview.seen(epoch(container.attrs.get("Created")))
+            state = container.attrs.get("State")  # a listing gives the state as a word
+            overview.states[container.name] = state if isinstance(state, str) else container.status
+        return found
+
     def connection(self) -> "Engine":
         """Another connection to the same service, for a thread of its own (closing it leaves
         the service running)."""
@@ -330,7 +350,21 @@ class Engine(Containers):
                 self.client.secrets.get(name).remove()
             except NotFound:
                 pass
+        if found.networks:
+            self.remove_network_leftovers()
         return found
+
+    def remove_network_leftovers(self) -> netavark.Leftovers:
+        """Remove what netavark left of removed networks on this host (see harness.podman.netavark),
+        saying what it removed; nothing for a service on another host or a rootless one."""
+        if not self.url.startswith("unix:") or not netavark.applies():
+            return netavark.Leftovers()
+        taken = netavark.snapshot()  # before the network list: see the module's docstring
+        live = netavark.Live.from_attrs([n.attrs for n in self.client.networks.list()])
+        done = netavark.remove(netavark.find(*taken, live))
+        if done:
+            progress.say(f"removed what netavark left of removed networks: {done.summary()}")
+        return done
 
 
 def _unless_busy(what: str, remove: Callable[[], None]) -> None:

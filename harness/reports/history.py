@@ -63,12 +63,12 @@ def page(records: list[dict]) -> str:
                     f'<td class="{escape(r["verdict"])}">{escape(r["verdict"].upper())}</td>'
                     f'<td>{_cell(t.get("total_seconds"))}</td><td>{_cell(t.get("bringup_seconds"))}</td>'
                     f'<td>{_cell(t.get("build_latency_p50"))}</td><td>{_cell(t.get("build_latency_p90"))}</td>'
-                    f'<td>{escape(r["scenario"]["path"])}</td></tr>')
+                    f'<td>{escape(run_record.tested(r))}</td></tr>')
     body = (f"<h1>copr-harness runs on this machine ({len(records)})</h1>"
             f"<p>gate time per run, oldest to newest: {picture}</p>"
             "<table><tr><th>started (UTC)</th><th>kind</th><th>run</th><th>verdict</th>"
             "<th>gate s</th><th>bring-up s</th><th>build p50 s</th><th>build p90 s</th>"
-            f"<th>scenario</th></tr>{''.join(rows)}</table>")
+            f"<th>scenario or target</th></tr>{''.join(rows)}</table>")
     return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>copr-harness runs</title>'
             f"<style>{CSS}</style></head><body>{body}</body></html>\n")
 

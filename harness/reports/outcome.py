@@ -32,7 +32,8 @@ def record_section(record: dict | None) -> str:
     """What was tested, where and when (run.json), as a compact table; nothing if not saved."""
     if not record:
         return ""
-    rows = [("scenario", f"{record['scenario']['path']} (sha256 {record['scenario']['sha256'][:12]})")]
+    rows = _target_rows(record) if "target" in record else [
+        ("scenario", f"{record['scenario']['path']} (sha256 {record['scenario']['sha256'][:12]})")]
     for name, component in record.get("components", {}).items():
         nvrs = ", ".join(f"{p['nvr']} ({p['source']})" for p in component["packages"]) or "none"
         rows.append((name, nvrs))
@@ -45,6 +46,26 @@ def record_section(record: dict | None) -> str:
     rows.append(("started / ended", f"{record.get('started_iso', '')} / {record.get('ended_iso', '')}"))
     cells = "".join(f"<tr><td><b>{escape(k)}</b></td><td>{escape(str(v))}</td></tr>" for k, v in rows)
     return f'<table class="record">{cells}</table>'
+
+
+def _target_rows(record: dict) -> list[tuple[str, str]]:
+    """A target run's rows: which Copr (its URLs), as whom, and the versions its API reported."""
+    target = record["target"]
+    rows = [("Copr tested", target["urls"]["frontend"])]
+    rows += [(f"{name} URL", url) for name, url in target["urls"].items() if name != "frontend"]
+    rows.append(("target file", f"{target['file']} (sha256 {target['sha256'][:12]})"))
+    rows.append(("as", f"{target['default_user']} (owner {target['owner']}), chroots "
+                       f"{', '.join(target['chroots'])}"))
+    rows.append(("API versions", versions_text(record.get("versions", {}))))
+    for host, nvrs in record.get("expected_packages", {}).items():
+        if nvrs:
+            rows.append((f"{host} (expected)", ", ".join(nvrs)))
+    return rows
+
+
+def versions_text(versions: dict[str, str]) -> str:
+    """The versions a Copr's API reported, 'not reported' for those it did not."""
+    return ", ".join(f"{name} {value or 'not reported'}" for name, value in versions.items()) or "none"
 
 
 def build_log_links(logs: list[Path]) -> str:

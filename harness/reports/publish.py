@@ -30,6 +30,30 @@ def suite(folder: Path, suite_name: str, run_id: str, scenario_path: Path, scena
     history.write(paths.REPORTS)
 
 
+def target_suite(folder: Path, suite_name: str, run_id: str, target_file: Path, target: Any,
+                 versions: dict[str, str], started: float, pytest_code: int | None) -> Path:
+    """A sanity or post-release run against a target: the same files as a local run's, titled
+    with the Copr tested (summary.md's first line names it); the HTML page's path."""
+    junit = folder / f"{suite_name}.junit.xml"
+    cases = junit_html.cases(junit) if junit.exists() else []
+    verdict = "passed" if pytest_code == 0 else "failed"
+    title = (f"copr-harness {suite_name.replace('_', '-')} suite against the Copr at "
+             f"{target.urls.frontend}")
+    record = run_record.write_target(folder, suite_name, run_id, target_file, target, versions,
+                                     started, time.time(), verdict,
+                                     extra={"pytest_exit_code": pytest_code,
+                                            "tests": junit_html.totals(cases)})
+    page = folder / f"{suite_name}.html"
+    if junit.exists():
+        page = pages.write_suite(folder, suite_name, title)
+        progress.say(f"HTML report: {page}")
+        summary.write_tmt(folder, cases, [page.name, junit.name])
+    summary.write(folder, title, verdict, cases, run_record.load(folder))
+    progress.say(f"run record: {record}; summary: {folder / summary.FILE}")
+    history.write(paths.REPORTS)
+    return page
+
+
 def rehearsal(folder: Path, run_id: str, scenario_path: Path, scenario: Any, started: float,
               result: dict, logs: list[Path]) -> None:
     """A release rehearsal: its verdict is the rules' (a scenario may expect a failure)."""

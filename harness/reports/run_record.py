@@ -1,7 +1,10 @@
 """run.json: what a run tested and where, so an archived report answers "which copr-frontend
 passed?": the scenario (path, sha256), each component's packages (NVR and where each came
 from), the harness (version, commit), the tools (Podman, copr-cli, python-copr), the host, the
-start and end, the timings and the verdict."""
+start and end, the timings and the verdict.
+
+A run against a target (an existing Copr) has no scenario and no NVRs of its own: its record
+names the target (file, URLs, owner, chroots) and the versions the Copr's API reported."""
 
 from __future__ import annotations
 
@@ -143,6 +146,37 @@ def write(folder: Path, kind: str, run_id: str, scenario_path: Path, scenario: A
     path = folder / FILE
     path.write_text(json.dumps(record, indent=1) + "\n")
     return path
+
+
+def write_target(folder: Path, kind: str, run_id: str, target_file: Path, target: Any,
+                 versions: dict[str, str], started: float, ended: float, verdict: str,
+                 extra: dict[str, Any] | None = None) -> Path:
+    """Write `folder`/run.json for a run against a target (harness.model.target.Target)."""
+    record = {
+        "kind": kind, "run_id": run_id, "verdict": verdict,
+        "target": {"file": str(target_file),
+                   "sha256": hashlib.sha256(Path(target_file).read_bytes()).hexdigest(),
+                   "urls": {k: v for k, v in target.urls.model_dump().items() if v},
+                   "owner": target.owner, "default_user": target.default_user,
+                   "users": sorted(target.users), "chroots": list(target.chroots)},
+        # What the Copr said about itself, not what this machine installed.
+        "versions": versions,
+        # The target file's claim; checked only by the tests that may reach its hosts.
+        "expected_packages": target.expected_packages,
+        "harness": harness_info(), "tools": tools(), "host": host(),
+        "started": started, "ended": ended, "started_iso": _iso(started), "ended_iso": _iso(ended),
+        "timings": timings(folder, started, ended), **(extra or {}),
+    }
+    path = folder / FILE
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return path
+
+
+def tested(record: dict) -> str:
+    """What a run tested, in a few words: its scenario's path, or the Copr at a target's URL."""
+    if "target" in record:
+        return f"the Copr at {record['target']['urls']['frontend']}"
+    return record["scenario"]["path"]
 
 
 def load(folder: Path) -> dict | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from harness.reports import outcome
 from harness.reports.junit_html import Case, summary as counts_line, totals
 
 FILE = "summary.md"
@@ -33,18 +34,30 @@ def markdown(title: str, verdict: str, cases: list[Case], record: dict | None) -
         timings = record.get("timings", {})
         figures = [LABELS.get(name, name.replace("_", " ") + " {}").format(value)
                    for name, value in timings.items()]
-        lines += [f"Scenario `{record['scenario']['path']}` (sha256 `{record['scenario']['sha256'][:12]}`) · "
-                  + " · ".join(figures), ""]
-        lines += ["| component | packages |", "|---|---|"]
-        for name, component in record.get("components", {}).items():
-            lines.append(f"| {name} | " + (", ".join(f"`{p['nvr']}` ({p['source']})"
-                                                     for p in component["packages"]) or "none") + " |")
-        lines.append("")
+        if "target" in record:  # no NVRs of its own: the Copr's URLs and reported versions
+            lines += _target_lines(record, figures)
+        else:
+            lines += [f"Scenario `{record['scenario']['path']}` (sha256 "
+                      f"`{record['scenario']['sha256'][:12]}`) · " + " · ".join(figures), ""]
+            lines += ["| component | packages |", "|---|---|"]
+            for name, component in record.get("components", {}).items():
+                lines.append(f"| {name} | " + (", ".join(f"`{p['nvr']}` ({p['source']})"
+                                                         for p in component["packages"]) or "none") + " |")
+            lines.append("")
     for case in (c for c in cases if c.failed):
         lines += [f"<details><summary>❌ <code>{escape(case.nodeid)}</code>: "
                   f"{escape(case.message[:200])}</summary>",
                   "", _fence(case.text.strip() or case.message), "", "</details>", ""]
     return "\n".join(lines)
+
+
+def _target_lines(record: dict, figures: list[str]) -> list[str]:
+    """A target run's lines: the Copr's URLs and the versions its API reported."""
+    target = record["target"]
+    urls = " · ".join(f"{name} {url}" for name, url in target["urls"].items())
+    return [f"Target `{target['file']}` (sha256 `{target['sha256'][:12]}`) · " + " · ".join(figures),
+            "", f"URLs: {urls}", "",
+            f"API versions: {outcome.versions_text(record.get('versions', {}))}", ""]
 
 
 def write(folder: Path, title: str, verdict: str, cases: list[Case], record: dict | None) -> Path:

@@ -11,7 +11,7 @@ Call sites use the package: `stack.running(...)`, `stack.up(...)`, `stack.down(.
 
 from harness.stack.bringup import Bringup, new_secrets, render_env, up
 from harness.stack.description import (
-    ComponentStatus, describe, env_lines, environment, expected_origins, status, url,
+    ComponentStatus, describe, env_lines, environment, export_lines, expected_origins, status, url,
     write_description, write_target,
 )
 from harness.stack.lifetime import running
@@ -24,6 +24,6 @@ from harness.stack.registry import (
 __all__ = [
     "Bringup", "ComponentStatus", "LABEL_COMPONENTS", "LABEL_PACKAGE_SET", "Run", "RunInfo",
     "check_ready", "containers_of", "describe", "down", "env_lines", "environment",
-    "expected_origins", "gc", "last_log", "new_secrets", "render_env", "resolve_run", "running",
+    "expected_origins", "export_lines", "gc", "last_log", "new_secrets", "render_env", "resolve_run", "running",
     "runs", "save_logs", "status", "up", "url", "wait_ready", "write_description", "write_target",
 ]

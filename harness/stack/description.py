@@ -195,4 +195,9 @@ def env_lines(engine: Engine, info: RunInfo) -> list[str]:
     """`export` lines of `environment()` (what `copr-harness env` and `up` print). Values are
     quoted for the shell: `eval "$(copr-harness env)"` must set a folder named `$(...)` without
     running it."""
-    return [f"export {key}={shlex.quote(value)}" for key, value in environment(engine, info).items()]
+    return export_lines(environment(engine, info))
+
+
+def export_lines(values: dict[str, str]) -> list[str]:
+    """`export NAME=value` lines, each value quoted for the shell."""
+    return [f"export {key}={shlex.quote(value)}" for key, value in values.items()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,8 @@ from harness.stack import owner, users
 
 if TYPE_CHECKING:
     from harness.model.scenario import Scenario
+
+log = logging.getLogger(__name__)
 
 LABEL_COMPONENTS = "copr-harness.components"
 LABEL_PACKAGE_SET = "copr-harness.package-set"
@@ -117,6 +120,7 @@ def runs(engine: Engine) -> dict[str, RunInfo]:
 def resolve_run(engine: Engine, run_id: str | None) -> RunInfo:
     """The run `run_id` names, or the only run on this host when none is named."""
     known = runs(engine)
+    log.debug("runs on this host: %s", ", ".join(sorted(known)) or "none")
     if run_id:
         if run_id not in known:
             raise InputError(f"no run '{run_id}' on this host"
@@ -150,6 +154,7 @@ def gc(engine: Engine, everything: bool = False) -> list[str]:
             engine.remove_run(info.run_id)
             users.forget(info.run_id)
             removed.append(info.run_id)
+    engine.remove_network_leftovers()  # also those of runs removed before (a killed service's)
     return removed
 
 

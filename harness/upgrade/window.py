@@ -74,6 +74,16 @@ class Runner:
     def containers(self, component: str) -> list[str]:
         return self.info.run.containers(component)
 
+    def prepare(self, steps: list[Step]) -> None:
+        """Build (or take from the cache) every RPM the steps install, before the window opens:
+        a release's packages exist before its window, so the window times the upgrade alone,
+        and a cold package cache gives the same verdict as a warm one."""
+        for step in steps:
+            if step.upgrades and step.replace:
+                self._rpms_all(step.component)
+            elif step.upgrades:
+                self._rpms(step, self.candidate)
+
     def run(self, steps: list[Step]) -> Window:
         """Run every step in order; stop at the first that fails."""
         self.window.started = time.time()

@@ -8,9 +8,14 @@ holds it there while it injects the fault.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import shlex
+import shutil
+import signal
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +24,7 @@ import requests
 import testinfra
 
 from harness import wait
+from harness.paths import ROOT
 from harness.podman.engine import Engine
 from harness.stack import faults
 from harness.stack.registry import RunInfo
@@ -324,3 +330,32 @@ def test_fault_command_line(stack_run, cli):
     unknown = cli("fault", "--run-id", stack_run.run_id, "builder-3", "kill")
     assert unknown.returncode == 2
     assert "no component or instance 'builder-3'" in unknown.stderr
+
+
+def test_cli_habits_on_a_running_stack(stack_run, cli):
+    """list as JSON; logs -f until Ctrl-C; exec -it with a real terminal (status and env as JSON
+    are the text commands' code, unit-tested)."""
+    listed = cli("list", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    [row] = [r for r in json.loads(listed.stdout) if r["run_id"] == stack_run.run_id]
+    assert row["state"] == "running" and row["running"] == row["containers"] > 0
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "-q", "logs", "-f", "--tail", "1", "--run-id",
+         stack_run.run_id, "keygen"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT)
+    try:
+        assert follow.stdout.readline()  # the last line, then it keeps following
+        assert follow.poll() is None
+        follow.send_signal(signal.SIGINT)
+        _, err = follow.communicate(timeout=30)
+    finally:
+        follow.kill()
+    assert (follow.returncode, err) == (130, "copr-harness: interrupted by SIGINT\n")
+    if shutil.which("script") is None:
+        pytest.skip("no script(1) to give exec -it a terminal")
+    command = shlex.join([sys.executable, "-m", "harness.cli", "exec", "-it", "--run-id",
+                          stack_run.run_id, "keygen"])
+    shell = subprocess.run(["script", "-qec", command, "/dev/null"], input="echo in-$((6*7))\nexit 5\n",
+                           capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert shell.returncode == 5, shell.stdout + shell.stderr
+    assert "in-42" in shell.stdout

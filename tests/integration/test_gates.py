@@ -1,18 +1,29 @@
 """`copr-harness sanity` as the pre-release gate: it passes on a good stack without leaking any
-of the run's secrets into its reports, logs or output, and on a broken one it fails saying which
-tests failed and why, with the container logs beside the report."""
+of the run's secrets into its reports, logs or output, even while a release-good rehearsal runs
+on the same host; and on a broken one it fails saying which tests failed and why, with the
+container logs beside the report.
+
+The passing gate is one whole sanity suite run (the slowest thing `make test` does), so it is
+made once for the module, beside the rehearsal, and each property is its own test over it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from harness import naming
+from harness.podman.engine import Engine
 
 from . import run_secrets
-from .conftest import leftovers
+from .conftest import ROOT, leftovers
+from .harness_process import Harness
 
 pytestmark = pytest.mark.integration
 
@@ -23,37 +34,99 @@ def junit_failures(path) -> dict[str, str]:
             for case in root.iter("testcase") if case.find("failure") is not None}
 
 
-def test_sanity_gate_passes_leaves_reports_and_leaks_no_secret(engine, cli, reports_dir):
-    run_id = naming.new_run_id()
-    try:
-        gate = cli("sanity", "--keep", "--run-id", run_id, timeout=1800)
-        assert gate.returncode == 0, gate.stdout[-3000:] + gate.stderr[-3000:]
-        folder = reports_dir / run_id
-        junit = folder / "sanity.junit.xml"
-        assert junit.exists() and (folder / "sanity.html").exists()
-        root = ET.parse(junit).getroot()
-        suite = root if root.tag == "testsuite" else root.find("testsuite")
-        assert int(suite.get("tests")) >= 25
-        assert junit_failures(junit) == {}
-        assert (folder / "logs" / "backend.log").exists()
+@dataclass
+class PassingGates:
+    """The sanity gate (kept up until its secrets were read) and a release-good rehearsal, run
+    side by side; what they printed, their exit codes, and what was found after."""
 
-        # Every secret of the run, read back from where it lives, is in no artefact and no output.
-        secrets = run_secrets.collect(engine, run_id)
-        assert any(name.startswith("keygen secret key") for name in secrets)  # the gate made keys
-        env = cli("env", "--run-id", run_id)
-        assert env.returncode == 0, env.stderr
-        artefacts = {str(path.relative_to(reports_dir)): path.read_bytes()
-                     for path in reports_dir.rglob("*") if path.is_file()}
-        assert len([name for name in artefacts if name.endswith(".log")]) >= 7
-        stack_json = next(line.split("=", 1)[1] for line in env.stdout.splitlines()
-                          if line.startswith("export COPR_STACK="))
-        artefacts |= {"sanity stdout": gate.stdout.encode(), "sanity stderr": gate.stderr.encode(),
-                      "env stdout": env.stdout.encode(), "env stderr": env.stderr.encode(),
-                      "COPR_STACK": Path(stack_json).read_bytes()}
-        assert run_secrets.leaks(secrets, artefacts) == []
+    sanity_id: str
+    rehearse_id: str
+    reports_dir: Path
+    sanity: Harness
+    rehearse: Harness
+    sanity_code: int
+    rehearse_code: int
+    secrets: dict[str, str]
+    env: subprocess.CompletedProcess[str]
+    stack_json: bytes
+    left_after_down: dict[str, object]
+
+
+def _harness(reports_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COPR_HARNESS_REPORTS": str(reports_dir)}
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True,
+                          text=True, timeout=300, env=env, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def passing(engine: Engine, built_images: dict, tmp_path_factory) -> Iterator[PassingGates]:
+    reports_dir = tmp_path_factory.mktemp("gates") / "reports"
+    sanity_id, rehearse_id = naming.new_run_id(), naming.new_run_id()
+    sanity = Harness("sanity", "--keep", "--run-id", sanity_id, reports_dir=reports_dir)
+    rehearse = Harness("rehearse", "scenarios/release-good.yaml", "--run-id", rehearse_id,
+                       reports_dir=reports_dir)
+    try:
+        rehearse_code = rehearse.finish(timeout=1800)
+        sanity_code = sanity.finish(timeout=1800)
+        # Read back while the kept stack still holds them (a failed gate keeps it too): every
+        # secret, and what `env` says.
+        secrets = run_secrets.collect(engine, sanity_id)
+        env = _harness(reports_dir, "env", "--run-id", sanity_id)
+        stack_json = next((Path(line.split("=", 1)[1]).read_bytes()
+                           for line in env.stdout.splitlines()
+                           if line.startswith("export COPR_STACK=")), b"")
+        down = _harness(reports_dir, "down", "--run-id", sanity_id)
+        assert down.returncode == 0, down.stderr
+        left = {"sanity": leftovers(engine, sanity_id), "rehearse": leftovers(engine, rehearse_id)}
+        yield PassingGates(sanity_id, rehearse_id, reports_dir, sanity, rehearse, sanity_code,
+                           rehearse_code, secrets, env, stack_json, left)
     finally:
-        cli("down", "--run-id", run_id)
-    assert not leftovers(engine, run_id)
+        for harness in (sanity, rehearse):
+            if harness.process.poll() is None:
+                harness.process.kill()
+                harness.finish(timeout=60)
+        engine.remove_run(sanity_id)
+        engine.remove_run(rehearse_id)
+
+
+def test_sanity_and_a_rehearsal_at_the_same_time_both_pass(passing: PassingGates):
+    assert passing.rehearse_code == 0, passing.rehearse.stdout + passing.rehearse.stderr[-5000:]
+    assert "verdict: PASS" in passing.rehearse.stdout
+    assert passing.sanity_code == 0, passing.sanity.stdout + passing.sanity.stderr[-5000:]
+    assert "sanity PASSED" in passing.sanity.stdout
+
+
+def test_passing_sanity_gate_leaves_its_reports_and_logs(passing: PassingGates):
+    folder = passing.reports_dir / passing.sanity_id
+    junit = folder / "sanity.junit.xml"
+    assert junit.exists() and (folder / "sanity.html").exists()
+    root = ET.parse(junit).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    assert int(suite.get("tests")) >= 25
+    assert junit_failures(junit) == {}
+    assert (folder / "logs" / "backend.log").exists()
+    assert len(list((folder / "logs").glob("*.log"))) >= 7
+
+
+def test_passing_sanity_gate_leaks_no_secret(passing: PassingGates):
+    # Every secret of the run, read back from where it lived, is in no artefact and no output.
+    assert any(name.startswith("keygen secret key") for name in passing.secrets)  # keys were made
+    assert passing.env.returncode == 0, passing.env.stderr
+    assert passing.stack_json, passing.env.stdout
+    artefacts = {str(path.relative_to(passing.reports_dir)): path.read_bytes()
+                 for path in passing.reports_dir.rglob("*") if path.is_file()}
+    artefacts |= {"sanity stdout": passing.sanity.stdout.encode(),
+                  "sanity stderr": passing.sanity.stderr.encode(),
+                  "env stdout": passing.env.stdout.encode(),
+                  "env stderr": passing.env.stderr.encode(),
+                  "COPR_STACK": passing.stack_json}
+    assert run_secrets.leaks(passing.secrets, artefacts) == []
+
+
+def test_both_gates_leave_nothing_of_their_runs(passing: PassingGates):
+    # The rehearsal tears itself down; the kept sanity run goes with `down`.
+    assert not passing.left_after_down["rehearse"]
+    assert not passing.left_after_down["sanity"]
 
 
 @pytest.mark.parametrize("breakage", ["keygen-stopped", "builders-without-copr-rpmbuild"])

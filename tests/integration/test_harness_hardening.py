@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import naming, wait
+from harness.podman import netavark
 from tests.support.scenarios import SMALL
 
 from .conftest import ROOT, leftovers
@@ -32,6 +33,12 @@ def assert_left_nothing(engine, harness: Harness, run_id: str) -> None:
     assert not leftovers(engine, run_id), harness.stderr
     assert naming.marker_name(run_id) not in leftovers(engine, run_id).volumes
     assert services_of(harness.pid) == [], harness.stderr
+    # A service killed between a container's network set-up and its record leaves netavark's
+    # rules and DNS entry behind: a later run's published port would be sent to a dead address.
+    nat, _, dns, _ = netavark.snapshot()
+    network = naming.network_name(run_id)
+    assert network not in dns, harness.stderr
+    assert f"dnat name: {network} " not in nat, harness.stderr
 
 
 def small_scenario(tmp_path: Path) -> Path:

@@ -1,5 +1,7 @@
-"""Each shipped scenario gives its expected verdict, twice in a row, each from a clean state,
-and nothing made before the window is lost, whatever the verdict."""
+"""Each shipped scenario gives its expected verdict from a clean state, and nothing made before
+the window is lost, whatever the verdict. One scenario runs twice in a row: what one rehearsal
+leaves on the host (package and image caches, reports, the run registry) must not change the next
+one's verdict."""
 
 from __future__ import annotations
 
@@ -19,9 +21,14 @@ pytestmark = pytest.mark.integration
 SCENARIOS = ["release-good", "frontend-first", "backend-needs-newer-common", "min-builder-raised",
              "migration-fails"]
 
+# The second attempt is of migration-fails: it leaves the most to get wrong (a restored database,
+# a rolled-back frontend, a backend waiting on the old FE-BE API). release-good runs again in
+# test_gates.py, beside the sanity gate. A cold or warm package cache no longer matters to a
+# verdict: the rehearsal builds the candidate packages before the window opens.
+CASES = [(name, 1) for name in SCENARIOS] + [("migration-fails", 2)]
 
-@pytest.mark.parametrize("attempt", [1, 2])
-@pytest.mark.parametrize("name", SCENARIOS)
+
+@pytest.mark.parametrize(("name", "attempt"), CASES, ids=[f"{n}-{a}" for n, a in CASES])
 def test_shipped_scenario_gives_its_expected_verdict(engine, built_images, name, attempt):
     path, scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     run_id = naming.new_run_id()

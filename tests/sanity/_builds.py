@@ -1,8 +1,9 @@
 """Helpers the build, build-option and results sanity tests share (no fixtures here).
 
 Submitting builds with copr-cli, where a build's files live on the backend (the results layout of
-the protocol reference, section 3.4), and reading a repository's metadata inside the backend
-container.
+the protocol reference, section 3.4), and reading a repository's metadata: through the backend's
+public URL (what the suites use, so they run against any Copr), or inside the backend container
+(integration tests of the harness's own stack).
 """
 
 from __future__ import annotations
@@ -89,31 +90,79 @@ def _decompress(name: str, data: bytes) -> bytes:
     return data
 
 
-def repo_package_counts(host, repo_dir: str) -> dict[str, int]:
-    """The `packages` attribute of the primary and filelists metadata of the repository whose
-    `repodata/` is in `repo_dir` (read inside the backend container with testinfra)."""
-    repomd = host.file(f"{repo_dir}/repodata/repomd.xml")
-    assert repomd.exists, f"{repo_dir}/repodata/repomd.xml does not exist"
-    root = ET.fromstring(repomd.content_string)
+def _in_backend(host, repo_dir: str) -> Callable[[str], bytes | None]:
+    """A reader of a repository's files inside the backend container (None: no such file)."""
+    def read(name: str) -> bytes | None:
+        found = host.file(f"{repo_dir}/{name}")
+        return found.content if found.exists else None
+    return read
+
+
+def _over_http(repo_url: str) -> Callable[[str], bytes | None]:
+    """A reader of a repository's files through the backend's public URL (None: 404)."""
+    def read(name: str) -> bytes | None:
+        response = requests.get(f"{repo_url.rstrip('/')}/{name}", timeout=30)
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, f"{response.url} answered {response.status_code}"
+        return response.content
+    return read
+
+
+def _counts(read: Callable[[str], bytes | None], where: str) -> dict[str, int]:
+    repomd = read("repodata/repomd.xml")
+    if repomd is None:
+        raise AssertionError(f"{where}/repodata/repomd.xml does not exist")
+    root = ET.fromstring(repomd)
     counts = {}
     for kind in ("primary", "filelists"):
         data = root.find(f"repo:data[@type='{kind}']", REPO_NS)
-        assert data is not None, f"{repo_dir}/repodata/repomd.xml lists no {kind}"
+        assert data is not None, f"{where}/repodata/repomd.xml lists no {kind}"
         href = data.find("repo:location", REPO_NS).get("href")
-        text = _decompress(href, host.file(f"{repo_dir}/{href}").content)
-        match = re.search(rb'<(?:metadata|filelists)[^>]*\spackages="(\d+)"', text)
+        content = read(href)
+        assert content is not None, f"{where}/{href} does not exist"
+        match = re.search(rb'<(?:metadata|filelists)[^>]*\spackages="(\d+)"', _decompress(href, content))
         assert match, f"{href} has no packages count"
         counts[kind] = int(match.group(1))
     return counts
 
 
+def _names(read: Callable[[str], bytes | None], where: str) -> list[str]:
+    repomd = read("repodata/repomd.xml")
+    assert repomd is not None, f"{where}/repodata/repomd.xml does not exist"
+    href = ET.fromstring(repomd).find("repo:data[@type='primary']/repo:location", REPO_NS).get("href")
+    content = read(href)
+    assert content is not None, f"{where}/{href} does not exist"
+    names = re.findall(r"<name>([^<]+)</name>\s*<arch>([^<]+)</arch>", _decompress(href, content).decode())
+    return sorted(f"{name}.{arch}" for name, arch in names)
+
+
+def repo_package_counts(host, repo_dir: str) -> dict[str, int]:
+    """The `packages` attribute of the primary and filelists metadata of the repository whose
+    `repodata/` is in `repo_dir` (read inside the backend container with testinfra)."""
+    return _counts(_in_backend(host, repo_dir), repo_dir)
+
+
 def repo_package_names(host, repo_dir: str) -> list[str]:
     """`name.arch` of every package in a repository's primary metadata (sorted)."""
-    root = ET.fromstring(host.file(f"{repo_dir}/repodata/repomd.xml").content_string)
-    href = root.find("repo:data[@type='primary']/repo:location", REPO_NS).get("href")
-    text = _decompress(href, host.file(f"{repo_dir}/{href}").content).decode()
-    names = re.findall(r"<name>([^<]+)</name>\s*<arch>([^<]+)</arch>", text)
-    return sorted(f"{name}.{arch}" for name, arch in names)
+    return _names(_in_backend(host, repo_dir), repo_dir)
+
+
+def served_package_counts(repo_url: str) -> dict[str, int]:
+    """repo_package_counts of the repository the backend serves at `repo_url` (black-box)."""
+    return _counts(_over_http(repo_url), repo_url)
+
+
+def served_package_names(repo_url: str) -> list[str]:
+    """repo_package_names of the repository the backend serves at `repo_url` (black-box)."""
+    return _names(_over_http(repo_url), repo_url)
+
+
+def served(url: str) -> bool:
+    """Whether the backend serves `url` (200) or not (404); anything else fails the test."""
+    response = requests.get(url, timeout=10)
+    assert response.status_code in (200, 404), f"{url} answered {response.status_code}"
+    return response.status_code == 200
 
 
 def rpm_query(path: Path, queryformat: str) -> str:

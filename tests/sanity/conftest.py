@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import requests
 from copr.v3 import Client
+
+from ._builds import CHROOT
 
 # The suites import their waits from here.
 from harness.gates.copr_waits import (  # noqa: F401
@@ -48,7 +51,35 @@ def other_client(copr_stack, copr_client_for) -> Client:
     return copr_client_for(next(u for u in copr_stack["users"] if u != copr_stack["default_user"]))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"chroots(*names): chroots a test needs besides {CHROOT}")
+
+
+@pytest.fixture(scope="session")
+def offered_chroots(frontend_url) -> set[str]:
+    """The chroots the target's Copr offers (anonymous GET /api_3/mock-chroots/list)."""
+    url = f"{frontend_url}/api_3/mock-chroots/list"
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 200, f"{url} answered {response.status_code}"
+    return set(response.json())
+
+
+@pytest.fixture(autouse=True)
+def _chroots_offered(request: pytest.FixtureRequest) -> None:
+    """Skip a test whose chroots the target does not offer, naming them."""
+    marker = request.node.get_closest_marker("chroots")
+    wanted = [CHROOT, *(marker.args if marker else ())]
+    missing = [name for name in wanted if name not in request.getfixturevalue("offered_chroots")]
+    if missing:
+        pytest.skip(f"needs the chroot{'s' if len(missing) > 1 else ''} {', '.join(missing)}: "
+                    "the target's Copr does not offer it")
+
+
 @pytest.fixture
 def project(copr_project) -> Callable[..., str]:
-    """Make uniquely named projects of the default user, deleted after the test."""
-    return copr_project
+    """Make uniquely named projects of the default user (default chroot: CHROOT), deleted after
+    the test."""
+    def create(*chroots: str, **options) -> str:
+        return copr_project(*(chroots or (CHROOT,)), **options)
+
+    return create

@@ -61,6 +61,7 @@ def test_project_enable_net_reaches_the_build_task(copr_cli, client, frontend_ur
     assert build_task(frontend_url, build_id)["enable_net"] is True
 
 
+@pytest.mark.chroots(AARCH64, RAWHIDE)
 def test_exclude_chroot_and_chroot_select_the_build_chroots(copr_cli, client, frontend_url,
                                                            project, tmp_path):
     name = project(CHROOT, AARCH64, RAWHIDE)
@@ -138,6 +139,7 @@ def test_build_batches_succeed_in_order(copr_cli, client, project, tmp_path):
     assert len([row for row in rows if row.endswith("\tsucceeded")]) == 4
 
 
+@pytest.mark.chroots(AARCH64)
 @pytest.mark.parametrize("kind", ["excludearch", "exclusivearch"])
 def test_arch_excluded_chroot_is_skipped(kind, copr_cli, client, project, tmp_path):
     name = project(CHROOT, AARCH64)

@@ -11,7 +11,7 @@ from pathlib import Path
 import requests
 
 from ..support.srpms import fixture_srpm, make_srpm
-from ._builds import CHROOT, RESULTS_DIR, build_dir, created_ids, srpm_dir, submit
+from ._builds import CHROOT, build_dir, created_ids, served, srpm_dir, submit
 from .conftest import wait_build, wait_url
 
 # BuildSourceEnum values in the SRPM task's source_type.
@@ -118,15 +118,13 @@ def test_watch_build_of_a_failed_build_exits_4(copr_cli, client, project, tmp_pa
     assert copr_cli("status", str(build_id)).stdout.strip() == "failed"
 
 
-def test_delete_build_then_status_exits_1(copr_cli, client, backend_url, owner, project,
-                                         stack_host, tmp_path):
+def test_delete_build_then_status_exits_1(copr_cli, client, backend_url, owner, project, tmp_path):
     name = project()
     build_id = submit(copr_cli, name, fixture_srpm(tmp_path, "hello", name="doomed"))
     assert wait_build(client, build_id) == "succeeded"
     dirs = [srpm_dir(owner, name, build_id), build_dir(owner, name, CHROOT, build_id, "doomed")]
-    backend = stack_host("backend")
     for path in dirs:
-        assert backend.file(f"{RESULTS_DIR}/{path}/success").exists, path
+        assert served(f"{backend_url}/results/{path}/success"), path
 
     deleted = copr_cli("delete-build", str(build_id))
     assert deleted.returncode == 0, deleted.stderr
@@ -136,8 +134,8 @@ def test_delete_build_then_status_exits_1(copr_cli, client, backend_url, owner, 
     # The backend's delete action removes the chroot's result directory; as upstream's backend
     # does, it leaves srpm-builds/<id> (pruned by age, prune_days, not by the delete).
     wait_url(f"{backend_url}/results/{dirs[1]}/", status=404)
-    assert not backend.file(f"{RESULTS_DIR}/{dirs[1]}").exists
-    assert backend.file(f"{RESULTS_DIR}/{dirs[0]}/success").exists
+    assert not served(f"{backend_url}/results/{dirs[1]}/success")
+    assert served(f"{backend_url}/results/{dirs[0]}/success")
 
 
 def test_build_refused_before_upload(copr_cli, client, owner, project, tmp_path):

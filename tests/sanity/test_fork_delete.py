@@ -1,8 +1,8 @@
 """Sanity: forking a project, and what deleting builds, packages and projects leaves behind.
 
 Upstream's runtest-fork.sh, runtest-delete.sh and the TestConsequentDeleteActions part of
-runtest.sh. The backend's results directory is checked from inside its container (testinfra)
-and through its public URL.
+runtest.sh. The backend's results directory is checked through its public URL, as a user of the
+Copr sees it.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import requests
 from harness import wait
 
 from ..support.srpms import make_srpm
+from ._builds import served
 from .conftest import wait_all_finished, wait_build, wait_url
 
 CHROOT = "fedora-44-x86_64"
-RESULTS = "/var/lib/copr/public_html/results"  # the backend's destdir (upstream's default)
 
 
 class _Forks(list):
@@ -61,19 +61,14 @@ def build_hello(client, owner: str, project: str, folder: Path, *packages: str) 
     return ids
 
 
-def wait_gone(stack_host, path: str, timeout: float = 60) -> None:
-    """Wait until `path` no longer exists on the backend (deletes run as backend actions)."""
-    backend = stack_host("backend")
-
-    def gone() -> None:
-        if backend.file(path).exists:
-            raise wait.NotYet(f"{path} still exists on the backend")
-
-    wait.until(gone, what=f"{path} to be removed from the backend", timeout=timeout)
+def wait_gone(url: str, timeout: float = 60) -> None:
+    """Wait until the backend no longer serves `url` (deletes run as backend actions)."""
+    wait_url(url, status=404, timeout=timeout)
 
 
-def chroot_dir(owner: str, project: str, build_id: int, package: str) -> str:
-    return f"{RESULTS}/{owner}/{project}/{CHROOT}/{build_id:08d}-{package}"
+def chroot_dir(backend_url: str, owner: str, project: str, build_id: int, package: str) -> str:
+    """A chroot build's results directory, as the backend serves it."""
+    return f"{backend_url}/results/{owner}/{project}/{CHROOT}/{build_id:08d}-{package}/"
 
 
 def verifies(rpm: Path, key: str) -> bool:
@@ -170,47 +165,44 @@ def test_fork_by_another_user_lands_in_their_namespace(copr_cli, client, other_c
 # -- delete ---------------------------------------------------------------------------------------
 
 
-def test_delete_build_removes_its_results(copr_cli, client, owner, backend_url, project,
-                                          stack_host, tmp_path):
+def test_delete_build_removes_its_results(copr_cli, client, owner, backend_url, project, tmp_path):
     name = project()
     package = f"del-{secrets.token_hex(2)}"
     kept, gone = build_hello(client, owner, name, tmp_path, package, package)
-    backend = stack_host("backend")
+    srpm_builds = f"{backend_url}/results/{owner}/{name}/srpm-builds/{gone:08d}/"
     for build_id in (kept, gone):
-        assert backend.file(chroot_dir(owner, name, build_id, package)).is_directory
-    assert backend.file(f"{RESULTS}/{owner}/{name}/srpm-builds/{gone:08d}").is_directory
+        assert served(chroot_dir(backend_url, owner, name, build_id, package))
+    assert served(srpm_builds)
 
     deleted = copr_cli("delete-build", str(gone))
     assert deleted.returncode == 0, deleted.stderr
-    wait_gone(stack_host, chroot_dir(owner, name, gone, package))
+    wait_gone(chroot_dir(backend_url, owner, name, gone, package))
     # As upstream's backend: the delete leaves srpm-builds/<id> (pruned by age, prune_days).
-    assert backend.file(f"{RESULTS}/{owner}/{name}/srpm-builds/{gone:08d}").is_directory
-    wait_url(f"{backend_url}/results/{owner}/{name}/{CHROOT}/{gone:08d}-{package}/", status=404)
+    assert served(srpm_builds)
     assert copr_cli("status", str(gone)).returncode == 1
     # The other build of the same package is untouched.
-    assert backend.file(chroot_dir(owner, name, kept, package)).is_directory
+    assert served(chroot_dir(backend_url, owner, name, kept, package))
     assert copr_cli("status", str(kept)).stdout.strip() == "succeeded"
 
 
-def test_delete_package_removes_its_builds_results(copr_cli, client, owner, project, stack_host,
+def test_delete_package_removes_its_builds_results(copr_cli, client, owner, backend_url, project,
                                                    tmp_path):
     name = project()
     first, second, other = build_hello(client, owner, name, tmp_path, "example", "example",
                                        "bystander")
-    backend = stack_host("backend")
-    assert backend.file(chroot_dir(owner, name, first, "example")).is_directory
+    assert served(chroot_dir(backend_url, owner, name, first, "example"))
 
     deleted = copr_cli("delete-package", name, "--name", "example")
     assert deleted.returncode == 0, deleted.stderr
     for build_id in (first, second):
-        wait_gone(stack_host, chroot_dir(owner, name, build_id, "example"))
+        wait_gone(chroot_dir(backend_url, owner, name, build_id, "example"))
         assert copr_cli("status", str(build_id)).returncode == 1
-    assert backend.file(chroot_dir(owner, name, other, "bystander")).is_directory
+    assert served(chroot_dir(backend_url, owner, name, other, "bystander"))
     assert copr_cli("list-package-names", name).stdout.split() == ["bystander"]
 
 
 def test_delete_project_makes_its_results_answer_404(copr_cli, client, owner, backend_url,
-                                                     project, stack_host, tmp_path):
+                                                     project, tmp_path):
     name = project()
     build_hello(client, owner, name, tmp_path, "example")
     url = f"{backend_url}/results/{owner}/{name}/"
@@ -220,5 +212,6 @@ def test_delete_project_makes_its_results_answer_404(copr_cli, client, owner, ba
     deleted = copr_cli("delete", name)
     assert deleted.returncode == 0, deleted.stderr
     assert deleted.stdout.strip() == f"Project {name} has been deleted."
-    wait_url(url, status=404)
-    wait_gone(stack_host, f"{RESULTS}/{owner}/{name}")
+    wait_gone(url)
+    # Nothing of it is left to serve: its chroot directory is gone too, not just the listing.
+    assert not served(f"{url}{CHROOT}/")

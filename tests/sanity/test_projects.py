@@ -176,6 +176,7 @@ def test_delete_wrong_name_fails_and_deleted_project_leaves_the_list(copr_cli, o
 # -- chroots --------------------------------------------------------------------------------------
 
 
+@pytest.mark.chroots(THIRD_CHROOT, OTHER_CHROOT)
 def test_modify_chroots_drops_the_others(copr_cli, owner, frontend_url, project):
     name = project(CHROOT, THIRD_CHROOT)
     modified = copr_cli("modify", name, "--chroot", CHROOT, "--chroot", OTHER_CHROOT)

@@ -1,13 +1,15 @@
 """What a build leaves on the backend: results.json files matching the API's built packages,
 download-build, signatures by the project's own key, and the repositories createrepo keeps
 (upstream: runtest-build-results-json.sh, runtest-download-build.sh, runtest-createrepo.sh,
-auto-createrepo.sh, runtest-regenerate-repos.sh; upstream never checks signatures, we do)."""
+auto-createrepo.sh, runtest-regenerate-repos.sh; upstream never checks signatures, we do).
+Everything is read through the backend's public URL, as a user of the Copr sees it."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
+import pytest
 import requests
 
 from harness import wait
@@ -15,13 +17,13 @@ from harness import wait
 from ..support.srpms import fixture_srpm
 from ._builds import (
     CHROOT,
-    RESULTS_DIR,
     build_dir,
     download,
     get_json,
     listed_files,
-    repo_package_counts,
-    repo_package_names,
+    served,
+    served_package_counts,
+    served_package_names,
     sort_packages,
     srpm_dir,
     submit,
@@ -31,17 +33,17 @@ from .conftest import wait_build, wait_url
 AARCH64 = "fedora-44-aarch64"
 
 
+@pytest.mark.chroots(AARCH64)
 def test_results_json_match_the_built_packages(copr_cli, client, backend_url, owner, project,
-                                               stack_host, tmp_path):
+                                               tmp_path):
     name = project(CHROOT, AARCH64)
     build_id = submit(copr_cli, name, fixture_srpm(tmp_path, "hello"))
     assert wait_build(client, build_id) == "succeeded"
-    backend = stack_host("backend")
 
     srpm_results = get_json(f"{backend_url}/results/{srpm_dir(owner, name, build_id)}/results.json")
     assert {key: srpm_results[key] for key in ("name", "epoch", "version", "release")} == {
         "name": "hello", "epoch": None, "version": "1.0", "release": "1"}
-    assert backend.file(f"{RESULTS_DIR}/{srpm_dir(owner, name, build_id)}/success").exists
+    assert served(f"{backend_url}/results/{srpm_dir(owner, name, build_id)}/success")
 
     api = client.build_proxy.get_built_packages(build_id)
     for chroot in (CHROOT, AARCH64):
@@ -54,11 +56,10 @@ def test_results_json_match_the_built_packages(copr_cli, client, backend_url, ow
         assert sort_packages(api[chroot]["packages"]) == sort_packages(results["packages"])
         per_chroot = client.build_chroot_proxy.get_built_packages(build_id, chroot)
         assert sort_packages(per_chroot["packages"]) == sort_packages(results["packages"])
-        assert backend.file(f"{RESULTS_DIR}/{path}/success").exists
+        assert served(f"{backend_url}/results/{path}/success")
 
 
-def test_subpackages_are_all_listed(copr_cli, client, backend_url, owner, project, stack_host,
-                                    tmp_path):
+def test_subpackages_are_all_listed(copr_cli, client, backend_url, owner, project, tmp_path):
     name = project()
     build_id = submit(copr_cli, name, fixture_srpm(tmp_path, "subpackages"))
     assert wait_build(client, build_id) == "succeeded"
@@ -72,11 +73,12 @@ def test_subpackages_are_all_listed(copr_cli, client, backend_url, owner, projec
     assert listed_files(f"{backend_url}/results/{path}/", ".rpm") == [
         "subpackages-1.0-1.fc44.noarch.rpm", "subpackages-1.0-1.fc44.src.rpm",
         "subpackages-extra-1.0-1.fc44.noarch.rpm"]
-    repo = f"{RESULTS_DIR}/{owner}/{name}/{CHROOT}"
-    assert repo_package_names(stack_host("backend"), repo) == [
+    repo = f"{backend_url}/results/{owner}/{name}/{CHROOT}"
+    assert served_package_names(repo) == [
         "subpackages-extra.noarch", "subpackages.noarch", "subpackages.src"]
 
 
+@pytest.mark.chroots(AARCH64)
 def test_download_build_fetches_the_rpms(copr_cli, client, project, tmp_path):
     name = project(CHROOT, AARCH64)
     build_id = submit(copr_cli, name, fixture_srpm(tmp_path / "src", "hello", name="fetched"))
@@ -92,6 +94,7 @@ def test_download_build_fetches_the_rpms(copr_cli, client, project, tmp_path):
         assert (dest / chroot / "results.json").is_file()
 
 
+@pytest.mark.chroots(AARCH64)
 def test_every_built_rpm_verifies_against_the_project_key(copr_cli, client, backend_url, owner,
                                                           project, tmp_path):
     name = project(CHROOT, AARCH64)
@@ -131,30 +134,28 @@ def test_every_built_rpm_verifies_against_the_project_key(copr_cli, client, back
     assert len(checked) == 6  # signed, signed-extra, the SRPM, in both chroots
 
 
-def test_createrepo_makes_the_repository(copr_cli, client, backend_url, owner, project,
-                                         stack_host, tmp_path):
+def test_createrepo_makes_the_repository(copr_cli, client, backend_url, owner, project, tmp_path):
     name = project()
-    repo = f"{owner}/{name}/{CHROOT}"
+    repo = f"{backend_url}/results/{owner}/{name}/{CHROOT}"
     # The project's createrepo action makes an empty repository before any build.
-    wait_url(f"{backend_url}/results/{repo}/repodata/repomd.xml")
-    backend = stack_host("backend")
-    assert repo_package_counts(backend, f"{RESULTS_DIR}/{repo}") == {"primary": 0, "filelists": 0}
+    wait_url(f"{repo}/repodata/repomd.xml")
+    assert served_package_counts(repo) == {"primary": 0, "filelists": 0}
     # The project's key exists (its gen_gpg_key action runs first), but as upstream's backend
     # does, only the first RPM build publishes pubkey.gpg.
     pubkey = f"{backend_url}/results/{owner}/{name}/pubkey.gpg"
-    assert requests.get(pubkey, timeout=10).status_code == 404
+    assert not served(pubkey)
 
     build_id = submit(copr_cli, name, fixture_srpm(tmp_path, "hello"))
     assert wait_build(client, build_id) == "succeeded"
     assert "BEGIN PGP PUBLIC KEY BLOCK" in wait_url(pubkey).text
-    assert backend.file(f"{RESULTS_DIR}/{repo}/repodata/repomd.xml").exists
-    assert repo_package_counts(backend, f"{RESULTS_DIR}/{repo}") == {"primary": 2, "filelists": 2}
-    assert repo_package_names(backend, f"{RESULTS_DIR}/{repo}") == ["hello.noarch", "hello.src"]
-    assert not backend.file(f"{RESULTS_DIR}/{repo}/devel").exists
+    assert served(f"{repo}/repodata/repomd.xml")
+    assert served_package_counts(repo) == {"primary": 2, "filelists": 2}
+    assert served_package_names(repo) == ["hello.noarch", "hello.src"]
+    assert not served(f"{repo}/devel/")
 
 
-def test_disabled_createrepo_puts_builds_in_devel(copr_cli, client, frontend_url, owner, project,
-                                                  stack_host, tmp_path):
+def test_disabled_createrepo_puts_builds_in_devel(copr_cli, client, frontend_url, backend_url,
+                                                  owner, project, tmp_path):
     name = project()
     modified = copr_cli("modify", name, "--disable_createrepo", "true")
     assert modified.returncode == 0, modified.stderr
@@ -165,22 +166,20 @@ def test_disabled_createrepo_puts_builds_in_devel(copr_cli, client, frontend_url
     task = requests.get(f"{frontend_url}/backend/get-build-task/{build_id}-{CHROOT}", timeout=10).json()
     assert task["uses_devel_repo"] is True
     assert "copr_base_devel" in [repo["id"] for repo in task["repos"]]
-    backend = stack_host("backend")
-    repo = f"{RESULTS_DIR}/{owner}/{name}/{CHROOT}"
-    assert backend.file(f"{repo}/devel/repodata/repomd.xml").exists
-    assert repo_package_counts(backend, f"{repo}/devel") == {"primary": 2, "filelists": 2}
-    assert repo_package_names(backend, f"{repo}/devel") == ["hello.noarch", "hello.src"]
+    repo = f"{backend_url}/results/{owner}/{name}/{CHROOT}"
+    assert served(f"{repo}/devel/repodata/repomd.xml")
+    assert served_package_counts(f"{repo}/devel") == {"primary": 2, "filelists": 2}
+    assert served_package_names(f"{repo}/devel") == ["hello.noarch", "hello.src"]
     # The public repository does not get the build until the repositories are regenerated.
-    assert repo_package_counts(backend, repo) == {"primary": 0, "filelists": 0}
+    assert served_package_counts(repo) == {"primary": 0, "filelists": 0}
 
 
-def test_regenerate_repos_adds_the_builds(copr_cli, client, owner, project, stack_host, tmp_path):
+def test_regenerate_repos_adds_the_builds(copr_cli, client, backend_url, owner, project, tmp_path):
     name = project(devel_mode=True)
     build_id = submit(copr_cli, name, fixture_srpm(tmp_path, "hello"))
     assert wait_build(client, build_id) == "succeeded"
-    backend = stack_host("backend")
-    repo = f"{RESULTS_DIR}/{owner}/{name}/{CHROOT}"
-    before = repo_package_counts(backend, repo)
+    repo = f"{backend_url}/results/{owner}/{name}/{CHROOT}"
+    before = served_package_counts(repo)
     assert before == {"primary": 0, "filelists": 0}
 
     regenerated = copr_cli("regenerate-repos", name)
@@ -188,8 +187,8 @@ def test_regenerate_repos_adds_the_builds(copr_cli, client, owner, project, stac
 
     def grown() -> dict[str, int]:
         try:
-            counts = repo_package_counts(backend, repo)
-        except (AssertionError, RuntimeError) as error:  # read while createrepo_c replaced it
+            counts = served_package_counts(repo)
+        except (AssertionError, requests.RequestException) as error:  # read while createrepo_c replaced it
             raise wait.NotYet(f"{repo}/repodata is being rewritten: {error}") from None
         if counts == before:
             raise wait.NotYet(f"{repo} still has {counts}")
@@ -197,4 +196,4 @@ def test_regenerate_repos_adds_the_builds(copr_cli, client, owner, project, stac
 
     after = wait.until(grown, what=f"the packages of {repo} to grow", timeout=30)
     assert after == {"primary": 2, "filelists": 2}
-    assert repo_package_names(backend, repo) == ["hello.noarch", "hello.src"]
+    assert served_package_names(repo) == ["hello.noarch", "hello.src"]

@@ -12,12 +12,13 @@ faults injected on demand.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from harness.podman.engine import ExecResult
+from harness.podman.engine import ExecResult, Resources, RunOverview
 
 # What a strict engine answers: listing runs, which is how a run id is resolved.
-READ_ONLY = ("run_ids", "container_labels")
+READ_ONLY = ("run_ids", "container_labels", "runs_overview")
 
 
 class FakeEngine:
@@ -34,6 +35,9 @@ class FakeEngine:
         self.connected = False
         self.files: dict[tuple[str, str], dict[str, bytes]] = {}  # (container, folder) -> files
         self.logs_text: dict[str, str] = {}
+        self.overview: dict[str, RunOverview] = {}  # what `runs_overview` answers (`list`)
+        self.follow_end: BaseException | None = None  # raised once a followed log is printed
+        self.url = "unix:///fake/podman.sock"
         self._faults: dict[str, tuple[BaseException, bool]] = {}
         self._answers: list[tuple[str, ExecResult]] = []
 
@@ -120,6 +124,28 @@ class FakeEngine:
         self._do("logs", name, read=True)
         return self.logs_text.get(name, "")
 
-    def remove_run(self, run_id: str) -> None:
+    def runs_overview(self) -> dict[str, RunOverview]:
+        self._do("runs_overview", read=True)
+        return self.overview
+
+    def follow_logs(self, name: str, tail: int | None = None) -> Iterator[str]:
+        """The log as `logs` has it, in one-line chunks; then `follow_end` (a Ctrl-C, say) if set."""
+        self._do("follow_logs", name, read=True)
+        lines = self.logs_text.get(name, "").splitlines(keepends=True)
+        yield from lines[-tail:] if tail else lines
+        if self.follow_end is not None:
+            raise self.follow_end
+
+    def connection(self) -> "FakeEngine":
+        return self
+
+    def close(self) -> None:
+        pass
+
+    def remove_run(self, run_id: str) -> Resources:
         self._do("remove_run", run_id)
         self.runs.pop(run_id, None)
+        return Resources(containers=[], networks=[], volumes=[])
+
+    def remove_network_leftovers(self) -> None:
+        self._do("remove_network_leftovers")

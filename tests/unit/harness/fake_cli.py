@@ -1,19 +1,23 @@
 """`copr-harness ARGS` against a fake engine that knows one run, `ch-fake` (database and
 frontend), so the CLI's own behaviour can be tested as a process without Podman.
 
-FAKE_LOG_LINES: how many lines each container's log has (default 3)."""
+FAKE_LOG_LINES: how many lines each container's log has (default 3). A followed log (`logs -f`)
+gives those lines, then waits for new ones that never come, as a quiet service's log does."""
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 # The checkout instead of this script's folder, whose podman/ tests would shadow podman-py.
 sys.path[0] = str(Path(__file__).resolve().parents[3])
 
 from harness import cli, paths  # noqa: E402
-from harness.podman.engine import Engine  # noqa: E402
+from harness.podman.engine import Engine, RunOverview  # noqa: E402
 from harness.stack import users  # noqa: E402
 
 RUN_ID = "ch-fake"
@@ -45,6 +49,20 @@ class FakeEngine:
         count = int(os.environ.get("FAKE_LOG_LINES", "3"))
         lines = [f"line {i}\n" for i in range(count)]
         return "".join(lines[-tail:] if tail else lines)
+
+    def connection(self) -> "FakeEngine":
+        return self
+
+    def close(self) -> None:
+        pass
+
+    def follow_logs(self, name: str, tail: int | None = None) -> Iterator[str]:
+        yield self.logs(name, tail)
+        threading.Event().wait()  # no new line, ever: only a signal ends the command
+
+    def runs_overview(self) -> dict[str, RunOverview]:
+        return {RUN_ID: RunOverview(created=time.time() - 125, states={
+            f"{RUN_ID}-database": "running", f"{RUN_ID}-frontend": "running"})}
 
 
 def main() -> int:

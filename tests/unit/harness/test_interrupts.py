@@ -152,7 +152,7 @@ def _raising(error: BaseException):
 ], ids=["Interrupted", "KeyboardInterrupt", "InputError", "bad run id", "ValueError", "InfraError",
         "PackageError", "unexpected"])
 def test_cli_exit_codes(monkeypatch, capsys, error, code):
-    monkeypatch.setattr(cli, "cmd_plan", _raising(error))
+    monkeypatch.setattr(cli.gates, "cmd_plan", _raising(error))
     assert cli.main(["plan", "scenarios/release-good.yaml"]) == code
     if code == 130:
         assert "interrupted" in capsys.readouterr().err

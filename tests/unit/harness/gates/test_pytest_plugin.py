@@ -125,3 +125,79 @@ def test_what_the_target_does_not_give_is_skipped_with_the_reason(tmp_path):
     assert "needs shell access to the Copr's hosts" in result.stdout
     assert "needs the backend's password" in result.stdout
     assert "copr-harness: testing the Copr at http://127.0.0.1:9" in result.stdout
+
+
+# copr_project's teardown against a fake python-copr: one build that never ends (in a failing
+# test's project), one that ends on the second look (in a passing test's).
+TEARDOWN_TESTS = '''
+import types
+import pytest
+
+
+class Builds:
+    def __init__(self):
+        self.states, self.canceled = {}, []
+
+    def get_list(self, owner, project):
+        found = [types.SimpleNamespace(id=i, state=s) for i, s in self.states[project].items()]
+        for build_id, state in self.states[project].items():
+            if state == "ends-soon":
+                self.states[project][build_id] = "succeeded"
+        return [types.SimpleNamespace(id=b.id, state="running" if b.state == "ends-soon" else b.state)
+                for b in found]
+
+    def cancel(self, build_id):
+        self.canceled.append(build_id)
+        for states in self.states.values():
+            if build_id in states:
+                states[build_id] = "canceled"
+
+
+class Projects:
+    def __init__(self, builds):
+        self.builds, self.deleted = builds, []
+
+    def add(self, owner, name, chroots, **options):
+        self.builds.states[name] = {}
+
+    def get(self, owner, name):
+        return types.SimpleNamespace(name=name)
+
+    def delete(self, owner, name):
+        self.deleted.append(name)
+
+
+BUILDS = Builds()
+CLIENT = types.SimpleNamespace(build_proxy=BUILDS, project_proxy=Projects(BUILDS))
+
+
+@pytest.fixture(scope="session")
+def copr_stack():
+    return {"default_user": "alice", "chroots": ["fedora-44-x86_64"]}
+
+
+@pytest.fixture(scope="session")
+def copr_client_for():
+    return lambda user=None: CLIENT
+
+
+def test_fails_with_a_build_that_never_ends(copr_project):
+    BUILDS.states[copr_project()][7] = "running"
+    assert False, "the test fails"
+
+
+def test_passes_with_a_build_that_ends_soon(copr_project):
+    BUILDS.states[copr_project()][8] = "ends-soon"
+
+
+def test_what_the_teardowns_did():
+    assert BUILDS.canceled == [7]
+    assert len(CLIENT.project_proxy.deleted) == 2
+'''
+
+
+def test_a_failed_tests_unfinished_builds_are_canceled_before_its_project_is_deleted(tmp_path):
+    # Without the cancel, the failed test's teardown waits out wait_all_finished's 120 s.
+    result, _ = inner_pytest(tmp_path, TEARDOWN_TESTS, "-rf")
+    assert "2 passed" in result.stdout and "1 failed" in result.stdout, result.stdout
+    assert "the test fails" in result.stdout

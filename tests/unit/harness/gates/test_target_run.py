@@ -3,14 +3,17 @@ fast naming its URL, a bad target file is refused before anything, the ledger's 
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from harness import cli
-from harness.gates import project_ledger
+from harness.gates import project_ledger, target_run
+from harness.model.target import load_target
 
 
 def closed_port() -> int:
@@ -80,3 +83,53 @@ def test_the_ledger_lists_what_was_created_and_not_deleted(tmp_path):
     ledger.forget("alice", "test-1")
     (tmp_path / "projects.jsonl").open("a").write('{"event": "crea')  # cut by a SIGKILL
     assert project_ledger.outstanding(tmp_path / "projects.jsonl") == [("@copr", "test-2", "bob")]
+
+
+class _Copr(http.server.BaseHTTPRequestHandler):
+    """A frontend that answers APIv3's root and /backend/ with upstream's header (or not)."""
+
+    fe_be: str | None = "9"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = b'{"version": 3}' if self.path == "/api_3/" else b"[]"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if self.path.startswith("/backend/") and self.fe_be is not None:
+            self.send_header(target_run.FE_BE_HEADER, self.fe_be)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("fe_be, expected", [("9", "9"), (None, "")])
+def test_the_versions_are_what_the_coprs_api_reports(tmp_path, fe_be, expected):
+    handler = type("Copr", (_Copr,), {"fe_be": fe_be})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            (tmp_path / "alice.conf").write_text("[copr-cli]\n")
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            (tmp_path / "t.yaml").write_text(f"urls: {{frontend: '{url}', backend: '{url}'}}\n"
+                                             "users: {alice: alice.conf}\n")
+            versions = target_run.reported_versions(load_target(tmp_path / "t.yaml"))
+        finally:
+            server.shutdown()
+    assert versions == {"api_3": "3", "fe_be_api": expected}
+
+
+def test_a_copr_that_went_away_reports_no_versions(target):
+    assert target_run.reported_versions(load_target(target)) == {"api_3": "", "fe_be_api": ""}
+
+
+def test_a_sanity_dry_run_names_its_chroots_and_what_it_skips(target, connections, capsys):
+    from tests.sanity._builds import CHROOT
+
+    assert target_run.SANITY_CHROOT == CHROOT  # the plan says what the suite really builds for
+    assert cli.main(["sanity", "--target", str(target), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"for the chroots the sanity suite builds for ({CHROOT}, a few tests more)" in out
+    assert "skip: 1 test that needs Podman access to the stack's own containers" in out
+    assert "skip: 3 tests that need shell access to the Copr's hosts" in out
+    assert connections == []

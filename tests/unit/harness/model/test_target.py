@@ -43,6 +43,15 @@ def test_capabilities_follow_what_the_file_gives(tmp_path):
     assert load_target(path).capabilities() == {"hosts", "second_user"}
 
 
+def test_container_access_needs_a_run_and_its_podman_hosts(tmp_path):
+    # A run's black-box target file (run_id, no hosts) gives no access to its containers.
+    assert "containers" not in load_target(_write(tmp_path, GOOD + "run_id: r1\n")).capabilities()
+    ssh = _write(tmp_path, GOOD + "run_id: r1\nhosts: {backend: ssh://copr-be.example.org}\n")
+    assert "containers" not in load_target(ssh).capabilities()
+    podman = _write(tmp_path, GOOD + "run_id: r1\nhosts: {backend: podman://r1-backend}\n")
+    assert load_target(podman).capabilities() == {"hosts", "containers"}
+
+
 @pytest.mark.parametrize("text, field", [
     (GOOD.replace("  frontend: https://copr.example.org/\n", ""), "urls.frontend"),
     (GOOD.replace("https://copr.example.org/", "copr.example.org"), "urls.frontend"),

@@ -174,3 +174,21 @@ def test_the_services_exception_is_found_as_the_log_api_gives_it(line):
         "r1-backend: ImportError: cannot import name 'lock' from 'copr_common.lock'")
     engine.logs_text["r1-backend"] = "copr-backend-allocator: ticket 1 gets builder-1\n"
     assert window._service_error(engine, ["r1-backend"]) == ""
+
+
+def test_prepare_builds_every_upgraded_components_packages_before_the_window_opens(scenario, monkeypatch):
+    built: list[tuple[tuple[str, ...], str | None]] = []
+    real = window.packages.build_set
+
+    def recording(names, package_set, component=None):
+        built.append((tuple(names), component))
+        return real(names, package_set, component)
+
+    monkeypatch.setattr(window.packages, "build_set", recording)
+    steps = plan.make(scenario).steps
+    runner = window.Runner(FakeEngine(), RunInfo("r1", COMPONENTS),
+                           scenario.package_set("production"), scenario.candidate)
+    runner.prepare(steps)
+    upgraded = {s.component for s in steps if s.upgrades}
+    assert upgraded and {component for _, component in built} == upgraded
+    assert runner.window.started == 0.0  # the window has not opened

@@ -105,7 +105,8 @@ def test_build_of_a_package_without_a_source_is_refused(project, alice):
                                                   "package_name": "hello"})
     assert response.status_code == 400
     assert response.get_json() == {"error": (
-        "Package 'hello' doesn't have the default source method set, but it is required for "
+        "Package 'Unset default source for package hello' doesn't have the default source "
+        "method set, but it is required for "
         "the rebuild request.  Please configure some source  method first")}
 
 

@@ -166,8 +166,10 @@ def package_build():
     copr = build_copr(data)
     package = get_package(copr, data.get("package_name"))
     if package.source_type == SOURCE_TYPES["unset"]:
-        # Upstream's NoPackageSourceException text (its two spaces too).
-        raise BadRequest(f"Package '{package.name}' doesn't have the default source method "
+        # Upstream's text, two spaces and all: its build_package hands the exception a sentence
+        # where the exception expects a package name, so the name arrives wrapped in it.
+        named = f"Unset default source for package {package.name}"
+        raise BadRequest(f"Package '{named}' doesn't have the default source method "
                          "set, but it is required for the rebuild request.  Please configure "
                          "some source  method first")
     build = new_build(copr, data, SOURCE_NAMES[package.source_type], package.source, package)

@@ -1,0 +1,7 @@
+"""`python -m harness`: the same as `copr-harness`."""
+
+import sys
+
+from harness.cli.app import main
+
+sys.exit(main())
