@@ -55,6 +55,26 @@ def health(real: RealStack) -> requests.Response:
     return requests.get(f"{real.stack.env['BACKEND_URL']}/health", timeout=10)
 
 
+
+def submit(stack: Stack, project: str, srpm: Path) -> int:
+    """Submit an SRPM build with copr-cli, without waiting; its build id."""
+    submitted = stack.copr("build", project, str(srpm), "--nowait")
+    assert submitted.returncode == 0, submitted.stderr
+    return int(submitted.stdout.split("Created builds:")[1].split()[0])
+
+
+def finished(stack: Stack, build_id: int, what: str, timeout: float) -> str:
+    """Wait until a build ends; its final state."""
+
+    def ended() -> str:
+        state = build_state(stack, build_id)
+        if state not in ("succeeded", "failed", "canceled", "skipped"):
+            raise wait.NotYet(f"build {build_id} is {state}")
+        return state
+
+    return wait.until(ended, what=what, timeout=timeout)
+
+
 def test_health_means_ready_to_take_a_build(real: RealStack) -> None:
     assert health(real).ok
     real.exec("svc", "stop", "copr-backend-build")
@@ -98,18 +118,8 @@ def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, t
     created = stack.copr("create", project, "--chroot", CHROOT)
     assert created.returncode == 0, created.stderr
     began = time.monotonic()
-    submitted = stack.copr("build", project, str(make_srpm(tmp_path, "hello")), "--nowait")
-    assert submitted.returncode == 0, submitted.stderr
-    build_id = int(submitted.stdout.split("Created builds:")[1].split()[0])
-
-    def finished() -> str:
-        state = build_state(stack, build_id)
-        if state not in ("succeeded", "failed", "canceled", "skipped"):
-            raise wait.NotYet(f"build {build_id} is {state}")
-        return state
-
-    state = wait.until(finished, what=f"build {build_id} of the real backend to finish",
-                       timeout=240)
+    build_id = submit(stack, project, make_srpm(tmp_path, "hello"))
+    state = finished(stack, build_id, f"build {build_id} of the real backend to finish", timeout=240)
     latency = time.monotonic() - began
     print(f"real backend: up {real.up_seconds:.1f}s, build submit -> {state} {latency:.1f}s")
     assert state == "succeeded", real.engine.logs(real.backend)[-3000:]
@@ -157,9 +167,7 @@ def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(real: Rea
     stack = real.stack
     project = f"k{secrets.token_hex(4)}"
     assert stack.copr("create", project, "--chroot", CHROOT).returncode == 0
-    submitted = stack.copr("build", project, str(make_srpm(tmp_path, "killed")), "--nowait")
-    assert submitted.returncode == 0, submitted.stderr
-    build_id = int(submitted.stdout.split("Created builds:")[1].split()[0])
+    build_id = submit(stack, project, make_srpm(tmp_path, "killed"))
     worker = f"rpm_build_worker:{build_id}-{CHROOT}"
 
     def worker_pid() -> int:
@@ -172,14 +180,8 @@ def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(real: Rea
     real.exec("kill", "-KILL", str(pid))
     assert real.engine.exec(real.backend, ["kill", "-0", str(pid)]).exit_code != 0
 
-    def finished() -> str:
-        state = build_state(stack, build_id)
-        if state not in ("succeeded", "failed", "canceled", "skipped"):
-            raise wait.NotYet(f"build {build_id} is {state}")
-        return state
-
-    state = wait.until(finished, what=f"build {build_id} to finish after its worker was killed",
-                       timeout=480)
+    state = finished(stack, build_id, f"build {build_id} to finish after its worker was killed",
+                     timeout=480)
     assert state == "succeeded", real.exec("tail", "-n", "40", "/var/log/copr-backend/build_dispatcher.log")
     dispatcher = real.exec("cat", "/var/log/copr-backend/build_dispatcher.log")
     assert f"dead worker {worker}" in dispatcher, dispatcher[-2000:]
