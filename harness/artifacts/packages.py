@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -32,29 +31,6 @@ def _defines(package: PackageVersion) -> dict[str, str]:
     return macros
 
 
-def pypi_sdists(requirements: str) -> list[Path]:
-    """The sdists of the space-separated `name==version` requirements (the `pypi` macro of a
-    package), downloaded from PyPI once into the cache: upstream's code is fetched at run time,
-    never committed. Replaced by the package sources of scenarios once they land."""
-    found = []
-    for requirement in requirements.split():
-        name, _, version = requirement.partition("==")
-        if not name or not version:
-            raise InputError(f"pypi macro: '{requirement}' is not NAME==VERSION")
-        folder = CACHE / "pypi" / f"{name}-{version}"
-        if not list(folder.glob("*.tar.gz")):
-            folder.mkdir(parents=True, exist_ok=True)
-            result = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                 "--no-binary", ":all:", "--dest", str(folder), requirement],
-                capture_output=True, text=True)
-            if result.returncode != 0:
-                raise InfraError(f"pip download {requirement} failed: "
-                                 + (result.stderr.strip().splitlines() or ["no output"])[-1])
-        found += sorted(folder.glob("*.tar.gz"))[:1]
-    return found
-
-
 def build_rpm(name: str, package: PackageVersion) -> Path:
     """Build (or take from the cache) the RPM of `name` at `package`'s version; return its path.
     A prebuilt RPM (checked when the scenario was loaded) is used as it is."""
@@ -65,22 +41,11 @@ def build_rpm(name: str, package: PackageVersion) -> Path:
                            package.requires, CACHE)
     if shutil.which("rpmbuild") is None:
         raise InfraError("rpmbuild is not installed", hint="run 'apt-get install -y rpm'")
-    # A package made from PyPI sdists has its own spec beside the stand-in's: <name>.pypi.spec.
-    sdists = pypi_sdists(str(package.macros["pypi"])) if "pypi" in package.macros else []
     spec = spec_path(name)
-    if sdists:
-        spec = spec.with_name(f"{name}.pypi.spec")
     source = _source_tar(spec.parent / "src")
     defines = _defines(package)
-    # Patches on the sdists (the spec applies them with patch -p1 in its build folder).
-    patches = {f"patch-{i}-{p.name}": p.read_bytes() for i, p in enumerate(package.patches)} \
-        if sdists else {}
-    if sdists:
-        defines["pypi_sdists"] = " ".join(p.name for p in sdists)
-    if patches:
-        defines["pypi_patches"] = " ".join(patches)
     key = hashlib.sha256(
-        spec.read_bytes() + source + repr(sorted(defines.items())).encode() + b"".join(patches.values())
+        spec.read_bytes() + source + repr(sorted(defines.items())).encode()
     ).hexdigest()[:16]
     target = CACHE / "rpms" / f"{name}-{package.evr}-{key}"
     if target.is_dir() and list(target.glob("*.rpm")):
@@ -90,10 +55,6 @@ def build_rpm(name: str, package: PackageVersion) -> Path:
     with tempfile.TemporaryDirectory(prefix=f"rpmbuild-{name}-") as top:
         (Path(top) / "SOURCES").mkdir()
         (Path(top) / "SOURCES" / f"{name}-src.tar").write_bytes(source)
-        for sdist in sdists:
-            shutil.copy(sdist, Path(top) / "SOURCES" / sdist.name)
-        for patch_name, text in patches.items():
-            (Path(top) / "SOURCES" / patch_name).write_bytes(text)
         command = ["rpmbuild", "-bb", "--quiet", "--define", f"_topdir {top}",
                    "--define", "__os_install_post %{nil}", "--define", "_build_id_links none"]
         for macro, value in defines.items():

@@ -11,23 +11,27 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 from harness.artifacts.archive import reproducible_tar
 from harness.errors import InfraError, InputError
 from harness.artifacts import pysource, wheelhouse
 
 SITE = "usr/lib/python3/dist-packages"
-WRAP_FORMAT = b"pyrpm-1"  # changed when the wrapping changes, so cached RPMs are rebuilt
+WRAP_FORMAT = b"pyrpm-2"  # changed when the wrapping changes, so cached RPMs are rebuilt
 
 # RPM Requires of upstream's specs between the packages the harness installs, used when a
-# scenario gives no `requires:` (copr-backend 2.11's spec: python3-copr-common >= 1.2.1).
+# scenario gives no `requires:` (copr-backend 2.11's spec: python3-copr-common >= 1.2.1,
+# python3-copr, obs-signd among those the harness packages).
 UPSTREAM_REQUIRES: dict[str, list[str]] = {
     "python3-copr-common": [],
-    "copr-backend": ["python3-copr-common >= 1.2.1", "obs-signd"],
+    "copr-backend": ["python3-copr-common >= 1.2.1", "python3-copr", "obs-signd"],
     "copr-dist-git": ["python3-copr-common"],
     "copr-keygen": [],
     "copr-frontend": ["python3-copr-common"],
     "copr-rpmbuild": ["python3-copr-common"],
-    "python3-copr-messaging": ["python3-copr-common"],
+    "python3-copr-messaging": ["python3-copr-common", "python3-fedora-messaging"],
+    "python3-fedora-messaging": [],
     "python3-copr": [],
     "copr-cli": ["python3-copr"],
 }
@@ -78,6 +82,13 @@ def _unpack_wheel(wheel: Path, root: Path) -> None:
                 target.chmod(0o755)
 
 
+def from_pypi(requirements: list[Requirement]) -> list[Requirement]:
+    """The requirements to pack as wheels: not those the harness wraps into RPMs of their own
+    (copr-messaging's fedora-messaging and copr-common): the set installs them, and a second
+    copy in this RPM would clash with their files."""
+    return [r for r in requirements if wheelhouse.debian_package(r.name) not in UPSTREAM_REQUIRES]
+
+
 def cache_key(name: str, evr: str, source: pysource.Source, requires: list[str] | None) -> str:
     """The content hash a wrapped RPM is cached under: code, patches, overrides, image deps."""
     digest = hashlib.sha256(WRAP_FORMAT)
@@ -102,7 +113,7 @@ def build(name: str, version: str, release: str, source: pysource.Source,
         tree = pysource.prepare_tree(source, cache, top / "tree")
         wheel = pysource.build_wheel(tree, top / "wheel", f"{name} ({source.describe()})")
         debian, rest = wheelhouse.split(wheelhouse.wheel_requires(wheel))
-        deps = wheelhouse.fetch(rest, cache)
+        deps = wheelhouse.fetch(from_pypi(rest), cache)
         stage = top / "stage"
         for each in [wheel, *deps]:
             _unpack_wheel(each, stage)

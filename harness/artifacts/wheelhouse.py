@@ -26,7 +26,8 @@ MARKER_ENV = {"python_version": "3.11", "python_full_version": "3.11.2", "sys_pl
               "platform_python_implementation": "CPython", "extra": ""}
 # PyPI projects whose Debian package is not simply python3-<name>.
 DEBIAN_NAMES = {"pyyaml": "python3-yaml", "python-daemon": "python3-daemon",
-                "python-dateutil": "python3-dateutil", "psycopg2-binary": "python3-psycopg2"}
+                "python-dateutil": "python3-dateutil", "psycopg2-binary": "python3-psycopg2",
+                "pyopenssl": "python3-openssl", "pytz": "python3-tz"}
 
 
 def normalize(name: str) -> str:

@@ -67,7 +67,7 @@ def cmd_target(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     """Print a scenario's window steps and the problems its order will cause (runs nothing)."""
     _, scenario = load_scenario(args.scenario)
-    made = plan.make(scenario)
+    made = plan.predict(scenario)
     if args.format == "json":
         emit_json({
             "scenario": str(args.scenario),

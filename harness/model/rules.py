@@ -8,6 +8,7 @@ from enum import StrEnum
 
 class RuleName(StrEnum):
     RPM_TRANSACTIONS = "rpm-transactions"
+    COMPONENTS_START = "components-start"
     BACKEND_WAITED = "backend-waited"
     NO_NEWER_FRONTEND_JOBS = "no-newer-frontend-jobs"
     BUILDER_VERSION_GATE = "builder-version-gate"

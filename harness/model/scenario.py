@@ -99,12 +99,9 @@ class PackageVersion(BaseModel):
         if kinds and kinds[0] != "rpm":
             self._python = _python_source(self, kinds[0], base)
             return self
-        if self.patches and "pypi" in self.macros:  # a .pypi.spec's sdists, patched in %prep
-            self.patches = _checked_patches(self.patches, base)
         for field in ("patches", "requires"):
-            if field in self.model_fields_set and not (field == "patches" and "pypi" in self.macros):
-                raise FieldError((field,), f"'{field}' goes with a Python source (pypi, sdist or "
-                                           "source) or a 'pypi' macro")
+            if field in self.model_fields_set:
+                raise FieldError((field,), f"'{field}' goes with a Python source (pypi, sdist or source)")
         if self.rpm is None:
             if not self.version:
                 raise ValueError("give 'version' (built from the spec), 'rpm' (a prebuilt file), or Python code: "
@@ -150,19 +147,6 @@ class PackageVersion(BaseModel):
         return self.by_component.get(component, self) if component else self
 
 
-def _checked_patches(given: list[Path], base: Path) -> list[Path]:
-    """The patch files, relative to the scenario's folder, each checked readable."""
-    patches = []
-    for index, patch in enumerate(given):
-        path = (base / patch).absolute()
-        try:
-            pysource.check_patch(path)
-        except ValueError as error:
-            raise FieldError(("patches", index), str(error)) from None
-        patches.append(path)
-    return patches
-
-
 def _python_source(package: PackageVersion, kind: str, base: Path) -> pysource.Source:
     """Check a Python source's fields (files exist, pin syntax), fill in its version."""
     if package.macros:
@@ -182,7 +166,14 @@ def _python_source(package: PackageVersion, kind: str, base: Path) -> pysource.S
             where, version = str(path), pysource.source_version(path)
     except ValueError as error:
         raise FieldError((kind,), str(error)) from None
-    patches = _checked_patches(package.patches, base)
+    patches = []
+    for index, patch in enumerate(package.patches):
+        path = (base / patch).absolute()
+        try:
+            pysource.check_patch(path)
+        except ValueError as error:
+            raise FieldError(("patches", index), str(error)) from None
+        patches.append(path)
     if "version" not in package.model_fields_set:
         if not version:
             raise FieldError((kind,), f"cannot tell the version of {given}: give 'version'")
@@ -247,6 +238,9 @@ class Scenario(BaseModel):
     # Replaces a component's package list (component.yaml) in this scenario only: e.g. the real
     # copr-backend with its glue instead of the stand-in backend and its python3-copr-common.
     component_packages: dict[str, list[str]] = {}
+    # Replaces a component's container memory limit (MiB, component.yaml's memory_mb) in this
+    # scenario only: e.g. the real copr-backend, whose workers are one daemon each.
+    memory_mb: dict[str, int] = {}
     _path: Path | None = PrivateAttr(None)
 
     @property
@@ -275,6 +269,17 @@ class Scenario(BaseModel):
                 raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
             if not names:
                 raise ValueError(f"component '{name}' would install no package")
+        return value
+
+    @field_validator("memory_mb")
+    @classmethod
+    def _known_memory(cls, value: dict[str, int]) -> dict[str, int]:
+        known = services()
+        for name, megabytes in value.items():
+            if name not in known:
+                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            if megabytes < 64:
+                raise ValueError(f"component '{name}': {megabytes} MiB is below the 64 MiB a container needs")
         return value
 
     def packages_of(self, component: str) -> list[str]:

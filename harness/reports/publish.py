@@ -25,13 +25,7 @@ def suite(folder: Path, suite_name: str, run_id: str, scenario_path: Path, scena
         extra["messages"] = messages
     record = run_record.write(folder, suite_name, run_id, scenario_path, scenario, started,
                               time.time(), verdict, extra=extra)
-    if junit.exists():
-        page = pages.write_suite(folder, suite_name, title)
-        progress.say(f"HTML report: {page}")
-        summary.write_tmt(folder, cases, [page.name, junit.name])
-    summary.write(folder, title, verdict, cases, run_record.load(folder))
-    progress.say(f"run record: {record}; summary: {folder / summary.FILE}")
-    history.write(paths.REPORTS)
+    _suite_pages(folder, suite_name, title, verdict, cases, record)
 
 
 def target_suite(folder: Path, suite_name: str, run_id: str, target_file: Path, target: Any,
@@ -47,6 +41,14 @@ def target_suite(folder: Path, suite_name: str, run_id: str, target_file: Path, 
                                      started, time.time(), verdict,
                                      extra={"pytest_exit_code": pytest_code,
                                             "tests": junit_html.totals(cases)})
+    return _suite_pages(folder, suite_name, title, verdict, cases, record)
+
+
+def _suite_pages(folder: Path, suite_name: str, title: str, verdict: str, cases: list,
+                 record: Path) -> Path:
+    """A suite's HTML page (when it has a JUnit file), tmt results, summary.md and the history
+    index; the page's path."""
+    junit = folder / f"{suite_name}.junit.xml"
     page = folder / f"{suite_name}.html"
     if junit.exists():
         page = pages.write_suite(folder, suite_name, title)

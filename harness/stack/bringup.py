@@ -192,6 +192,10 @@ def up(
     components = scenario.components
     package_versions = scenario.package_set(package_set)
     state = Bringup(engine, run_id, components)
+    if scenario.memory_mb:  # a copy: all_components() is shared
+        state.defined = {name: spec.model_copy(update={"memory_mb": scenario.memory_mb[name]})
+                         if name in scenario.memory_mb else spec
+                         for name, spec in state.defined.items()}
     defined = state.defined
 
     with progress.step(f"building packages ({package_set} set)"), state.phase("harness", "packages"):

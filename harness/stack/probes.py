@@ -44,9 +44,13 @@ def check_ready(engine: Engine, spec: Component, name: str, http_port: int | Non
     # Not ready: fail at once if a service already died instead of waiting out the timeout.
     services = engine.exec(name, ["svc", "status"])
     if not services.ok:
-        raise InfraError(f"{spec.name}: a service stopped ({services.output.strip()})\n"
+        raise ServiceStopped(f"{spec.name}: a service stopped ({services.output.strip()})\n"
                          + last_log(engine, name))
     raise wait.NotYet(reason)
+
+
+class ServiceStopped(InfraError):
+    """A service of a container that is not ready yet has already died."""
 
 
 def wait_ready(engine: Engine, spec: Component, name: str,

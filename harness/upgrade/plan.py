@@ -1,6 +1,7 @@
 """The release window's steps, and the problems an upgrade order will cause, predicted from the
 scenario alone (no containers): unmet Requires, API gates that make the backend wait or let it
-process jobs it does not understand, a builder version gate no candidate builder meets."""
+process jobs it does not understand, a builder version gate no candidate builder meets, and
+(predict) packages whose code cannot import each other."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from harness.model.components import all_components
 from harness.model.rules import RuleName
 from harness.model.scenario import PackageVersion, Scenario
 from harness.model.versions import rpmvercmp
+from harness.upgrade import imports
 
 COMMON = "python3-copr-common"
 
@@ -140,6 +142,16 @@ def make(scenario: Scenario) -> Plan:
                 plan.notes.append(f"{set_name} {name} is a prebuilt RPM ({package.rpm.name}): its "
                                   "API constants are unknown, so the API and builder gates are not predicted")
     return plan
+
+
+def predict(scenario: Scenario) -> Plan:
+    """make(), plus what only the code shows: an upgraded component whose candidate packages
+    cannot import each other (harness.upgrade.imports; this builds their RPMs on the host)."""
+    made = make(scenario)
+    upgraded = [step.component for step in made.steps if step.upgrades]
+    for problem in imports.check(scenario, upgraded):
+        made.problems.append(Problem(RuleName.COMPONENTS_START, problem.component, problem.describe()))
+    return made
 
 
 def _api_at(set_: dict[str, PackageVersion], package: str, macro: str) -> int | None:

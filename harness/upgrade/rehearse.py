@@ -143,7 +143,7 @@ def candidate_nvrs(info: stack.RunInfo, scenario: Scenario) -> dict[str, list[st
 
 def rehearse(engine: Engine, scenario: Scenario, run_id: str, keep: bool = False) -> Verdict:
     """Run the rehearsal and write its report under build/reports/<run-id>/."""
-    plan = planning.make(scenario)
+    plan = planning.predict(scenario)
     for problem in plan.problems:
         progress.say(f"plan predicts [{problem.rule}] at {problem.step}: {problem.message}")
     started = time.time()

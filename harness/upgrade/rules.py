@@ -40,6 +40,11 @@ def evaluate(scenario: Scenario, window: Window, queued: list[int],
     rules.append(Rule(RuleName.RPM_TRANSACTIONS, not rpm_failed,
                       failed.error if rpm_failed else "every rpm -Uvh of the window succeeded"))
 
+    start_failed = failed is not None and failed.failed_phase in ("start", "ready")
+    rules.append(Rule(RuleName.COMPONENTS_START, not start_failed,
+                      failed.error if start_failed else
+                      "every upgraded component started and came ready on its candidate packages"))
+
     backend_switch = _switched_at(window, "backend")
     old_min = scenario_macro(scenario, "copr-backend", "min_fe_be_api", "production")
     new_min = scenario_macro(scenario, "copr-backend", "min_fe_be_api", "candidate")

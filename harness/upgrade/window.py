@@ -5,6 +5,7 @@ A failed step is rolled back (packages, database) so the stack is as it was befo
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +18,10 @@ from harness.model.scenario import PackageVersion
 from harness.phases import Event, record
 from harness.podman.engine import Engine
 from harness.stack.bringup import Bringup
-from harness.stack.probes import wait_ready
+from harness.stack.probes import ServiceStopped, wait_ready
 from harness.stack.registry import RunInfo
 from harness.upgrade.plan import Step
+from harness.wait import WaitTimeout
 
 DUMP = "/var/lib/postgresql/pre-upgrade.dump"
 FRONTEND_DIR = "/usr/share/copr/coprs_frontend"
@@ -132,12 +134,33 @@ class Runner:
             raise StepFailed(f"rpm -Uvh refused the candidate packages: {error}") from None
         if step.migrate:
             self._migrate(step, names, result)
-        with self.window.phase(lane, "start"):
-            for name in names:
-                self._svc(name, "start")
-        with self.window.phase(lane, "ready"):
-            for name in names:
-                self._wait_ready(step.component, name)
+        phase = "start"
+        try:
+            with self.window.phase(lane, "start"):
+                for name in names:
+                    self._svc(name, "start")
+            phase = "ready"
+            with self.window.phase(lane, "ready"):
+                for name in names:
+                    self._wait_ready(step.component, name)
+        except (StepFailed, WaitTimeout, ServiceStopped) as error:
+            # Installed, but its services do not run on the candidate packages (an ImportError
+            # between two of them, say): the step's verdict, rolled back like a refused rpm. A
+            # wait that ran out with no exception logged is no evidence: the harness's failure.
+            why = _service_error(self.engine, names)
+            if not why and isinstance(error, (WaitTimeout, ServiceStopped)):
+                raise
+            result.failed_phase = phase
+            why = why or str(error).splitlines()[0]
+            with self.window.phase(lane, "downgrade"):
+                for name in names:
+                    self._svc(name, "stop")
+                if step.migrate:
+                    self._restore(step)
+                self._downgrade(step, names)
+            self._restart_as_before(step, names, result)
+            raise StepFailed(f"{step.component} did not come ready on the candidate packages: "
+                             f"{why}") from None
         result.serving_since = time.time()
 
     def _migrate(self, step: Step, names: list[str], result: StepResult) -> None:
@@ -161,14 +184,19 @@ class Runner:
         except StepFailed:
             result.failed_phase = "migrate"
             with self.window.phase(step.component, "restore"):
-                restored = self.engine.exec(database, ["runuser", "-u", "postgres", "--", "pg_restore",
-                                                       "--clean", "--if-exists", "-d", "coprdb", DUMP])
-                if not restored.ok:
-                    raise StepFailed(f"the migration failed AND restoring {DUMP} failed: "
-                                     f"{restored.output.strip()}; the database is in an unknown state")
+                self._restore(step, "the migration failed")
                 self._downgrade(step, names)
                 self._restart_as_before(step, names, result)
             raise
+
+    def _restore(self, step: Step, why: str = "the step failed") -> None:
+        """Put the database dumped before the step's migration back."""
+        database = self.containers(self.defined[step.component].database or "")[0]
+        restored = self.engine.exec(database, ["runuser", "-u", "postgres", "--", "pg_restore",
+                                               "--clean", "--if-exists", "-d", "coprdb", DUMP])
+        if not restored.ok:
+            raise StepFailed(f"{why} AND restoring {DUMP} failed: "
+                             f"{restored.output.strip()}; the database is in an unknown state")
 
     def _downgrade(self, step: Step, names: list[str]) -> None:
         """Put the production packages back (rpm -Uvh --oldpackage)."""
@@ -199,6 +227,34 @@ class Runner:
     def _rpms_all(self, component: str) -> list[Path]:
         names = self.defined[component].packages
         return list(packages.build_set(names, self.candidate, component).values())
+
+
+# A Python exception in a service's output: "ImportError: cannot import name ...". Podman's log
+# API interleaves stdout and stderr chunks, so it also comes as "...lockImportError: " + the
+# message on the next line, or as "<message>: ImportError".
+EXCEPTION = re.compile(r"((?:[\w]+\.)*[A-Z][a-z]\w*(?:Error|Exception)): (\S.*)$")
+EXCEPTION_LAST = re.compile(r"^\s*(\S.*?): ((?:[\w]+\.)*[A-Z]\w*(?:Error|Exception))\s*$")
+
+
+def _service_error(engine: Engine, names: list[str]) -> str:
+    """The last Python exception a component's services logged ("" if none), its file path
+    left out; e.g. the ImportError of a dispatcher that could not start."""
+    for name in names:
+        lines = engine.logs(name, tail=200).splitlines()
+        for index in range(len(lines) - 1, -1, -1):
+            line = lines[index]
+            if re.search(r"(?:Error|Exception): ?$", line) and index + 1 < len(lines):
+                line = line.rstrip() + " " + lines[index + 1]
+            found = EXCEPTION.search(line)
+            kind, text = found.groups() if found else (None, None)
+            if found is None:
+                last = EXCEPTION_LAST.match(line)
+                if last is None:
+                    continue
+                text, kind = last.groups()
+            text = re.sub(r" \(/[^()]*\)", "", text.strip())
+            return f"{name}: {kind}: {text}"
+    return ""
 
 
 def _last_lines(text: str, count: int) -> str:

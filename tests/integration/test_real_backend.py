@@ -70,6 +70,26 @@ def health(real: RealStack) -> requests.Response:
     return requests.get(f"{real.stack.env['BACKEND_URL']}/health", timeout=10)
 
 
+
+def submit(stack: Stack, project: str, srpm: Path) -> int:
+    """Submit an SRPM build with copr-cli, without waiting; its build id."""
+    submitted = stack.copr("build", project, str(srpm), "--nowait")
+    assert submitted.returncode == 0, submitted.stderr
+    return int(submitted.stdout.split("Created builds:")[1].split()[0])
+
+
+def finished(stack: Stack, build_id: int, what: str, timeout: float) -> str:
+    """Wait until a build ends; its final state."""
+
+    def ended() -> str:
+        state = build_state(stack, build_id)
+        if state not in ("succeeded", "failed", "canceled", "skipped"):
+            raise wait.NotYet(f"build {build_id} is {state}")
+        return state
+
+    return wait.until(ended, what=what, timeout=timeout)
+
+
 def test_health_means_ready_to_take_a_build(real: RealStack) -> None:
     assert health(real).ok
     real.exec("svc", "stop", "copr-backend-build")
@@ -101,35 +121,27 @@ def test_the_backend_is_upstreams_2_11(real: RealStack, cli) -> None:
     assert 'MIN_BUILDER_VERSION = "1.3.1"' in source
     assert real.exec("python3", "-c", "import copr_common, copr_common.lock; "
                                       "print(hasattr(copr_common.lock, 'lock'))").strip() == "True"
+    # The scenario's memory_mb raises this container's limit only (2.11's daemons need it).
+    limit = real.exec("bash", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || "
+                                    "cat /sys/fs/cgroup/memory/memory.limit_in_bytes").strip()
+    assert limit == str(512 * 1024 * 1024), limit
 
 
-def submit(stack: Stack, tmp_path: Path) -> tuple[str, int]:
-    """A new project with one build of hello submitted: (project, build id)."""
+def new_project(stack: Stack) -> str:
+    """A new project with the test's chroot; its name."""
     project = f"r{secrets.token_hex(4)}"
     created = stack.copr("create", project, "--chroot", CHROOT)
     assert created.returncode == 0, created.stderr
-    submitted = stack.copr("build", project, str(make_srpm(tmp_path, "hello")), "--nowait")
-    assert submitted.returncode == 0, submitted.stderr
-    return project, int(submitted.stdout.split("Created builds:")[1].split()[0])
-
-
-def wait_finished(stack: Stack, build_id: int, timeout: float = 240) -> str:
-    def finished() -> str:
-        state = build_state(stack, build_id)
-        if state not in ("succeeded", "failed", "canceled", "skipped"):
-            raise wait.NotYet(f"build {build_id} is {state}")
-        return state
-
-    return wait.until(finished, what=f"build {build_id} of the real backend to finish",
-                      timeout=timeout)
+    return project
 
 
 def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, tmp_path: Path) -> None:
     stack = real.stack
+    project = new_project(stack)
     collector = real.collector()
     began = time.monotonic()
-    project, build_id = submit(stack, tmp_path)
-    state = wait_finished(stack, build_id)
+    build_id = submit(stack, project, make_srpm(tmp_path, "hello"))
+    state = finished(stack, build_id, f"build {build_id} of the real backend to finish", timeout=240)
     latency = time.monotonic() - began
     print(f"real backend: up {real.up_seconds:.1f}s, build submit -> {state} {latency:.1f}s")
     assert state == "succeeded", real.engine.logs(real.backend)[-3000:]
@@ -197,8 +209,9 @@ def test_a_build_with_the_broker_down_still_succeeds(real: RealStack, tmp_path: 
     # wait up to fedora-messaging's 30 s timeout: six messages (three per chroot) bound the delay.
     real.engine.stop(real.broker)
     try:
-        project, build_id = submit(real.stack, tmp_path)
-        state = wait_finished(real.stack, build_id, timeout=240 + 6 * 30)
+        build_id = submit(real.stack, new_project(real.stack), make_srpm(tmp_path, "hello"))
+        state = finished(real.stack, build_id, f"build {build_id} with the broker down to finish",
+                         timeout=240 + 6 * 30)
         assert state == "succeeded", real.engine.logs(real.backend)[-3000:]
         worker_log = real.exec("cat", "/var/log/copr-backend/worker.log")
         assert "to publish a message failed" in worker_log, worker_log[-2000:]
@@ -208,8 +221,43 @@ def test_a_build_with_the_broker_down_still_succeeds(real: RealStack, tmp_path: 
     # The bus works again once the broker is back.
     collector = real.collector()
     try:
-        _, build_id = submit(real.stack, tmp_path)
-        assert wait_finished(real.stack, build_id) == "succeeded"
+        build_id = submit(real.stack, new_project(real.stack), make_srpm(tmp_path, "again"))
+        assert finished(real.stack, build_id, f"build {build_id} after the broker came back",
+                        timeout=240) == "succeeded"
         collector.wait_for_build(build_id, ["srpm-builds", CHROOT])
     finally:
         collector.close()
+
+
+def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(real: RealStack,
+                                                                        tmp_path: Path) -> None:
+    """The build worker is a daemon outside the dispatcher's process tree: SIGKILL it while it
+    builds the RPM. 2.11's WorkerManager finds it dead (its 'PID' no longer answers; it checks
+    180 s after the start, worker_timeout_deadcheck), forgets it, and the task, still running
+    on the frontend, gets a new worker: the build ends succeeded, built once more from the
+    start. Last in the module: the dead worker's builder ticket is never closed."""
+    stack = real.stack
+    project = f"k{secrets.token_hex(4)}"
+    assert stack.copr("create", project, "--chroot", CHROOT).returncode == 0
+    build_id = submit(stack, project, make_srpm(tmp_path, "killed"))
+    worker = f"rpm_build_worker:{build_id}-{CHROOT}"
+
+    def worker_pid() -> int:
+        pid = real.exec("redis-cli", "--raw", "hget", worker, "PID").strip()
+        if not pid.isdigit():
+            raise wait.NotYet(f"{worker} has no PID in redis yet")
+        return int(pid)
+
+    pid = wait.until(worker_pid, what=f"the RPM build worker of build {build_id}", timeout=240)
+    real.exec("kill", "-KILL", str(pid))
+    assert real.engine.exec(real.backend, ["kill", "-0", str(pid)]).exit_code != 0
+
+    state = finished(stack, build_id, f"build {build_id} to finish after its worker was killed",
+                     timeout=480)
+    assert state == "succeeded", real.exec("tail", "-n", "40", "/var/log/copr-backend/build_dispatcher.log")
+    dispatcher = real.exec("cat", "/var/log/copr-backend/build_dispatcher.log")
+    assert f"dead worker {worker}" in dispatcher, dispatcher[-2000:]
+    worker_log = real.exec("cat", "/var/log/copr-backend/worker.log")
+    finished_rpm = [line for line in worker_log.splitlines()
+                    if f"Finished build: id={build_id} failed=False" in line and f"chroot={CHROOT}" in line]
+    assert len(finished_rpm) == 1, worker_log[-3000:]  # the killed worker never finished it

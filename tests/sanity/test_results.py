@@ -100,7 +100,11 @@ def test_every_built_rpm_verifies_against_the_project_key(copr_cli, client, back
     name = project(CHROOT, AARCH64)
     other = project()
     build_id = submit(copr_cli, name, fixture_srpm(tmp_path / "src", "subpackages", name="signed"))
+    # A project's pubkey.gpg is published by its first RPM build (upstream's backend), so the
+    # other project builds too.
+    other_build = submit(copr_cli, other, fixture_srpm(tmp_path / "other", "hello"))
     assert wait_build(client, build_id) == "succeeded"
+    assert wait_build(client, other_build) == "succeeded"
 
     def rpmdb(project_name: str) -> Path:
         """An RPM database holding only that project's public key."""
@@ -136,9 +140,14 @@ def test_createrepo_makes_the_repository(copr_cli, client, backend_url, owner, p
     # The project's createrepo action makes an empty repository before any build.
     wait_url(f"{repo}/repodata/repomd.xml")
     assert served_package_counts(repo) == {"primary": 0, "filelists": 0}
+    # The project's key exists (its gen_gpg_key action runs first), but as upstream's backend
+    # does, only the first RPM build publishes pubkey.gpg.
+    pubkey = f"{backend_url}/results/{owner}/{name}/pubkey.gpg"
+    assert not served(pubkey)
 
     build_id = submit(copr_cli, name, fixture_srpm(tmp_path, "hello"))
     assert wait_build(client, build_id) == "succeeded"
+    assert "BEGIN PGP PUBLIC KEY BLOCK" in wait_url(pubkey).text
     assert served(f"{repo}/repodata/repomd.xml")
     assert served_package_counts(repo) == {"primary": 2, "filelists": 2}
     assert served_package_names(repo) == ["hello.noarch", "hello.src"]

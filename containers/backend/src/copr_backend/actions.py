@@ -123,7 +123,8 @@ class ActionHandler:
         owner, project = data["ownername"], data["projectname"]
         created = self.signer.gen_key(owner, project)
         log.info("key of %s/%s %s", owner, project, "created" if created else "already existed")
-        self._write_pubkey(owner, project, project)
+        # Only the key: as upstream, pubkey.gpg is published by the project's first RPM build
+        # (or by a fork), not by this action.
 
     def _write_pubkey(self, owner: str, project: str, dirname: str) -> None:
         path = self.layout.pubkey_path(owner, dirname)
@@ -154,8 +155,10 @@ class ActionHandler:
                 if (chroot_dir / DEVEL_DIR / "repodata").is_dir():
                     self.createrepo.run(chroot_dir, excludes=names, devel=True,
                                         baseurl=self.layout.repo_baseurl(chroot_dir))
-            for name in names:
-                _remove(chroot_dir / name)
+                for name in names:
+                    _remove(chroot_dir / name)
+            # srpm-builds/<id> stays, as upstream's backend leaves it: it is pruned by age
+            # (prune_days), not by the delete action.
 
     def delete_chroot(self, data: dict[str, Any]) -> None:
         _remove(self.layout.chroot_dir(data["ownername"], data["projectname"], data["chrootname"]))

@@ -130,6 +130,33 @@ def test_dependency_debian_lacks_is_packed_as_a_wheel(tmp_path):
     assert "Packed wheels: six-" in rpm_query(built, "%{DESCRIPTION}")
 
 
+@needs_rpm
+def test_a_wrapped_package_keeps_its_entry_points_and_needs_the_sets_own_packages(tmp_path):
+    """copr-messaging's case: its message classes are fedora-messaging entry points (read
+    through importlib.metadata from the installed .dist-info), and its dependencies that the
+    harness wraps into RPMs of their own are required, not packed as wheels (no pip runs)."""
+    tree = pyprojects.source_dir(tmp_path, requires=["copr-common", "fedora-messaging"])
+    setup = (tree / "setup.py").read_text().replace(
+        "install_requires=", "entry_points={'fedora.messages': ['tiny.end=tinypkg:VALUE']}, "
+                             "install_requires=")
+    (tree / "setup.py").write_text(setup)
+    built = packages.build_rpm("python3-copr-messaging", common(tmp_path, f"{{source: {tree.name}}}"))
+    files = rpm_query(built, "[%{FILENAMES}\n]")
+    assert "copr_common" not in files and "fedora_messaging" not in files
+    assert {"python3-copr-common", "python3-fedora-messaging"} <= \
+        set(rpm_query(built, "[%{REQUIRENEVRS}\n]").splitlines())
+    root = tmp_path / "root"
+    root.mkdir()
+    payload = subprocess.run(["rpm2archive", "-n", "-"], stdin=open(built, "rb"),
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(payload)) as archive:
+        archive.extractall(root, filter="data")
+    import importlib.metadata
+    [dist] = importlib.metadata.distributions(path=[str(root / pyrpm.SITE)])
+    assert [(e.group, e.name, e.value) for e in dist.entry_points] == \
+        [("fedora.messages", "tiny.end", "tinypkg:VALUE")]
+
+
 # -- bad input, found when the scenario loads or the package is built ------------------------------
 
 

@@ -1,19 +1,13 @@
-"""The real-backend scenario's packaging: a scenario replaces a component's package list, and a
-`pypi` macro builds a package from PyPI sdists with its `<name>.pypi.spec` (no network here:
-the download is replaced by local sdists)."""
+"""The real-backend scenario's packaging: a scenario replaces a component's package list, and the
+real backend's Python code comes from PyPI pins (package sources, harness.artifacts.pyrpm)."""
 
 from __future__ import annotations
 
-import io
-import shutil
-import subprocess
-import tarfile
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from harness.artifacts import packages
+from harness.artifacts import pyrpm
 from harness.errors import InputError
 from harness.model.scenario import PackageVersion, load_scenario
 
@@ -22,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[4]
 
 def test_the_real_backend_scenario_installs_the_real_backend_and_its_glue():
     _, scenario = load_scenario(ROOT / "scenarios" / "real-backend.yaml")
-    assert scenario.packages_of("backend") == ["obs-signd", "copr-backend", "copr-backend-glue"]
+    assert scenario.packages_of("backend") == ["python3-copr-common", "python3-copr",
+                                                "python3-fedora-messaging", "python3-copr-messaging",
+                                                "obs-signd", "copr-backend", "copr-backend-glue"]
     assert "python3-copr-common" in scenario.packages_of("frontend")
     assert scenario.candidate["copr-backend"].evr == "2.11-1"
 
@@ -30,7 +26,7 @@ def test_the_real_backend_scenario_installs_the_real_backend_and_its_glue():
 def test_an_override_of_an_unknown_component_is_named(tmp_path):
     text = (ROOT / "scenarios" / "real-backend.yaml").read_text()
     path = tmp_path / "s.yaml"
-    path.write_text(text.replace("  backend: [obs-signd", "  backnd: [obs-signd"))
+    path.write_text(text.replace("  backend: [python3-copr-common", "  backnd: [python3-copr-common"))
     with pytest.raises(InputError, match="component_packages.*unknown component 'backnd'"):
         load_scenario(path)
 
@@ -43,50 +39,30 @@ def test_an_overridden_package_missing_from_the_set_is_named(tmp_path):
         load_scenario(path)
 
 
-def sdist(folder: Path, name: str, version: str, package: str) -> Path:
-    """A minimal sdist: <name>-<version>/<package>/__init__.py plus a tests folder."""
-    path = folder / f"{name}-{version}.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
-        for member, text in ((f"{package}/__init__.py", f"VERSION = '{version}'\n"),
-                             ("tests/__init__.py", "")):
-            data = text.encode()
-            info = tarfile.TarInfo(f"{name}-{version}/{member}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
+def test_the_real_backend_comes_from_pypi_through_the_package_sources():
+    """One way to package a PyPI project: copr-backend, copr-common and python-copr are `pypi:`
+    pins, wrapped by harness.artifacts.pyrpm (no spec of their own)."""
+    _, scenario = load_scenario(ROOT / "scenarios" / "real-backend.yaml")
+    origins = {name: scenario.candidate[name].origin
+               for name in ("copr-backend", "python3-copr-common", "python3-copr",
+                            "python3-fedora-messaging", "python3-copr-messaging")}
+    assert origins == {"copr-backend": "PyPI copr-backend==2.11",
+                       "python3-copr-common": "PyPI copr-common==1.7",
+                       "python3-copr": "PyPI copr==2.7",
+                       "python3-fedora-messaging": "PyPI fedora-messaging==3.4.1",
+                       "python3-copr-messaging": "PyPI copr-messaging==1.3"}
+    assert not (ROOT / "containers" / "backend" / "copr-backend.pypi.spec").exists()
+    # upstream's spec: the backend needs python-copr (helpers.py imports copr.v3 at start)
+    assert "python3-copr" in pyrpm.UPSTREAM_REQUIRES["copr-backend"]
 
 
-@pytest.mark.skipif(shutil.which("rpmbuild") is None, reason="rpmbuild is not installed")
-def test_a_pypi_macro_wraps_the_sdists_with_the_pypi_spec(tmp_path, monkeypatch):
-    monkeypatch.setattr(packages, "CACHE", tmp_path / "cache")
-    local = [sdist(tmp_path, "copr_backend", "2.11", "copr_backend"),
-             sdist(tmp_path, "copr_common", "1.7", "copr_common")]
-    asked = []
-    monkeypatch.setattr(packages, "pypi_sdists", lambda text: asked.append(text) or local)
-    rpm = packages.build_rpm("copr-backend", PackageVersion(
-        version="2.11", macros={"pypi": "copr-backend==2.11 copr-common==1.7"}))
-    assert asked == ["copr-backend==2.11 copr-common==1.7"]
-    files = subprocess.run(["rpm", "-qpl", str(rpm)], capture_output=True, text=True).stdout.split()
-    assert "/usr/lib/python3/dist-packages/copr_backend/__init__.py" in files
-    assert "/usr/lib/python3/dist-packages/copr_common/__init__.py" in files
-    assert not [f for f in files if "/tests" in f]
-    requires = subprocess.run(["rpm", "-qpR", str(rpm)], capture_output=True, text=True).stdout
-    assert "copr-backend-glue" in requires.split()
-
-
-@pytest.mark.skipif(shutil.which("rpmbuild") is None, reason="rpmbuild is not installed")
-def test_a_version_the_sdists_do_not_have_fails(tmp_path, monkeypatch):
-    monkeypatch.setattr(packages, "CACHE", tmp_path / "cache")
-    local = [sdist(tmp_path, "copr_backend", "2.11", "copr_backend")]
-    monkeypatch.setattr(packages, "pypi_sdists", lambda text: local)
-    with pytest.raises(InputError, match="version and sdist disagree"):
-        packages.build_rpm("copr-backend", PackageVersion(
-            version="2.12", macros={"pypi": "copr-backend==2.11"}))
-
-
-def test_a_pypi_requirement_without_a_version_is_refused():
-    with pytest.raises(InputError, match="'copr-backend' is not NAME==VERSION"):
-        packages.pypi_sdists("copr-backend")
+def test_a_macro_on_a_pypi_package_is_refused(tmp_path):
+    text = (ROOT / "scenarios" / "real-backend.yaml").read_text()
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace('copr-backend: {pypi: "copr-backend==2.11"}',
+                                 'copr-backend: {pypi: "copr-backend==2.11", macros: {a: "1"}}'))
+    with pytest.raises(InputError, match="macros apply to packages built from a spec"):
+        load_scenario(path)
 
 
 def test_plan_upgrades_the_packages_the_scenario_gives_a_component(tmp_path):
@@ -106,37 +82,33 @@ def test_the_run_record_lists_the_packages_the_scenario_gives_a_component():
     from harness.reports.run_record import components
     _, scenario = load_scenario(ROOT / "scenarios" / "real-backend.yaml")
     backend = components(scenario, "candidate")["backend"]["packages"]
-    assert [p["nvr"] for p in backend] == ["obs-signd-2.6.1-1", "copr-backend-2.11-1",
+    assert [p["nvr"] for p in backend] == ["python3-copr-common-1.7-1", "python3-copr-2.7-1",
+                                           "python3-fedora-messaging-3.4.1-1",
+                                           "python3-copr-messaging-1.3-1", "obs-signd-2.6.1-1", "copr-backend-2.11-1",
                                            "copr-backend-glue-1.0-1"]
 
 
-@pytest.mark.skipif(shutil.which("rpmbuild") is None, reason="rpmbuild is not installed")
-def test_patches_with_a_pypi_macro_are_applied_to_the_sdists(tmp_path, monkeypatch):
-    monkeypatch.setattr(packages, "CACHE", tmp_path / "cache")
-    monkeypatch.setattr(packages, "pypi_sdists",
-                        lambda text: [sdist(tmp_path, "copr_backend", "2.11", "copr_backend")])
-    (tmp_path / "fault.patch").write_text(
-        "--- a/copr_backend-2.11/copr_backend/__init__.py\n"
-        "+++ b/copr_backend-2.11/copr_backend/__init__.py\n"
-        "@@ -1,0 +2 @@\nPATCHED = True\n".replace("\nPATCHED", "\n+PATCHED"))
-    plain = PackageVersion(version="2.11", macros={"pypi": "copr-backend==2.11"})
-    patched = PackageVersion.model_validate(
-        {"version": "2.11", "release": "2", "macros": {"pypi": "copr-backend==2.11"},
-         "patches": ["fault.patch"]}, context={"file": tmp_path / "s.yaml"})
-    init = "./usr/lib/python3/dist-packages/copr_backend/__init__.py"
-
-    def text_of(rpm: Path) -> str:
-        archive = subprocess.run(["rpm2archive", "-"], stdin=rpm.open("rb"), capture_output=True)
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            return tar.extractfile(init).read().decode()  # type: ignore[union-attr]
-
-    assert "PATCHED = True" in text_of(packages.build_rpm("copr-backend", patched))
-    assert "PATCHED" not in text_of(packages.build_rpm("copr-backend", plain))
+def test_a_scenario_raises_one_components_memory_limit_only(tmp_path):
+    from harness.model.components import all_components
+    from harness.stack import bringup
+    from tests.support.fake_engine import FakeEngine
+    _, scenario = load_scenario(ROOT / "scenarios" / "real-backend.yaml")
+    assert scenario.memory_mb == {"backend": 512}
+    engine = FakeEngine()
+    state = bringup.Bringup(engine, "r1", ["backend"])
+    assert state.defined["backend"].memory_mb == all_components()["backend"].memory_mb == 256
+    path = tmp_path / "s.yaml"
+    path.write_text((ROOT / "scenarios" / "real-backend.yaml").read_text()
+                    .replace("memory_mb: {backend: 512}", "memory_mb: {backend: 32}"))
+    with pytest.raises(InputError, match="memory_mb.*32 MiB is below"):
+        load_scenario(path)
 
 
 def test_the_bad_message_scenario_patches_only_its_candidate_backend():
     _, scenario = load_scenario(ROOT / "scenarios" / "real-backend-bad-message.yaml")
-    assert scenario.production["copr-backend"].patches == []
-    [patch] = scenario.candidate["copr-backend"].patches
+    assert scenario.production["copr-backend"].python_source.patches == ()  # type: ignore[union-attr]
+    candidate = scenario.candidate["copr-backend"]
+    [patch] = candidate.python_source.patches  # type: ignore[union-attr]
     assert patch.name == "backend-malformed-build-end.patch" and patch.is_file()
+    assert candidate.evr == "2.11-2"  # rpm -Uvh upgrades the production build to it
     assert scenario.expect.failed_rules == ["message-schemas"] and "broker" in scenario.components

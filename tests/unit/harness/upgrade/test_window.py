@@ -13,6 +13,7 @@ from harness.paths import ROOT
 from harness.podman.engine import ExecResult
 from harness.stack.registry import RunInfo
 from harness.upgrade import plan, rules, window
+from harness.stack.probes import ServiceStopped
 from harness.wait import WaitTimeout
 from tests.support.fake_engine import FakeEngine
 
@@ -107,6 +108,72 @@ def test_a_failed_migration_restores_then_downgrades_then_restarts(scenario):
     downgrade = [c for c in execs(engine, "r1-frontend") if c.startswith("rpm -Uvh")][1]
     assert "--oldpackage" in downgrade and "copr-frontend-2.7-1" in downgrade
     assert rpm_rule(scenario, result).ok  # rpm did not refuse anything
+
+
+@pytest.mark.parametrize("stopped", [
+    WaitTimeout("timed out after 60s waiting for r1-backend to be ready"),
+    ServiceStopped("backend: a service stopped (copr-backend-action stopped)")])
+def test_a_component_that_does_not_come_ready_is_rolled_back_with_its_error(scenario, monkeypatch,
+                                                                             stopped):
+    """rpm installs the candidates, but the services die on them (an ImportError between two
+    packages): the step fails components-start, naming the error, and is rolled back."""
+    engine = FakeEngine()
+    engine.logs_text["r1-backend"] = (
+        "Traceback (most recent call last):\n  File \"/usr/bin/copr-run-dispatcher-backend\"\n"
+        "ImportError: cannot import name 'lock' from 'copr_common.lock' "
+        "(/usr/lib/python3/dist-packages/copr_common/lock.py)\nsvc: copr-backend-build exited 1\n")
+    tries = []
+
+    def ready(engine_, component, name):
+        tries.append(name)
+        if len(tries) == 1:  # the candidate; the restarted production one is ready
+            raise stopped
+
+    monkeypatch.setattr(window, "wait_ready", ready)
+    result = run_window(engine, scenario, "backend")
+    failed = result.failed_step
+    assert failed is not None and failed.failed_phase == "ready" and failed.rolled_back
+    assert failed.error == ("backend did not come ready on the candidate packages: r1-backend: "
+                            "ImportError: cannot import name 'lock' from 'copr_common.lock'")
+    order = [c.split()[0:2] for c in execs(engine, "r1-backend") if c.split()[0] in ("svc", "rpm")]
+    assert order == [["svc", "stop"], ["rpm", "-Uvh"], ["svc", "start"], ["svc", "stop"],
+                     ["rpm", "-Uvh"], ["svc", "start"]]
+    assert "--oldpackage" in [c for c in execs(engine, "r1-backend") if c.startswith("rpm -Uvh")][1]
+    judged = {r.name: r for r in rules.evaluate(scenario, result, [], {}, "", {}, {}, [])}
+    assert not judged["components-start"].ok and judged["components-start"].message == failed.error
+    assert judged["rpm-transactions"].ok
+
+
+def test_components_start_passes_a_window_whose_components_came_ready(scenario):
+    result = run_window(FakeEngine(), scenario, "backend")
+    judged = {r.name: r for r in rules.evaluate(scenario, result, [], {}, "", {}, {}, [])}
+    assert judged["components-start"].ok
+
+
+def test_a_readiness_timeout_without_a_logged_exception_is_the_harnesss_failure(scenario, monkeypatch):
+    """No exception in the component's log: no evidence against the candidates, so the wait's
+    timeout ends the window as an InfraError (exit 3), never as a components-start verdict."""
+    def never(engine_, component, name):
+        raise WaitTimeout("timed out after 60s waiting for r1-backend to be ready")
+
+    monkeypatch.setattr(window, "wait_ready", never)
+    with pytest.raises(WaitTimeout):
+        run_window(FakeEngine(), scenario, "backend")
+
+
+@pytest.mark.parametrize("line", [
+    "ImportError: cannot import name 'lock' from 'copr_common.lock' (/usr/lib/x/lock.py)",
+    "    ^^^^^^^^^^^ImportError: cannot import name 'lock' from 'copr_common.lock' (/usr/lib/x/lock.py)",
+    "cannot import name 'lock' from 'copr_common.lock' (/usr/lib/x/lock.py): ImportError",
+    "    from copr_common.lock import lockImportError: \n"
+    "cannot import name 'lock' from 'copr_common.lock' (/usr/lib/x/lock.py)"])
+def test_the_services_exception_is_found_as_the_log_api_gives_it(line):
+    engine = FakeEngine()
+    engine.logs_text["r1-backend"] = f"Traceback (most recent call last):\n{line}\nsvc: done\n"
+    assert window._service_error(engine, ["r1-backend"]) == (
+        "r1-backend: ImportError: cannot import name 'lock' from 'copr_common.lock'")
+    engine.logs_text["r1-backend"] = "copr-backend-allocator: ticket 1 gets builder-1\n"
+    assert window._service_error(engine, ["r1-backend"]) == ""
 
 
 def test_prepare_builds_every_upgraded_components_packages_before_the_window_opens(scenario, monkeypatch):

@@ -67,5 +67,18 @@ def test_a_service_runs_while_its_pid_lives(tmp_path: Path) -> None:
     assert not results.service_running("never-started", tmp_path)
 
 
+def test_a_dispatcher_is_ready_once_it_said_so_with_its_own_pid(tmp_path: Path) -> None:
+    pids, ready = tmp_path / "pids", tmp_path / "ready"
+    pids.mkdir()
+    ready.mkdir()
+    (pids / "copr-backend-action.pid").write_text(f"{os.getpid()}\n")
+    # Running, but still importing its workers' modules (or died at it): not ready.
+    assert not results.dispatcher_ready("copr-backend-action", pids, ready)
+    (ready / "actions.ready").write_text("999999999\n")  # a previous process's marker
+    assert not results.dispatcher_ready("copr-backend-action", pids, ready)
+    (ready / "actions.ready").write_text(f"{os.getpid()}\n")
+    assert results.dispatcher_ready("copr-backend-action", pids, ready)
+
+
 def test_redis_that_does_not_answer_is_not_ready() -> None:
     assert not results.redis_answers(port=9)

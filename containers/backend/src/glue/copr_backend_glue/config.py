@@ -53,8 +53,11 @@ def backend_conf(env: dict[str, str], builder_config: Path) -> str:
         # The builders' sshd lets only root in.
         "build_user=root",
         "sleeptime=1",
-        "builds_max_workers=8",
-        "actions_max_workers=4",
+        # One build worker per builder: every worker is a ~45 MB daemon, and more than the
+        # builders would only wait for a ticket, inside the container's memory limit (256 MB:
+        # with 8 the kernel killed the dispatchers).
+        f"builds_max_workers={max(1, len(env.get('BUILDERS', '').split()))}",
+        "actions_max_workers=2",
         f"resalloc_connection=http://127.0.0.1:{env.get('ALLOCATOR_PORT', '49100')}",
         "",
         "[builder]",

@@ -50,9 +50,27 @@ def service_running(name: str, pid_dir: Path = PID_DIR) -> bool:
     return Path(f"/proc/{pid}").exists()
 
 
+# A dispatcher writes <service>.ready (its PID) once the modules of the workers it spawns
+# imported (copr_backend_glue.launchers): until then a running process is not yet ready.
+READY_DIR = Path("/run/copr-backend")
+DISPATCHERS = {"copr-backend-build": "builds", "copr-backend-action": "actions"}
+
+
+def dispatcher_ready(name: str, pid_dir: Path = PID_DIR, ready_dir: Path = READY_DIR) -> bool:
+    """Whether the dispatcher service `name` runs and said it is ready (same PID)."""
+    if not service_running(name, pid_dir):
+        return False
+    try:
+        said = (ready_dir / f"{DISPATCHERS[name]}.ready").read_text().strip()
+        return said == (pid_dir / f"{name}.pid").read_text().strip()
+    except OSError:
+        return False
+
+
 def health() -> dict[str, bool]:
     checks = {"redis": redis_answers(), "allocator": allocator_answers()}
-    checks.update({name: service_running(name) for name in SERVICES})
+    checks.update({name: dispatcher_ready(name) if name in DISPATCHERS else service_running(name)
+                   for name in SERVICES})
     return checks
 
 
