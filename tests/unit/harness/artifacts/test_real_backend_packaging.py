@@ -111,4 +111,4 @@ def test_the_bad_message_scenario_patches_only_its_candidate_backend():
     [patch] = candidate.python_source.patches  # type: ignore[union-attr]
     assert patch.name == "backend-malformed-build-end.patch" and patch.is_file()
     assert candidate.evr == "2.11-2"  # rpm -Uvh upgrades the production build to it
-    assert scenario.expect.failed_rules == ["message-schemas"] and "broker" in scenario.components
+    assert scenario.expect.failed_rules == ["message-schemas", "post-release-suite"] and "broker" in scenario.components
