@@ -9,11 +9,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import naming, stack
+import requests
+
+from harness import naming, stack, wait
 from harness.model.scenario import load_scenario
 from harness.podman.engine import Engine
 
 COPR_CLI = str(Path(sys.executable).with_name("copr-cli"))
+ENDED = ("succeeded", "failed", "canceled", "skipped")  # a build's final states
 
 
 @dataclass
@@ -35,6 +38,31 @@ class Stack:
         """Run the real copr-cli as `user` (or with another config file)."""
         return subprocess.run([COPR_CLI, "--config", config or self.config(user), *args],
                               capture_output=True, text=True, timeout=timeout)
+
+    def submit(self, project: str, srpm: Path, *extra: str) -> int:
+        """Submit a build of an SRPM with copr-cli (`--nowait`); its build id."""
+        result = self.copr("build", project, str(srpm), "--nowait", *extra)
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout.split("Created builds:")[1].split()[0])
+
+    def build_state(self, build_id: int) -> str:
+        """A build's state as the frontend's API says."""
+        response = requests.get(f"{self.frontend_url}/api_3/build/{build_id}", timeout=10)
+        response.raise_for_status()
+        return response.json()["state"]
+
+    def wait_build(self, build_id: int, until: tuple[str, ...] = ENDED, timeout: float = 180,
+                   what: str | None = None) -> str:
+        """Wait until a build's state is one of `until` (by default: it ended); that state."""
+
+        def reached() -> str:
+            state = self.build_state(build_id)
+            if state not in until:
+                raise wait.NotYet(f"build {build_id} is {state}")
+            return state
+
+        return wait.until(reached, what=what or f"build {build_id} to be one of {until}",
+                          timeout=timeout)
 
 
 @contextmanager

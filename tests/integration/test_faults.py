@@ -31,7 +31,7 @@ from harness.stack.registry import RunInfo
 
 from ..sanity._builds import CHROOT, RESULTS_DIR, build_dir, repo_package_names
 from ..support.srpms import FILES, make_srpm
-from .copr_stack import Stack
+from .copr_stack import ENDED, Stack
 
 pytestmark = pytest.mark.integration
 
@@ -90,30 +90,11 @@ def gated_srpm(folder: Path, payload_mb: int = 0) -> tuple[str, Path]:
     return name, make_srpm(folder, name, body, header=header)
 
 
-def submit(copr: Stack, project: str, srpm: Path) -> int:
-    result = copr.copr("build", project, str(srpm), "--nowait")
-    assert result.returncode == 0, result.stderr
-    return int(result.stdout.split("Created builds:")[1].split()[0])
-
-
-def build_state(copr: Stack, build_id: int) -> str:
-    response = requests.get(f"{copr.frontend_url}/api_3/build/{build_id}", timeout=10)
-    response.raise_for_status()
-    return response.json()["state"]
-
-
 def wait_state(copr: Stack, build_id: int, wanted: str, timeout: float = BUILD_TIMEOUT) -> None:
     """Wait until the build is `wanted`; fail at once if it ends otherwise."""
 
-    def check() -> None:
-        state = build_state(copr, build_id)
-        if state == wanted:
-            return
-        if state in ("succeeded", "failed", "canceled", "skipped"):
-            raise AssertionError(f"build {build_id} ended {state}, not {wanted}")
-        raise wait.NotYet(f"build {build_id} is {state}")
-
-    wait.until(check, what=f"build {build_id} to be {wanted}", timeout=timeout)
+    state = copr.wait_build(build_id, (wanted, *ENDED), timeout, what=f"build {build_id} to be {wanted}")
+    assert state == wanted, f"build {build_id} ended {state}, not {wanted}"
 
 
 def building_on(engine: Engine, info: RunInfo, name: str, among: tuple[str, ...] = BUILDERS) -> str:
@@ -198,14 +179,14 @@ def assert_signed(copr: Stack, project: str, paths: list[str], engine: Engine, i
 def test_backend_killed_mid_build_then_the_build_completes(engine, stack_run, copr, fault, tmp_path):
     project = new_project(copr)
     name, srpm = gated_srpm(tmp_path / "src")
-    build_id = submit(copr, project, srpm)
+    build_id = copr.submit(project, srpm)
     first = building_on(engine, stack_run, name)
     other = next(b for b in BUILDERS if b != first)
     wait_state(copr, build_id, "running")
 
     fault("backend", "kill")
     assert engine.state(container(stack_run, "backend")) != "running"
-    assert build_state(copr, build_id) == "running"  # the frontend still has it
+    assert copr.build_state(build_id) == "running"  # the frontend still has it
     # The killed backend's build may still run on its builder, holding copr-rpmbuild's lock.
     left = engine.exec(container(stack_run, first), ["pgrep", "-f", "copr-rpmbuild"]).ok
     print(f"after the kill, copr-rpmbuild still runs on {first}: {left}")
@@ -227,7 +208,7 @@ def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack
                                                                     tmp_path):
     project = new_project(copr)
     name, srpm = gated_srpm(tmp_path / "src")
-    build_id = submit(copr, project, srpm)
+    build_id = copr.submit(project, srpm)
     lost = building_on(engine, stack_run, name)
     other = next(b for b in BUILDERS if b != lost)
     try:
@@ -246,14 +227,14 @@ def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack
 def test_keygen_down_while_rpms_wait_for_signing(engine, stack_run, copr, fault, tmp_path):
     project = new_project(copr)
     name, srpm = gated_srpm(tmp_path / "src")
-    build_id = submit(copr, project, srpm)
+    build_id = copr.submit(project, srpm)
     building_on(engine, stack_run, name)
     try:
         fault("keygen", "stop")
         open_gate(engine, stack_run, name)
         # The RPMs are built and downloaded; signing them fails while the keygen is down.
         log_says(engine, stack_run, "backend", f"signing {name}-", "waiting for the keygen")
-        assert build_state(copr, build_id) == "running"
+        assert copr.build_state(build_id) == "running"
         assert chroot_rpms(engine, stack_run, project) == [], "an unsigned RPM was published"
     finally:
         fault("keygen", "start")
@@ -283,7 +264,7 @@ def test_database_restarted_and_the_frontend_recovers_by_itself(engine, stack_ru
     assert engine.state(frontend) == "running"
     assert sh(engine, stack_run, "frontend", "cat /run/svc/copr-frontend.pid") == pid
     name = f"afterdb{secrets.token_hex(3)}"
-    build_id = submit(copr, before, make_srpm(tmp_path / "src", name))
+    build_id = copr.submit(before, make_srpm(tmp_path / "src", name))
     wait_state(copr, build_id, "succeeded")
     assert_nothing_lost(engine, stack_run, copr, before, build_id, name, tmp_path)
 
@@ -291,7 +272,7 @@ def test_database_restarted_and_the_frontend_recovers_by_itself(engine, stack_ru
 def test_frontend_restarted_during_an_import(engine, stack_run, copr, fault, tmp_path):
     project = new_project(copr)
     name, srpm = gated_srpm(tmp_path / "src", payload_mb=32)
-    build_id = submit(copr, project, srpm)
+    build_id = copr.submit(project, srpm)
     task_log = f"/var/lib/copr-dist-git/per-task-logs/{build_id}.log"
 
     def importing() -> None:

@@ -55,26 +55,6 @@ def health(real: RealStack) -> requests.Response:
     return requests.get(f"{real.stack.env['BACKEND_URL']}/health", timeout=10)
 
 
-
-def submit(stack: Stack, project: str, srpm: Path) -> int:
-    """Submit an SRPM build with copr-cli, without waiting; its build id."""
-    submitted = stack.copr("build", project, str(srpm), "--nowait")
-    assert submitted.returncode == 0, submitted.stderr
-    return int(submitted.stdout.split("Created builds:")[1].split()[0])
-
-
-def finished(stack: Stack, build_id: int, what: str, timeout: float) -> str:
-    """Wait until a build ends; its final state."""
-
-    def ended() -> str:
-        state = build_state(stack, build_id)
-        if state not in ("succeeded", "failed", "canceled", "skipped"):
-            raise wait.NotYet(f"build {build_id} is {state}")
-        return state
-
-    return wait.until(ended, what=what, timeout=timeout)
-
-
 def test_health_means_ready_to_take_a_build(real: RealStack) -> None:
     assert health(real).ok
     real.exec("svc", "stop", "copr-backend-build")
@@ -90,10 +70,6 @@ def test_health_means_ready_to_take_a_build(real: RealStack) -> None:
             raise wait.NotYet(f"/health answered {answer.status_code}: {answer.text}")
 
     wait.until(ready, what="the backend's /health after its build dispatcher restarted", timeout=60)
-
-
-def build_state(stack: Stack, build_id: int) -> str:
-    return requests.get(f"{stack.frontend_url}/api_3/build/{build_id}", timeout=10).json()["state"]
 
 
 def test_the_backend_is_upstreams_2_11(real: RealStack, cli) -> None:
@@ -118,8 +94,8 @@ def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, t
     created = stack.copr("create", project, "--chroot", CHROOT)
     assert created.returncode == 0, created.stderr
     began = time.monotonic()
-    build_id = submit(stack, project, make_srpm(tmp_path, "hello"))
-    state = finished(stack, build_id, f"build {build_id} of the real backend to finish", timeout=240)
+    build_id = stack.submit(project, make_srpm(tmp_path, "hello"))
+    state = stack.wait_build(build_id, timeout=240, what=f"build {build_id} of the real backend to finish")
     latency = time.monotonic() - began
     print(f"real backend: up {real.up_seconds:.1f}s, build submit -> {state} {latency:.1f}s")
     assert state == "succeeded", real.engine.logs(real.backend)[-3000:]
@@ -156,7 +132,6 @@ def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, t
     assert actions.count("ended: success") >= 2, actions[-2000:]
 
 
-
 def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(real: RealStack,
                                                                         tmp_path: Path) -> None:
     """The build worker is a daemon outside the dispatcher's process tree: SIGKILL it while it
@@ -167,7 +142,7 @@ def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(real: Rea
     stack = real.stack
     project = f"k{secrets.token_hex(4)}"
     assert stack.copr("create", project, "--chroot", CHROOT).returncode == 0
-    build_id = submit(stack, project, make_srpm(tmp_path, "killed"))
+    build_id = stack.submit(project, make_srpm(tmp_path, "killed"))
     worker = f"rpm_build_worker:{build_id}-{CHROOT}"
 
     def worker_pid() -> int:
@@ -180,8 +155,8 @@ def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(real: Rea
     real.exec("kill", "-KILL", str(pid))
     assert real.engine.exec(real.backend, ["kill", "-0", str(pid)]).exit_code != 0
 
-    state = finished(stack, build_id, f"build {build_id} to finish after its worker was killed",
-                     timeout=480)
+    state = stack.wait_build(build_id, timeout=480,
+                             what=f"build {build_id} to finish after its worker was killed")
     assert state == "succeeded", real.exec("tail", "-n", "40", "/var/log/copr-backend/build_dispatcher.log")
     dispatcher = real.exec("cat", "/var/log/copr-backend/build_dispatcher.log")
     assert f"dead worker {worker}" in dispatcher, dispatcher[-2000:]
