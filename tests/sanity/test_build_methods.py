@@ -8,6 +8,7 @@ of them the way it clones any package there.
 
 from __future__ import annotations
 
+import pytest
 import gzip
 import re
 
@@ -45,6 +46,7 @@ def srpm_log(backend_url: str, owner: str, project: str, build_id: int) -> str:
     raise AssertionError(f"no builder-live.log in {base}")
 
 
+@pytest.mark.slow
 def test_every_build_method(copr_cli, client, owner, project, backend_url, stack_host, tmp_path):
     name = project()
     # hello 1.0 tagged v1 in pkg/, then 2.0 on main with a .copr/Makefile; a dist-git-like

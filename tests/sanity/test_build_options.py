@@ -85,6 +85,7 @@ def test_exclude_chroot_and_chroot_select_the_build_chroots(copr_cli, client, fr
     assert build_task(frontend_url, selected, CHROOT) is None
 
 
+@pytest.mark.slow
 def test_timeout_interrupts_the_build_once(copr_cli, client, frontend_url, backend_url, owner,
                                            project, tmp_path):
     name = project()
@@ -119,6 +120,7 @@ def test_copr_macros_are_defined_in_the_build(copr_cli, client, backend_url, own
     assert rpm_query(rpm, "%{RELEASE}\\n%{VENDOR}\\n").splitlines() == [release, vendor]
 
 
+@pytest.mark.slow
 def test_build_batches_succeed_in_order(copr_cli, client, project, tmp_path):
     name = project()
     first = submit(copr_cli, name, fixture_srpm(tmp_path / "a", "hello", name="batch-a"))
