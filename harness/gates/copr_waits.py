@@ -50,6 +50,7 @@ def wait_all_finished(client: Client, owner: str, project: str, timeout: float =
 def cancel_unfinished(client: Client, owner: str, project: str) -> list[int]:
     """Cancel every unfinished build of a project; return their ids. A build that finishes
     meanwhile is refused (409) and left as it ended."""
+    # Imported here: copr.v3 takes 0.1 s to import, and every CLI start imports this module.
     from copr.v3 import CoprRequestException
 
     busy = [b.id for b in client.build_proxy.get_list(owner, project) if b.state not in FINISHED]

@@ -94,18 +94,21 @@ def play(engine: Engine, made: Export, package_set: str = "candidate", keep: boo
             engine.create_secret(secret["metadata"]["name"], json.dumps(secret["data"]).encode())
         if engine.host.infra_image == PAUSE_IMAGE:
             engine.tag_image(images.base_tag(), PAUSE_IMAGE)
-        documents = made.files.get("config.yaml", [])
+        config = made.files.get("config.yaml", [])
+        # One component at a time, each ready before the next is played: a pod joining the
+        # network makes aardvark-dns reload, and a name lookup during that fails ("Temporary
+        # failure in name resolution"), which killed a frontend starting while later pods joined.
         for component in order:
-            documents = documents + made.files[f"{component}.yaml"]
-        played = [d for d in documents if d["kind"] not in NOT_PLAYED]
-        with progress.step("podman kube play (init containers wait for dependencies)"):
-            try:
-                engine.play_kube(kube.dump(played), run.network)
-            except InfraError as error:
-                raise InfraError(f"{error}\n{_init_log(engine, str(error))}") from None
-        for name, component in containers.items():
-            _wait_ready(engine, name, component, made.host_ports.get(component))
-            progress.say(f"{component} ready ({name})")
+            played = [d for d in config + made.files[f"{component}.yaml"]
+                      if d["kind"] not in NOT_PLAYED]
+            with progress.step(f"podman kube play {component}"):
+                try:
+                    engine.play_kube(kube.dump(played), run.network)
+                except InfraError as error:
+                    raise InfraError(f"{error}\n{_init_log(engine, str(error))}") from None
+            for name in (n for n, c in containers.items() if c == component):
+                _wait_ready(engine, name, component, made.host_ports.get(component))
+                progress.say(f"{component} ready ({name})")
         home = next((c for c in run.components if all_components()[c].users), None)
         settle(engine, taken, keep, frontend=container_name(run.first(home).name, home) if home else None)
     except BaseException as error:
