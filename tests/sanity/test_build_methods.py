@@ -8,10 +8,10 @@ of them the way it clones any package there.
 
 from __future__ import annotations
 
-import pytest
 import gzip
 import re
 
+import pytest
 import requests
 
 from ._builds import CHROOT, created_ids, srpm_dir

@@ -4,11 +4,11 @@ before anything is uploaded (upstream: runtest.sh, build-spec.sh, upload_authent
 
 from __future__ import annotations
 
-import pytest
 import json
 import secrets
 from pathlib import Path
 
+import pytest
 import requests
 
 from ..support.srpms import fixture_srpm, make_srpm
