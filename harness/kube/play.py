@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from harness import progress, wait
 from harness.errors import InfraError
 from harness.artifacts import images, packages
@@ -136,7 +135,7 @@ def _add_hosts(engine: Engine, containers: list[str], hosts: dict[str, str]) -> 
     script = 'while read -r line; do grep -qxF "$line" /etc/hosts || echo "$line" >>/etc/hosts; done'
     for name in containers:
         done = engine.exec(name, ["sh", "-c", f"printf %s '{lines}' | {{ {script}; }}"])
-        if done.exit_code != 0:
+        if not done.ok:
             raise InfraError(f"cannot write the run's host names into {name}'s /etc/hosts: "
                              f"{done.output.strip()}")
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import requests
 
 from harness import naming, stack, wait
+from harness.gates.copr_waits import FINISHED
 from harness.model.scenario import load_scenario
 from harness.podman.engine import Engine
 
 COPR_CLI = str(Path(sys.executable).with_name("copr-cli"))
-ENDED = ("succeeded", "failed", "canceled", "skipped")  # a build's final states
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Stack:
         response.raise_for_status()
         return response.json()["state"]
 
-    def wait_build(self, build_id: int, until: tuple[str, ...] = ENDED, timeout: float = 180,
+    def wait_build(self, build_id: int, until: tuple[str, ...] = FINISHED, timeout: float = 180,
                    what: str | None = None) -> str:
         """Wait until a build's state is one of `until` (by default: it ended); that state."""
 

@@ -24,6 +24,7 @@ import requests
 import testinfra
 
 from harness import wait
+from harness.gates.copr_waits import FINISHED
 from harness.paths import ROOT
 from harness.podman.engine import Engine
 from harness.stack import faults
@@ -31,7 +32,7 @@ from harness.stack.registry import RunInfo
 
 from ..sanity._builds import CHROOT, RESULTS_DIR, build_dir, repo_package_names
 from ..support.srpms import FILES, make_srpm
-from .copr_stack import ENDED, Stack
+from .copr_stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -93,7 +94,7 @@ def gated_srpm(folder: Path, payload_mb: int = 0) -> tuple[str, Path]:
 def wait_state(copr: Stack, build_id: int, wanted: str, timeout: float = BUILD_TIMEOUT) -> None:
     """Wait until the build is `wanted`; fail at once if it ends otherwise."""
 
-    state = copr.wait_build(build_id, (wanted, *ENDED), timeout, what=f"build {build_id} to be {wanted}")
+    state = copr.wait_build(build_id, (wanted, *FINISHED), timeout, what=f"build {build_id} to be {wanted}")
     assert state == wanted, f"build {build_id} ended {state}, not {wanted}"
 
 

@@ -33,5 +33,12 @@ def test_slow_tests_come_first_and_quick_modules_last():
 
 
 def test_auto_runs_workers_per_core():
+    """pytest-xdist itself starts WORKERS_PER_CORE workers per core for `-n auto` (no test run)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(ROOT / "tests" / "sanity"), "-n", "auto",
+         "-k", "no_such_test", "-p", "no:cacheprovider", "--rootdir", str(ROOT)],
+        capture_output=True, text=True, timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "COPR_STACK"})
     assert conftest.WORKERS_PER_CORE >= 2
-    assert conftest.pytest_xdist_auto_num_workers(None) == conftest.WORKERS_PER_CORE * os.cpu_count()
+    assert f"{conftest.WORKERS_PER_CORE * os.cpu_count()} workers [0 items]" in done.stdout, \
+        done.stdout + done.stderr
