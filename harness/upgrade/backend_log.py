@@ -1,7 +1,8 @@
 """The backend's log lines that verdicts depend on, defined once.
 
 The mock backend (containers/backend/src/copr_backend) writes each of these; the rehearsal's rules
-and the load test read them back. Every pattern here has a unit test fed with the line exactly as
+and the load test read them back. Upstream's copr-backend 2.11 (the real backend) writes others,
+to files under /var/log/copr-backend (see UPSTREAM below). Every pattern here has a unit test fed with the line exactly as
 the producer formats it (tests/unit/harness/upgrade/test_backend_log.py), so a change of wording on
 one side fails a test instead of silently passing a rule.
 
@@ -33,12 +34,8 @@ BUILDER_REFUSED = re.compile(r"refused: (Minimum version for builder is [^\n]+)"
 
 def task_starts(backend_log: str) -> list[tuple[float, str, int]]:
     """(time, task id, FE-BE API the backend saw) of every task the backend started."""
-    found = []
-    for stamp, millis, task, api in STARTING.findall(backend_log):
-        when = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(
-            tzinfo=datetime.timezone.utc).timestamp() + int(millis) / 1000
-        found.append((when, task, int(api)))
-    return found
+    return [(_when(stamp, millis), task, int(api))
+            for stamp, millis, task, api in STARTING.findall(backend_log)]
 
 
 def api_changes(backend_log: str) -> list[tuple[int, int]]:
@@ -59,3 +56,54 @@ def waited_for_frontend(backend_log: str) -> bool:
 def builder_refusals(backend_log: str) -> list[str]:
     """Why builders were refused by the version gate, in order."""
     return BUILDER_REFUSED.findall(backend_log)
+
+
+# -- upstream's copr-backend 2.11 -------------------------------------------------------------
+# Its log drain writes each component's records to /var/log/copr-backend/<component>.log in the
+# format "[%(asctime)s][%(levelname)6s][PID:%(process)d][%(name)10s][%(filename)s:%(funcName)s:
+# %(lineno)d] %(message)s" (copr_backend/constants.py). The lines the rules read:
+# - build_dispatcher.log, copr-common's Dispatcher: "getting builds from frontend" at each poll,
+#   then, when the frontend refused or was too old, "Retrieving build jobs from <url> failed with
+#   error: <why>" (copr_backend/daemons/build_dispatcher.py), e.g. "Copr FE/BE API is too old on
+#   Frontend side, 9 < 10" (copr_backend/frontend.py: FRONTEND_TOO_OLD above);
+# - build_dispatcher.log, copr-common's WorkerManager: "Starting worker rpm_build_worker:<task>,
+#   task.priority=<n>" when it hands a task to a worker;
+# - worker.log, the build worker: "Re-try request for task on '<host>': Minimum version for builder
+#   is <v>" when a builder's copr-rpmbuild is below MIN_BUILDER_VERSION (it retries, builds wait).
+UPSTREAM_FILES = ("/var/log/copr-backend/build_dispatcher.log", "/var/log/copr-backend/worker.log")
+_STAMP = r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3})\]"
+UPSTREAM_STARTING = re.compile(_STAMP + r".*\] Starting worker rpm_build_worker:(\S+), task\.priority=",
+                               re.MULTILINE)
+UPSTREAM_POLL = re.compile(_STAMP + r".*\] getting builds from frontend$", re.MULTILINE)
+UPSTREAM_POLL_FAILED = re.compile(_STAMP + r".*\] Retrieving build jobs from \S+ failed with error: (.*)$",
+                                  re.MULTILINE)
+UPSTREAM_BUILDER_REFUSED = re.compile(r"Re-try request for task on '[^']*': "
+                                      r"(Minimum version for builder is \S+)")
+
+
+def _when(stamp: str, millis: str) -> float:
+    """A log time stamp (the containers run in UTC) as seconds since the epoch."""
+    return datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc).timestamp() + int(millis) / 1000
+
+
+def upstream_task_starts(log: str) -> list[tuple[float, str]]:
+    """(time, task id) of every build task upstream's dispatcher handed to a worker."""
+    return [(_when(stamp, millis), task) for stamp, millis, task in UPSTREAM_STARTING.findall(log)]
+
+
+def upstream_polls(log: str) -> list[tuple[float, bool]]:
+    """(time, whether the frontend's queue was taken) of every poll of upstream's build
+    dispatcher: a poll failed if its failure line comes before the next poll."""
+    events = [(m.start(), _when(*m.groups()[:2]), True) for m in UPSTREAM_POLL.finditer(log)]
+    failures = [m.start() for m in UPSTREAM_POLL_FAILED.finditer(log)]
+    polls = []
+    for index, (offset, when, _) in enumerate(events):
+        end = events[index + 1][0] if index + 1 < len(events) else len(log)
+        polls.append((when, not any(offset < f < end for f in failures)))
+    return polls
+
+
+def upstream_builder_refusals(log: str) -> list[str]:
+    """Why upstream's build workers refused builders (the version gate), in order."""
+    return UPSTREAM_BUILDER_REFUSED.findall(log)

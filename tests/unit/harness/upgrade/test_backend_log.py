@@ -104,3 +104,57 @@ def test_a_builder_refused_by_the_version_gate_is_read_from_the_gates_reason():
 def test_the_load_test_counts_starts_with_the_same_pattern():
     assert load.STARTED_TASK is backend_log.STARTED_TASK
 
+
+
+# -- upstream's copr-backend 2.11 ------------------------------------------------------------
+# Its log drain's format (copr_backend/constants.py, default_log_format).
+UPSTREAM_FORMAT = ("[%(asctime)s][%(levelname)6s][PID:%(process)d][%(name)10s]"
+                   "[%(filename)s:%(funcName)s:%(lineno)d] %(message)s")
+
+
+def upstream(message: str, *args, created: float = 1_795_000_000.25, level: int = logging.INFO,
+             filename: str = "dispatcher.py") -> str:
+    """One line as 2.11's log drain writes it (logger.info(message, *args)), in UTC."""
+    formatter = logging.Formatter(UPSTREAM_FORMAT)
+    formatter.converter = lambda *a: datetime.datetime.fromtimestamp(
+        created, datetime.timezone.utc).timetuple()
+    record = logging.LogRecord("copr-backend", level, filename, 1, message, args, None)
+    record.created, record.msecs = created, (created % 1) * 1000
+    return formatter.format(record)
+
+
+def test_upstreams_task_starts_come_from_the_worker_managers_line():
+    # copr_common/worker_manager.py: log.info("Starting worker %s, task.priority=%s", worker_id, ...)
+    # with worker_id "rpm_build_worker:<task id>" (copr_backend/rpm_builds.py: worker_prefix).
+    log = "\n".join([upstream("Starting worker %s, task.priority=%s", "rpm_build_worker:7", 1),
+                     upstream("Starting worker %s, task.priority=%s",
+                              "rpm_build_worker:7-fedora-44-x86_64", 2, created=1_795_000_002.5)])
+    assert backend_log.upstream_task_starts(log) == [(1_795_000_000.25, "7"),
+                                                     (1_795_000_002.5, "7-fedora-44-x86_64")]
+    assert backend_log.task_starts(log) == []  # not the stand-in's line
+
+
+def test_upstreams_polls_are_taken_unless_their_failure_follows():
+    # copr_common/dispatcher.py: log.info("getting %ss from frontend", task_type) at each poll;
+    # build_dispatcher.py: log.exception("Retrieving build jobs from %s failed with error: %s", ...)
+    too_old = "Copr FE/BE API is too old on Frontend side, %s < %s" % (9, 10)
+    log = "\n".join([
+        upstream("getting %ss from frontend", "build", created=100.0),
+        upstream("Retrieving build jobs from %s failed with error: %s", "http://frontend:5000",
+                 too_old, level=logging.ERROR, created=100.1),
+        "Traceback (most recent call last):",
+        upstream("getting %ss from frontend", "build", created=101.0),
+        upstream("Got new '%s' tasks: %s", "build", {"7"}, created=101.1),
+        upstream("getting %ss from frontend", "build", created=102.0),
+    ])
+    assert backend_log.upstream_polls(log) == [(100.0, False), (101.0, True), (102.0, True)]
+    assert backend_log.waited_for_frontend(log)
+
+
+def test_upstreams_builder_gate_is_read_from_the_workers_retry():
+    # background_worker_build.py: BuildRetry("Minimum version for builder is {}"), then
+    # log.error("Re-try request for task on '%s': %s", self.host.info, str(exc)).
+    line = upstream("Re-try request for task on '%s': %s",
+                    "ResallocHost, ticket_id=3, hostname=builder-1",
+                    "Minimum version for builder is 1.9", filename="background_worker_build.py")
+    assert backend_log.upstream_builder_refusals(line) == ["Minimum version for builder is 1.9"]
