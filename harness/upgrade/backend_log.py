@@ -19,6 +19,14 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections import Counter
+from typing import Protocol
+
+
+class _Engine(Protocol):
+    def logs(self, name: str, tail: int | None = None) -> str: ...
+    def exec(self, name: str, command: list[str], user: str | None = None,
+             env: dict[str, str] | None = None): ...
 
 # A task started: when (the logging time stamp), which task, the frontend API the backend saw.
 STARTING = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) .*task (\S+): starting build .*"
@@ -107,3 +115,26 @@ def upstream_polls(log: str) -> list[tuple[float, bool]]:
 def upstream_builder_refusals(log: str) -> list[str]:
     """Why upstream's build workers refused builders (the version gate), in order."""
     return UPSTREAM_BUILDER_REFUSED.findall(log)
+
+
+def started_counts(log: str) -> Counter[str]:
+    """How often the backend started each task, the stand-in's lines or upstream's."""
+    return Counter(STARTED_TASK.findall(log)) + Counter(t for _, t in upstream_task_starts(log))
+
+
+def collect(engine: _Engine, container: str, upstream: bool | None = None) -> str:
+    """The backend's log: its container's output, and upstream's log files where it runs
+    (`upstream` None: where they exist). Unreadable files of upstream's backend are the harness's
+    failure (InfraError), never an empty log that passes a rule."""
+    from harness.errors import InfraError
+
+    text = engine.logs(container)
+    files = " ".join(UPSTREAM_FILES)
+    if upstream is None:
+        upstream = engine.exec(container, ["test", "-e", UPSTREAM_FILES[0]]).ok
+    if upstream:
+        result = engine.exec(container, ["bash", "-c", f"cat {files}"])
+        if not result.ok:
+            raise InfraError(f"{container}: reading {files} failed: {result.output.strip()}")
+        text += "\n" + result.output
+    return text

@@ -23,7 +23,6 @@ from copr.v3 import Client
 from harness import progress, stack, wait
 from harness.artifacts import packages
 from harness.artifacts.srpms import make_srpm
-from harness.errors import InfraError
 from harness.gates import suites
 from harness.gates.copr_waits import FINISHED
 from harness.model.components import all_components
@@ -134,18 +133,6 @@ LIVE_VERSION = re.compile(r"copr-rpmbuild version (\S+)")
 LIVE_TASK = re.compile(r"^Task (\S+) \(", re.MULTILINE)
 
 
-def backend_text(engine: Engine, container: str, upstream: bool) -> str:
-    """The backend's log: its container's output, and upstream's log files where it runs."""
-    text = engine.logs(container)
-    if upstream:
-        files = " ".join(backend_log.UPSTREAM_FILES)
-        result = engine.exec(container, ["bash", "-c", f"cat {files}"])
-        if not result.ok:
-            raise InfraError(f"{container}: reading {files} failed: {result.output.strip()}")
-        text += "\n" + result.output
-    return text
-
-
 def live_log_builder(text: str) -> tuple[str, str] | None:
     """(task id, copr-rpmbuild version) a builder's live log names, or None."""
     version, task = LIVE_VERSION.search(text), LIVE_TASK.search(text)
@@ -228,7 +215,7 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
         queued_states = {i: client.build_proxy.get(i).state for i in queued}
     upstream = backend_gates.upstream(scenario)
     rules = evaluate(scenario, window, queued, queued_states,
-                     backend_text(engine, run.first("backend").name, upstream),
+                     backend_log.collect(engine, run.first("backend").name, upstream),
                      installed_nvrs(engine, info),
                      candidate_nvrs(info, scenario), check_data(client, manifest),
                      gates=plan.gates,

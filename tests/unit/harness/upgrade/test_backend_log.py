@@ -101,8 +101,9 @@ def test_a_builder_refused_by_the_version_gate_is_read_from_the_gates_reason():
         "Minimum version for builder is 1.6.1 (builder-1 has 1.5)"]
 
 
-def test_the_load_test_counts_starts_with_the_same_pattern():
-    assert load.STARTED_TASK is backend_log.STARTED_TASK
+def test_the_load_test_counts_starts_with_the_same_patterns():
+    line = task_event("7", "starting build 7 (srpm-builds) for alice/q, frontend FE/BE API 9")
+    assert load.backend_log.started_counts(line + "\n") == {"7": 1}
 
 
 
@@ -158,3 +159,10 @@ def test_upstreams_builder_gate_is_read_from_the_workers_retry():
                     "ResallocHost, ticket_id=3, hostname=builder-1",
                     "Minimum version for builder is 1.9", filename="background_worker_build.py")
     assert backend_log.upstream_builder_refusals(line) == ["Minimum version for builder is 1.9"]
+
+
+def test_upstreams_starts_are_counted_beside_the_stand_ins():
+    log = "\n".join([upstream("Starting worker %s, task.priority=%s", "rpm_build_worker:7", 1),
+                     upstream("Starting worker %s, task.priority=%s", "rpm_build_worker:7", 1),
+                     task_event("8", "starting build 8 (srpm-builds) for a/q, frontend FE/BE API 9")])
+    assert backend_log.started_counts(log) == {"7": 2, "8": 1}

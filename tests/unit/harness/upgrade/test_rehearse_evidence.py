@@ -7,7 +7,7 @@ import pytest
 
 from harness.errors import InfraError
 from harness.podman.engine import ExecResult
-from harness.upgrade import rehearse
+from harness.upgrade import backend_log, rehearse
 from tests.support.fake_engine import FakeEngine
 
 # The first lines of a live log as the builder writes them (containers/builder/src/copr_rpmbuild/
@@ -27,13 +27,17 @@ def test_upstreams_log_files_are_read_beside_the_containers_output():
     engine = FakeEngine()
     engine.logs_text["r1-backend"] = "container output\n"
     engine.answer("cat /var/log/copr-backend/build_dispatcher.log", ExecResult(0, "dispatcher\n"))
-    assert rehearse.backend_text(engine, "r1-backend", upstream=False) == "container output\n"
-    assert rehearse.backend_text(engine, "r1-backend", upstream=True) == \
+    assert backend_log.collect(engine, "r1-backend", upstream=False) == "container output\n"
+    assert backend_log.collect(engine, "r1-backend", upstream=True) == \
         "container output\n\ndispatcher\n"
+    # Not told: the files are read where the first one exists.
+    assert backend_log.collect(engine, "r1-backend") == "container output\n\ndispatcher\n"
+    engine.answer("test -e /var/log/copr-backend", ExecResult(1, ""))
+    assert backend_log.collect(engine, "r1-backend") == "container output\n"
 
 
 def test_unreadable_upstream_log_files_are_the_harnesss_failure_not_a_verdict():
     engine = FakeEngine()
     engine.answer("cat /var/log/copr-backend", ExecResult(1, "cat: No such file or directory"))
     with pytest.raises(InfraError, match="r1-backend: reading"):
-        rehearse.backend_text(engine, "r1-backend", upstream=True)
+        backend_log.collect(engine, "r1-backend", upstream=True)
