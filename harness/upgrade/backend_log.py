@@ -82,9 +82,10 @@ UPSTREAM_FILES = ("/var/log/copr-backend/build_dispatcher.log", "/var/log/copr-b
 _STAMP = r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3})\]"
 UPSTREAM_STARTING = re.compile(_STAMP + r".*\] Starting worker rpm_build_worker:(\S+), task\.priority=",
                                re.MULTILINE)
-UPSTREAM_POLL = re.compile(_STAMP + r".*\] getting builds from frontend$", re.MULTILINE)
-UPSTREAM_POLL_FAILED = re.compile(_STAMP + r".*\] Retrieving build jobs from \S+ failed with error: (.*)$",
-                                  re.MULTILINE)
+# Any line: time stamp, level, PID, then the logger, place and message ("] " ends the place).
+UPSTREAM_LINE = re.compile(_STAMP + r"\[\s*\w+\]\[PID:(\d+)\]\[[^]]*\]\[[^]]*\] (.*)$", re.MULTILINE)
+POLL_MESSAGE = "getting builds from frontend"
+UPSTREAM_POLL_FAILED_MESSAGE = re.compile(r"Retrieving build jobs from \S+ failed with error: ")
 UPSTREAM_BUILDER_REFUSED = re.compile(r"Re-try request for task on '[^']*': "
                                       r"(Minimum version for builder is \S+)")
 
@@ -100,16 +101,32 @@ def upstream_task_starts(log: str) -> list[tuple[float, str]]:
     return [(_when(stamp, millis), task) for stamp, millis, task in UPSTREAM_STARTING.findall(log)]
 
 
+def _upstream_lines(log: str) -> list[tuple[float, str, str]]:
+    """(time, PID, message) of every line of upstream's log format, in order."""
+    return [(_when(stamp, millis), pid, message)
+            for stamp, millis, pid, message in UPSTREAM_LINE.findall(log)]
+
+
 def upstream_polls(log: str) -> list[tuple[float, bool]]:
-    """(time, whether the frontend's queue was taken) of every poll of upstream's build
-    dispatcher: a poll failed if its failure line comes before the next poll."""
-    events = [(m.start(), _when(*m.groups()[:2]), True) for m in UPSTREAM_POLL.finditer(log)]
-    failures = [m.start() for m in UPSTREAM_POLL_FAILED.finditer(log)]
+    """(when the frontend answered, whether its queue was taken) of every poll of upstream's
+    build dispatcher. A poll is its process's lines from "getting builds from frontend" to its
+    next one; it failed if its failure line is among them. copr-common retries an unreachable
+    frontend (up to 5 attempts, "Retry request #n on .../pending-jobs/"), so a poll begun
+    while the frontend was down may be answered by the next frontend: the answer came before
+    the first line after the poll's last request to pending-jobs."""
+    by_process: dict[str, list[tuple[float, str]]] = {}
+    for when, pid, message in _upstream_lines(log):
+        by_process.setdefault(pid, []).append((when, message))
     polls = []
-    for index, (offset, when, _) in enumerate(events):
-        end = events[index + 1][0] if index + 1 < len(events) else len(log)
-        polls.append((when, not any(offset < f < end for f in failures)))
-    return polls
+    for lines in by_process.values():
+        starts = [i for i, (_, message) in enumerate(lines) if message == POLL_MESSAGE]
+        for number, first in enumerate(starts):
+            segment = lines[first:starts[number + 1] if number + 1 < len(starts) else len(lines)]
+            failed = any(UPSTREAM_POLL_FAILED_MESSAGE.match(m) for _, m in segment)
+            asked = max(i for i, (_, m) in enumerate(segment) if i == 0 or "pending-jobs" in m)
+            answered = segment[min(asked + 1, len(segment) - 1)][0]
+            polls.append((answered, not failed))
+    return sorted(polls)
 
 
 def upstream_builder_refusals(log: str) -> list[str]:

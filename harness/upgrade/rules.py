@@ -4,6 +4,7 @@ stack as it is after the window, judged against the scenario (rule names: model/
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 
 from harness.model.rules import RuleName
@@ -86,7 +87,8 @@ def evaluate(scenario: Scenario, window: Window, queued: list[int],
             if api > needs:
                 newer.append(f"accepted the queue of a frontend with API {api} (it knows {needs})")
             elif api < needs:
-                too_old.append(f"a poll at {t:.0f} (frontend API {api} < {needs})")
+                too_old.append(f"the queue taken at {time.strftime('%H:%M:%S', time.gmtime(t))} "
+                               f"UTC (frontend API {api} < {needs})")
     newer = list(dict.fromkeys(newer))
     waited = backend_log.waited_for_frontend(log)
     failed_queued = [i for i, s in queued_states.items() if s == "failed"]

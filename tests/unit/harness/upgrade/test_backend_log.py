@@ -7,6 +7,8 @@ import datetime
 import importlib
 import logging
 
+import pytest
+
 from harness.bench import load
 from harness.upgrade import backend_log
 from harness.upgrade.backend_log import API_SEEN, RUNNING_ON, task_starts
@@ -114,13 +116,13 @@ UPSTREAM_FORMAT = ("[%(asctime)s][%(levelname)6s][PID:%(process)d][%(name)10s]"
 
 
 def upstream(message: str, *args, created: float = 1_795_000_000.25, level: int = logging.INFO,
-             filename: str = "dispatcher.py") -> str:
+             filename: str = "dispatcher.py", pid: int = 4242) -> str:
     """One line as 2.11's log drain writes it (logger.info(message, *args)), in UTC."""
     formatter = logging.Formatter(UPSTREAM_FORMAT)
     formatter.converter = lambda *a: datetime.datetime.fromtimestamp(
         created, datetime.timezone.utc).timetuple()
-    record = logging.LogRecord("copr-backend", level, filename, 1, message, args, None)
-    record.created, record.msecs = created, (created % 1) * 1000
+    record = logging.LogRecord("root", level, filename, 1, message, args, None)
+    record.created, record.msecs, record.process = created, (created % 1) * 1000, pid
     return formatter.format(record)
 
 
@@ -148,7 +150,10 @@ def test_upstreams_polls_are_taken_unless_their_failure_follows():
         upstream("Got new '%s' tasks: %s", "build", {"7"}, created=101.1),
         upstream("getting %ss from frontend", "build", created=102.0),
     ])
-    assert backend_log.upstream_polls(log) == [(100.0, False), (101.0, True), (102.0, True)]
+    # Each counts when the frontend answered: before the poll's next line.
+    assert backend_log.upstream_polls(log) == [(pytest.approx(100.1, abs=0.002), False),
+                                               (pytest.approx(101.1, abs=0.002), True),
+                                               (102.0, True)]
     assert backend_log.waited_for_frontend(log)
 
 
@@ -166,3 +171,23 @@ def test_upstreams_starts_are_counted_beside_the_stand_ins():
                      upstream("Starting worker %s, task.priority=%s", "rpm_build_worker:7", 1),
                      task_event("8", "starting build 8 (srpm-builds) for a/q, frontend FE/BE API 9")])
     assert backend_log.started_counts(log) == {"7": 2, "8": 1}
+
+
+def test_a_poll_retried_while_the_frontend_was_down_counts_when_it_was_answered():
+    """copr_common/request.py retries ("Retry request #%s on %s: %s", then sleeps 5, 10, ...s);
+    frontend.py logs "Sending %s request to frontend URL - %s" before each attempt. The answer
+    came before the next line of the dispatcher's process; another process's lines between
+    (a worker's) do not count."""
+    url = "http://frontend:5000/backend/pending-jobs/"
+    log = "\n".join([
+        upstream("getting %ss from frontend", "build", created=100.0),
+        upstream("Sending %s request to frontend URL - %s", "GET", url, created=100.0),
+        upstream("Retry request #%s on %s: %s", 1, url, "Connection refused", created=100.2,
+                 level=logging.WARNING),
+        upstream("Finished build: id=%s", 3, created=101.0, pid=99),
+        upstream("Got new '%s' tasks: %s", "build", {"7"}, created=105.3),
+        upstream("getting %ss from frontend", "build", created=107.0),
+        upstream("getting %ss from frontend", "build", created=108.0, pid=4343),
+    ])
+    assert backend_log.upstream_polls(log) == [(pytest.approx(105.3, abs=0.002), True), (107.0, True),
+                                               (108.0, True)]
