@@ -214,8 +214,10 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
     except wait.WaitTimeout:
         queued_states = {i: client.build_proxy.get(i).state for i in queued}
     upstream = backend_gates.upstream(scenario)
-    rules = evaluate(scenario, window, queued, queued_states,
-                     backend_log.collect(engine, run.first("backend").name, upstream),
+    judged_log = backend_log.collect(engine, run.first("backend").name, upstream)
+    # What the rules read, beside the report: upstream's log files are not in the container logs.
+    (run.report_dir / "backend-judged.log").write_text(judged_log)
+    rules = evaluate(scenario, window, queued, queued_states, judged_log,
                      installed_nvrs(engine, info),
                      candidate_nvrs(info, scenario), check_data(client, manifest),
                      gates=plan.gates,
