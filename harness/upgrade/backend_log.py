@@ -102,9 +102,11 @@ def upstream_task_starts(log: str) -> list[tuple[float, str]]:
 
 
 def _upstream_lines(log: str) -> list[tuple[float, str, str]]:
-    """(time, PID, message) of every line of upstream's log format, in order."""
-    return [(_when(stamp, millis), pid, message)
-            for stamp, millis, pid, message in UPSTREAM_LINE.findall(log)]
+    """(time, PID, message) of every line of upstream's log format, in time order, each once:
+    the container's output repeats the worker log's lines that its file holds too."""
+    unique = dict.fromkeys(UPSTREAM_LINE.findall(log))
+    return sorted(((_when(stamp, millis), pid, message) for stamp, millis, pid, message in unique),
+                  key=lambda line: line[0])
 
 
 def upstream_polls(log: str) -> list[tuple[float, bool]]:
@@ -127,6 +129,27 @@ def upstream_polls(log: str) -> list[tuple[float, bool]]:
             answered = segment[min(asked + 1, len(segment) - 1)][0]
             polls.append((answered, not failed))
     return sorted(polls)
+
+
+# A build worker's exchanges with the frontend: it logs these, then posts (retrying an
+# unreachable frontend until it answers; background_worker_build.py).
+WORKER_EXCHANGES = ("Marking build as starting", "Sending build state back to frontend")
+
+
+def upstream_worker_exchanges(log: str) -> list[tuple[float, float, str]]:
+    """(when the frontend answered, when the worker process started, its PID) of each exchange
+    of upstream's build workers with the frontend. A worker runs the code installed when it
+    started (workers outlive the dispatcher's restart); the answer came before the process's
+    next line (an exchange without a next line gives no time and is left out)."""
+    by_process: dict[str, list[tuple[float, str]]] = {}
+    for when, pid, message in _upstream_lines(log):
+        by_process.setdefault(pid, []).append((when, message))
+    found = []
+    for pid, lines in by_process.items():
+        for index, (_, message) in enumerate(lines[:-1]):
+            if message.startswith(WORKER_EXCHANGES):
+                found.append((lines[index + 1][0], lines[0][0], pid))
+    return sorted(found)
 
 
 def upstream_builder_refusals(log: str) -> list[str]:

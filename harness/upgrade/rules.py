@@ -25,6 +25,10 @@ class Rule:
 
 
 
+def _clock(when: float) -> str:
+    return time.strftime("%H:%M:%S UTC", time.gmtime(when))
+
+
 def _switched_at(window: Window, component: str) -> float | None:
     """When the candidate version of a component started (the start of its start phase)."""
     return next((e.start for e in window.events
@@ -87,8 +91,15 @@ def evaluate(scenario: Scenario, window: Window, queued: list[int],
             if api > needs:
                 newer.append(f"accepted the queue of a frontend with API {api} (it knows {needs})")
             elif api < needs:
-                too_old.append(f"the queue taken at {time.strftime('%H:%M:%S', time.gmtime(t))} "
-                               f"UTC (frontend API {api} < {needs})")
+                too_old.append(f"the queue taken at {_clock(t)} (frontend API {api} < {needs})")
+    # Upstream's workers outlive the dispatcher's restart: one started on the old backend still
+    # runs its code, and what it exchanges with a newer frontend is a job of that frontend.
+    for answered, began, pid in backend_log.upstream_worker_exchanges(log):
+        needs, api = backend_min(began), frontend_api(answered)
+        if needs is not None and api is not None and api > needs:
+            newer.append(f"a build worker (PID {pid}, started {_clock(began)} on the backend that "
+                         f"knows API {needs}) exchanged a job with a frontend with API {api} at "
+                         f"{_clock(answered)}")
     newer = list(dict.fromkeys(newer))
     waited = backend_log.waited_for_frontend(log)
     failed_queued = [i for i, s in queued_states.items() if s == "failed"]

@@ -191,3 +191,13 @@ def test_a_poll_retried_while_the_frontend_was_down_counts_when_it_was_answered(
     ])
     assert backend_log.upstream_polls(log) == [(pytest.approx(105.3, abs=0.002), True), (107.0, True),
                                                (108.0, True)]
+
+
+def test_a_workers_exchanges_are_answered_at_its_next_line_and_read_once():
+    """The container's output repeats the worker log's lines: each counts once."""
+    lines = [upstream("Marking build as starting", created=10.0, pid=7),
+             upstream("Checking for cancel request", created=15.5, pid=7),
+             upstream("Sending build state back to frontend: %s", {"status": 1}, created=20.0, pid=7),
+             upstream("getting %ss from frontend", "build", created=16.0, pid=3)]
+    log = "\n".join(lines) + "\n" + "\n".join(lines[:2])
+    assert backend_log.upstream_worker_exchanges(log) == [(pytest.approx(15.5, abs=0.002), 10.0, "7")]

@@ -99,3 +99,30 @@ def test_upstreams_builder_refusal_names_the_gate_when_builds_wait(scenario):
     assert not judged["builds-completed"].ok
     assert judged["builds-completed"].message.endswith("builds wait: Minimum version for builder is 1.9")
     assert judged["backend-waited"].ok  # waiting is not failing
+
+
+def exchange(at: float, pid: int, message: str = "Marking build as starting") -> str:
+    return upstream(message, created=at, pid=pid, filename="background_worker_build.py")
+
+
+def test_an_old_workers_exchange_answered_by_the_new_frontend_is_flagged(scenario):
+    """Frontend first: a worker the old backend started (its code knows API 9) marks its build
+    starting while the frontend is down; copr-common retries until the new frontend (API 10)
+    answers, then the worker goes on (its next line)."""
+    log = [exchange(150.0, 354), upstream("VM allocation process starts", created=205.0, pid=354),
+           exchange(310.0, 511), upstream("VM allocation process starts", created=311.0, pid=511)]
+    judged = judge(scenario, log, window(frontend=200, backend=300), builders=[("7", "b", "1.9")])
+    rule = judged["no-newer-frontend-jobs"]
+    assert not rule.ok
+    assert "a build worker (PID 354, started 00:02:30 UTC on the backend that knows API 9) " \
+           "exchanged a job with a frontend with API 10 at 00:03:25 UTC" in rule.message
+    assert "PID 511" not in rule.message  # the new backend's worker knows API 10
+
+
+def test_old_workers_done_before_the_frontend_changed_are_no_finding(scenario):
+    """Backend first: the old backend's worker finished with the old frontend."""
+    log = [exchange(150.0, 354), upstream("Sending build state back to frontend: {}", created=160.0,
+                                          pid=354),
+           upstream("Worker succeeded build", created=161.0, pid=354)]
+    judged = judge(scenario, log, window(backend=200, frontend=300), builders=[("7", "b", "1.9")])
+    assert judged["no-newer-frontend-jobs"].ok
