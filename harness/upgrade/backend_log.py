@@ -86,8 +86,9 @@ UPSTREAM_STARTING = re.compile(_STAMP + r".*\] Starting worker rpm_build_worker:
 UPSTREAM_LINE = re.compile(_STAMP + r"\[\s*\w+\]\[PID:(\d+)\]\[[^]]*\]\[[^]]*\] (.*)$", re.MULTILINE)
 POLL_MESSAGE = "getting builds from frontend"
 UPSTREAM_POLL_FAILED_MESSAGE = re.compile(r"Retrieving build jobs from \S+ failed with error: ")
-UPSTREAM_BUILDER_REFUSED = re.compile(r"Re-try request for task on '[^']*': "
-                                      r"(Minimum version for builder is \S+)")
+# The host's description quotes its tags: "ResallocHost, ..., requested_tags=['copr_builder']".
+UPSTREAM_BUILDER_REFUSED = re.compile(r"Re-try request for task on '.*': "
+                                      r"(Minimum version for builder is \S+)$", re.MULTILINE)
 
 
 def _when(stamp: str, millis: str) -> float:

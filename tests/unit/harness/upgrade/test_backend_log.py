@@ -161,7 +161,8 @@ def test_upstreams_builder_gate_is_read_from_the_workers_retry():
     # background_worker_build.py: BuildRetry("Minimum version for builder is {}"), then
     # log.error("Re-try request for task on '%s': %s", self.host.info, str(exc)).
     line = upstream("Re-try request for task on '%s': %s",
-                    "ResallocHost, ticket_id=3, hostname=builder-1",
+                    "ResallocHost, ticket_id=3, hostname=builder-1, name=builder-1, "
+                    "requested_tags=['copr_builder', 'arch_x86_64']",
                     "Minimum version for builder is 1.9", filename="background_worker_build.py")
     assert backend_log.upstream_builder_refusals(line) == ["Minimum version for builder is 1.9"]
 
