@@ -1,7 +1,8 @@
 """The backend's log lines that verdicts depend on, defined once.
 
 The mock backend (containers/backend/src/copr_backend) writes each of these; the rehearsal's rules
-and the load test read them back. Every pattern here has a unit test fed with the line exactly as
+and the load test read them back. Upstream's copr-backend 2.11 (the real backend) writes others,
+to files under /var/log/copr-backend (see UPSTREAM below). Every pattern here has a unit test fed with the line exactly as
 the producer formats it (tests/unit/harness/upgrade/test_backend_log.py), so a change of wording on
 one side fails a test instead of silently passing a rule.
 
@@ -18,6 +19,14 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections import Counter
+from typing import Protocol
+
+
+class _Engine(Protocol):
+    def logs(self, name: str, tail: int | None = None) -> str: ...
+    def exec(self, name: str, command: list[str], user: str | None = None,
+             env: dict[str, str] | None = None): ...
 
 # A task started: when (the logging time stamp), which task, the frontend API the backend saw.
 STARTING = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) .*task (\S+): starting build .*"
@@ -33,12 +42,8 @@ BUILDER_REFUSED = re.compile(r"refused: (Minimum version for builder is [^\n]+)"
 
 def task_starts(backend_log: str) -> list[tuple[float, str, int]]:
     """(time, task id, FE-BE API the backend saw) of every task the backend started."""
-    found = []
-    for stamp, millis, task, api in STARTING.findall(backend_log):
-        when = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(
-            tzinfo=datetime.timezone.utc).timestamp() + int(millis) / 1000
-        found.append((when, task, int(api)))
-    return found
+    return [(_when(stamp, millis), task, int(api))
+            for stamp, millis, task, api in STARTING.findall(backend_log)]
 
 
 def api_changes(backend_log: str) -> list[tuple[int, int]]:
@@ -59,3 +64,118 @@ def waited_for_frontend(backend_log: str) -> bool:
 def builder_refusals(backend_log: str) -> list[str]:
     """Why builders were refused by the version gate, in order."""
     return BUILDER_REFUSED.findall(backend_log)
+
+
+# -- upstream's copr-backend 2.11 -------------------------------------------------------------
+# Its log drain writes each component's records to /var/log/copr-backend/<component>.log in the
+# format "[%(asctime)s][%(levelname)6s][PID:%(process)d][%(name)10s][%(filename)s:%(funcName)s:
+# %(lineno)d] %(message)s" (copr_backend/constants.py). The lines the rules read:
+# - build_dispatcher.log, copr-common's Dispatcher: "getting builds from frontend" at each poll,
+#   then, when the frontend refused or was too old, "Retrieving build jobs from <url> failed with
+#   error: <why>" (copr_backend/daemons/build_dispatcher.py), e.g. "Copr FE/BE API is too old on
+#   Frontend side, 9 < 10" (copr_backend/frontend.py: FRONTEND_TOO_OLD above);
+# - build_dispatcher.log, copr-common's WorkerManager: "Starting worker rpm_build_worker:<task>,
+#   task.priority=<n>" when it hands a task to a worker;
+# - worker.log, the build worker: "Re-try request for task on '<host>': Minimum version for builder
+#   is <v>" when a builder's copr-rpmbuild is below MIN_BUILDER_VERSION (it retries, builds wait).
+UPSTREAM_FILES = ("/var/log/copr-backend/build_dispatcher.log", "/var/log/copr-backend/worker.log")
+_STAMP = r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3})\]"
+UPSTREAM_STARTING = re.compile(_STAMP + r".*\] Starting worker rpm_build_worker:(\S+), task\.priority=",
+                               re.MULTILINE)
+# Any line: time stamp, level, PID, then the logger, place and message ("] " ends the place).
+UPSTREAM_LINE = re.compile(_STAMP + r"\[\s*\w+\]\[PID:(\d+)\]\[[^]]*\]\[[^]]*\] (.*)$", re.MULTILINE)
+POLL_MESSAGE = "getting builds from frontend"
+UPSTREAM_POLL_FAILED_MESSAGE = re.compile(r"Retrieving build jobs from \S+ failed with error: ")
+# The host's description quotes its tags: "ResallocHost, ..., requested_tags=['copr_builder']".
+UPSTREAM_BUILDER_REFUSED = re.compile(r"Re-try request for task on '.*': "
+                                      r"(Minimum version for builder is \S+)$", re.MULTILINE)
+
+
+def _when(stamp: str, millis: str) -> float:
+    """A log time stamp (the containers run in UTC) as seconds since the epoch."""
+    return datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc).timestamp() + int(millis) / 1000
+
+
+def upstream_task_starts(log: str) -> list[tuple[float, str]]:
+    """(time, task id) of every build task upstream's dispatcher handed to a worker."""
+    return [(_when(stamp, millis), task) for stamp, millis, task in UPSTREAM_STARTING.findall(log)]
+
+
+def _upstream_lines(log: str) -> list[tuple[float, str, str]]:
+    """(time, PID, message) of every line of upstream's log format, in time order, each once:
+    the container's output repeats the worker log's lines that its file holds too."""
+    unique = dict.fromkeys(UPSTREAM_LINE.findall(log))
+    return sorted(((_when(stamp, millis), pid, message) for stamp, millis, pid, message in unique),
+                  key=lambda line: line[0])
+
+
+def upstream_polls(log: str) -> list[tuple[float, bool]]:
+    """(when the frontend answered, whether its queue was taken) of every poll of upstream's
+    build dispatcher. A poll is its process's lines from "getting builds from frontend" to its
+    next one; it failed if its failure line is among them. copr-common retries an unreachable
+    frontend (up to 5 attempts, "Retry request #n on .../pending-jobs/"), so a poll begun
+    while the frontend was down may be answered by the next frontend: the answer came before
+    the first line after the poll's last request to pending-jobs."""
+    by_process: dict[str, list[tuple[float, str]]] = {}
+    for when, pid, message in _upstream_lines(log):
+        by_process.setdefault(pid, []).append((when, message))
+    polls = []
+    for lines in by_process.values():
+        starts = [i for i, (_, message) in enumerate(lines) if message == POLL_MESSAGE]
+        for number, first in enumerate(starts):
+            segment = lines[first:starts[number + 1] if number + 1 < len(starts) else len(lines)]
+            failed = any(UPSTREAM_POLL_FAILED_MESSAGE.match(m) for _, m in segment)
+            asked = max(i for i, (_, m) in enumerate(segment) if i == 0 or "pending-jobs" in m)
+            answered = segment[min(asked + 1, len(segment) - 1)][0]
+            polls.append((answered, not failed))
+    return sorted(polls)
+
+
+# A build worker's exchanges with the frontend: it logs these, then posts (retrying an
+# unreachable frontend until it answers; background_worker_build.py).
+WORKER_EXCHANGES = ("Marking build as starting", "Sending build state back to frontend")
+
+
+def upstream_worker_exchanges(log: str) -> list[tuple[float, float, str]]:
+    """(when the frontend answered, when the worker process started, its PID) of each exchange
+    of upstream's build workers with the frontend. A worker runs the code installed when it
+    started (workers outlive the dispatcher's restart); the answer came before the process's
+    next line (an exchange without a next line gives no time and is left out)."""
+    by_process: dict[str, list[tuple[float, str]]] = {}
+    for when, pid, message in _upstream_lines(log):
+        by_process.setdefault(pid, []).append((when, message))
+    found = []
+    for pid, lines in by_process.items():
+        for index, (_, message) in enumerate(lines[:-1]):
+            if message.startswith(WORKER_EXCHANGES):
+                found.append((lines[index + 1][0], lines[0][0], pid))
+    return sorted(found)
+
+
+def upstream_builder_refusals(log: str) -> list[str]:
+    """Why upstream's build workers refused builders (the version gate), in order."""
+    return UPSTREAM_BUILDER_REFUSED.findall(log)
+
+
+def started_counts(log: str) -> Counter[str]:
+    """How often the backend started each task, the stand-in's lines or upstream's."""
+    return Counter(STARTED_TASK.findall(log)) + Counter(t for _, t in upstream_task_starts(log))
+
+
+def collect(engine: _Engine, container: str, upstream: bool | None = None) -> str:
+    """The backend's log: its container's output, and upstream's log files where it runs
+    (`upstream` None: where they exist). Unreadable files of upstream's backend are the harness's
+    failure (InfraError), never an empty log that passes a rule."""
+    from harness.errors import InfraError
+
+    text = engine.logs(container)
+    files = " ".join(UPSTREAM_FILES)
+    if upstream is None:
+        upstream = engine.exec(container, ["test", "-e", UPSTREAM_FILES[0]]).ok
+    if upstream:
+        result = engine.exec(container, ["bash", "-c", f"cat {files}"])
+        if not result.ok:
+            raise InfraError(f"{container}: reading {files} failed: {result.output.strip()}")
+        text += "\n" + result.output
+    return text

@@ -7,8 +7,10 @@ window opens, the steps in the scenario's order, the post-release suite, then a 
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
+import re
 import secrets
 import tempfile
 import time
@@ -30,6 +32,7 @@ from harness.naming import DEFAULT_CHROOT
 from harness.podman.engine import Engine
 from harness.reports import build_times, publish
 from harness.stack import users
+from harness.upgrade import backend_gates, backend_log
 from harness.upgrade import plan as planning
 from harness.upgrade.rules import Rule, evaluate
 from harness.upgrade.window import Runner, Window
@@ -122,6 +125,42 @@ def check_data(client: Client, manifest: dict) -> list[str]:
     return problems
 
 
+# -- what the backend and the builders recorded ------------------------------------------------
+
+# The builder's live log (containers/builder/src/copr_rpmbuild/main.py) opens with its version,
+# then names its task; the backend keeps it in the build's result directory.
+LIVE_VERSION = re.compile(r"copr-rpmbuild version (\S+)")
+LIVE_TASK = re.compile(r"^Task (\S+) \(", re.MULTILINE)
+
+
+def live_log_builder(text: str) -> tuple[str, str] | None:
+    """(task id, copr-rpmbuild version) a builder's live log names, or None."""
+    version, task = LIVE_VERSION.search(text), LIVE_TASK.search(text)
+    return (task.group(1), version.group(1)) if version and task else None
+
+
+def builders_of(client: Client, builds: list[int]) -> list[tuple[str, str, str]]:
+    """(task, "builder", copr-rpmbuild version) of each RPM build of `builds` whose live log the
+    backend stored: upstream's backend logs no builder version, the builder's own log does."""
+    found = []
+    for build_id in builds:
+        for chroot in client.build_chroot_proxy.get_list(build_id):
+            if not chroot.result_url:
+                continue
+            for name in ("builder-live.log.gz", "builder-live.log"):
+                response = requests.get(chroot.result_url.rstrip("/") + "/" + name, timeout=10)
+                if not response.ok:
+                    continue
+                data = response.content
+                text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode(
+                    errors="replace")
+                named = live_log_builder(text)
+                if named:
+                    found.append((named[0], "builder", named[1]))
+                break
+    return found
+
+
 # -- the whole rehearsal --------------------------------------------------------------------------
 
 
@@ -174,9 +213,15 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
         queued_states = _wait_builds(client, queued, timeout=QUEUED_BUILDS_TIMEOUT) if queued else {}
     except wait.WaitTimeout:
         queued_states = {i: client.build_proxy.get(i).state for i in queued}
-    rules = evaluate(scenario, window, queued, queued_states, engine.logs(run.first("backend").name),
+    upstream = backend_gates.upstream(scenario)
+    judged_log = backend_log.collect(engine, run.first("backend").name, upstream)
+    # What the rules read, beside the report: upstream's log files are not in the container logs.
+    (run.report_dir / "backend-judged.log").write_text(judged_log)
+    rules = evaluate(scenario, window, queued, queued_states, judged_log,
                      installed_nvrs(engine, info),
-                     candidate_nvrs(info, scenario), check_data(client, manifest))
+                     candidate_nvrs(info, scenario), check_data(client, manifest),
+                     gates=plan.gates,
+                     builders=builders_of(client, queued) if upstream else None)
     if window.failed_step is not None:
         rules.append(Rule(RuleName.POST_RELEASE_SUITE, False,
                           f"not run: the window stopped at step {window.failed_step.component}"))
