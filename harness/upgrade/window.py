@@ -1,5 +1,6 @@
-"""The release window: each step stops a component, upgrades its packages (the frontend also
-dumps and migrates the database), starts it and waits until it is ready; builders are replaced.
+"""The release window: each step stops a component (the services that run the upgraded code:
+`upgrade_restarts`), upgrades its packages (the frontend also dumps and migrates the database),
+starts it and waits until it is ready; builders are replaced.
 A failed step is rolled back (packages, database) so the stack is as it was before that step."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from harness import progress
 from harness.artifacts import images, packages
-from harness.errors import HarnessError, InfraError, PackageError
+from harness.errors import HarnessError, InfraError, InputError, PackageError
 from harness.model.components import all_components
 from harness.model.scenario import PackageVersion
 from harness.phases import Event, record
@@ -25,6 +26,7 @@ from harness.wait import WaitTimeout
 
 DUMP = "/var/lib/postgresql/pre-upgrade.dump"
 FRONTEND_DIR = "/usr/share/copr/coprs_frontend"
+SERVICES = "/etc/copr-harness/services"  # where packages declare svc's services
 AS_FRONTEND = ["setpriv", "--reuid=copr-fe", "--regid=copr-fe", "--init-groups", "--"]
 
 
@@ -110,19 +112,36 @@ class Runner:
 
     # -- a normal step ----------------------------------------------------------------------
 
-    def _svc(self, container: str, action: str) -> None:
-        result = self.engine.exec(container, ["svc", action])
+    def _svc(self, container: str, action: str, step: Step) -> None:
+        """`svc stop` or `svc start` of the services the step restarts (all by default)."""
+        command = ["svc", action] + (step.services or [])
+        result = self.engine.exec(container, command)
         if not result.ok:
-            raise StepFailed(f"{container}: svc {action} failed: {result.output.strip()}")
+            raise StepFailed(f"{container}: {' '.join(command)} failed: {result.output.strip()}")
+
+    def _check_services(self, step: Step, names: list[str]) -> None:
+        """Every service the step names exists in its containers: `svc stop` of an unknown
+        service does nothing, and the step would upgrade code it never restarts."""
+        if step.services is None:
+            return
+        for name in names:
+            listed = self.engine.exec(name, ["ls", "-1", SERVICES])
+            have = listed.output.split() if listed.ok else []
+            missing = [s for s in step.services if s not in have]
+            if missing:
+                raise InputError(f"{step.component}: upgrade_restarts names {', '.join(missing)}, "
+                                 f"which {name} does not have (its services: "
+                                 f"{', '.join(have) or 'none'})")
 
     def _rpms(self, step: Step, package_set: dict[str, PackageVersion]) -> list[Path]:
         return list(packages.build_set(list(step.upgrades), package_set, step.component).values())
 
     def _upgrade(self, step: Step, result: StepResult) -> None:
         lane, names = step.component, self.containers(step.component)
+        self._check_services(step, names)
         with self.window.phase(lane, "stop"):
             for name in names:
-                self._svc(name, "stop")
+                self._svc(name, "stop", step)
         try:
             with self.window.phase(lane, "upgrade"):
                 if step.upgrades:
@@ -138,7 +157,7 @@ class Runner:
         try:
             with self.window.phase(lane, "start"):
                 for name in names:
-                    self._svc(name, "start")
+                    self._svc(name, "start", step)
             phase = "ready"
             with self.window.phase(lane, "ready"):
                 for name in names:
@@ -154,7 +173,7 @@ class Runner:
             why = why or str(error).splitlines()[0]
             with self.window.phase(lane, "downgrade"):
                 for name in names:
-                    self._svc(name, "stop")
+                    self._svc(name, "stop", step)
                 if step.migrate:
                     self._restore(step)
                 self._downgrade(step, names)
@@ -208,7 +227,7 @@ class Runner:
         """Start the (still production) component again so the stack is as before the step."""
         with self.window.phase(step.component, "rollback"):
             for name in names:
-                self._svc(name, "start")
+                self._svc(name, "start", step)
             for name in names:
                 self._wait_ready(step.component, name)
         result.rolled_back = True

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InfraError
+from harness.errors import InfraError, InputError
 from harness.model.scenario import load_scenario
 from harness.paths import ROOT
 from harness.podman.engine import ExecResult
@@ -192,3 +192,51 @@ def test_prepare_builds_every_upgraded_components_packages_before_the_window_ope
     upgraded = {s.component for s in steps if s.upgrades}
     assert upgraded and {component for _, component in built} == upgraded
     assert runner.window.started == 0.0  # the window has not opened
+
+
+REAL_BACKEND = ["copr-backend-build", "copr-backend-action", "copr-backend-log"]
+GLUE_SERVICES = REAL_BACKEND + ["copr-backend-redis", "copr-backend-allocator", "copr-backend-results"]
+
+
+def restarting(scenario, services: list[str]):
+    """`scenario` whose backend step restarts only `services` (its upgrade_restarts)."""
+    scenario.upgrade_restarts = {"backend": services}
+    return scenario
+
+
+def test_a_step_stops_and_starts_only_the_services_it_restarts(scenario):
+    """The real backend's step restarts its dispatchers and log drain; redis (whose state is in
+    memory only), the allocator and the results server keep running through it."""
+    engine = FakeEngine()
+    engine.answer("ls -1 /etc/copr-harness/services", ExecResult(0, "\n".join(GLUE_SERVICES)))
+    result = run_window(engine, restarting(scenario, REAL_BACKEND), "backend")
+    assert result.failed_step is None
+    svc = [c for c in execs(engine, "r1-backend") if c.startswith("svc ")]
+    assert svc == ["svc stop " + " ".join(REAL_BACKEND), "svc start " + " ".join(REAL_BACKEND)]
+
+
+def test_a_rollback_restarts_the_same_services(scenario):
+    engine = FakeEngine()
+    engine.answer("ls -1 /etc/copr-harness/services", ExecResult(0, "\n".join(GLUE_SERVICES)))
+    engine.answer("rpm -Uvh", ExecResult(1, REFUSED))
+    result = run_window(engine, restarting(scenario, REAL_BACKEND), "backend")
+    assert result.failed_step is not None and result.failed_step.rolled_back
+    svc = [c for c in execs(engine, "r1-backend") if c.startswith("svc ")]
+    assert svc == ["svc stop " + " ".join(REAL_BACKEND), "svc start " + " ".join(REAL_BACKEND)]
+
+
+def test_a_step_without_upgrade_restarts_restarts_every_service(scenario):
+    engine = FakeEngine()
+    run_window(engine, scenario, "backend")
+    assert [c for c in execs(engine, "r1-backend") if c.startswith("svc ")] == ["svc stop", "svc start"]
+
+
+def test_a_service_the_container_lacks_is_bad_input_before_anything_stops(scenario):
+    engine = FakeEngine()
+    engine.answer("ls -1 /etc/copr-harness/services", ExecResult(0, "\n".join(GLUE_SERVICES)))
+    with pytest.raises(InputError) as error:
+        run_window(engine, restarting(scenario, ["copr-backend-build", "copr-backend-logs"]), "backend")
+    assert str(error.value).startswith("backend: upgrade_restarts names copr-backend-logs, which "
+                                       "r1-backend does not have (its services: copr-backend-build, ")
+    assert not [c for c in execs(engine, "r1-backend") if c.startswith(("svc ", "rpm "))]
+
