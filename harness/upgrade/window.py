@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import progress
+from harness import progress, wait
 from harness.artifacts import images, packages
 from harness.errors import HarnessError, InfraError, InputError, PackageError
 from harness.model.components import all_components
@@ -21,11 +21,18 @@ from harness.podman.engine import Engine
 from harness.stack.bringup import Bringup
 from harness.stack.probes import ServiceStopped, wait_ready
 from harness.stack.registry import RunInfo
+from harness.upgrade import backend_log
 from harness.upgrade.plan import Step
 from harness.wait import WaitTimeout
 
 DUMP = "/var/lib/postgresql/pre-upgrade.dump"
 FRONTEND_DIR = "/usr/share/copr/coprs_frontend"
+# Upstream's build dispatcher logs each poll of the frontend there (harness.upgrade.backend_log).
+DISPATCHER_LOG = "/var/log/copr-backend/build_dispatcher.log"
+# It polls every second (copr-be.conf's sleeptime); a poll begun while the frontend was down
+# retries after pauses of 5, 10, 15, ... s (copr-common's requests), so after the frontend's step
+# the next poll may begin 25 s later.
+SETTLE_TIMEOUT = 90.0
 SERVICES = "/etc/copr-harness/services"  # where packages declare svc's services
 AS_FRONTEND = ["setpriv", "--reuid=copr-fe", "--regid=copr-fe", "--init-groups", "--"]
 
@@ -65,8 +72,10 @@ class Runner:
     """Runs the steps of a plan against a live run."""
 
     def __init__(self, engine: Engine, info: RunInfo, production: dict[str, PackageVersion],
-                 candidate: dict[str, PackageVersion]) -> None:
+                 candidate: dict[str, PackageVersion], upstream_backend: bool = False) -> None:
         self.engine = engine
+        # The backend is upstream's copr-backend: each step settles until its dispatcher polled.
+        self.upstream_backend = upstream_backend
         self.info = info
         self.defined = all_components()
         self.production = production
@@ -106,9 +115,20 @@ class Runner:
                         result.ok, result.error = False, str(error)
                         progress.say(f"step {step.component} failed: {error}")
                         break
+                    self._settle(step)
         finally:
             self.window.ended = time.time()
         return self.window
+
+    def _settle(self, step: Step) -> None:
+        """Wait until the backend's build dispatcher (the new one after a backend step) has
+        polled the frontend once since the step came ready: what it does with the stack as the
+        step left it is then in its log before the next step starts, whatever the timing."""
+        if not self.upstream_backend or "backend" not in self.info.components:
+            return
+        with self.window.phase(step.component, "settle"):
+            wait_polled(self.engine, self.containers("backend")[0], time.time(),
+                        f"the {step.component} step", SETTLE_TIMEOUT)
 
     # -- a normal step ----------------------------------------------------------------------
 
@@ -274,6 +294,24 @@ def _service_error(engine: Engine, names: list[str]) -> str:
             text = re.sub(r" \(/[^()]*\)", "", text.strip())
             return f"{name}: {kind}: {text}"
     return ""
+
+
+def wait_polled(engine: Engine, container: str, since: float, after: str,
+                timeout: float) -> tuple[float, str]:
+    """(when it began, PID) of the first poll of the frontend by upstream's build dispatcher in
+    `container` begun at `since` or later and ended; a bounded wait."""
+    def polled() -> tuple[float, str]:
+        read = engine.exec(container, ["tail", "-n", "400", DISPATCHER_LOG])
+        if not read.ok:
+            raise wait.NotYet(f"reading {DISPATCHER_LOG} failed: {read.output.strip()}")
+        polls = backend_log.polls_since(read.output, since)
+        if not polls:
+            raise wait.NotYet(f"no poll begun and ended in {DISPATCHER_LOG} since "
+                              f"{time.strftime('%H:%M:%S', time.gmtime(since))} UTC")
+        return polls[0]
+
+    return wait.until(polled, timeout=timeout,
+                      what=f"the backend's build dispatcher to poll the frontend once after {after}")
 
 
 def _last_lines(text: str, count: int) -> str:
