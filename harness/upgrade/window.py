@@ -6,8 +6,10 @@ A failed step is rolled back (packages, database) so the stack is as it was befo
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from harness.podman.engine import Engine
 from harness.stack.bringup import Bringup
 from harness.stack.probes import ServiceStopped, wait_ready
 from harness.stack.registry import RunInfo
-from harness.upgrade import backend_log
+from harness.upgrade import backend_log, builders
 from harness.upgrade.plan import Step
 from harness.wait import WaitTimeout
 
@@ -258,9 +260,13 @@ class Runner:
     # -- builders are replaced ----------------------------------------------------------------
 
     def _replace(self, step: Step, result: StepResult) -> None:
+        hold = None
+        if self.upstream_backend and "backend" in self.info.components:
+            backend = self.containers("backend")[0]
+            hold = functools.partial(builders.held_out, self.engine, backend)
         with self.window.phase(step.component, "replace"):
             replace_instances(self.engine, self.info, step.component,
-                                    self._rpms_all(step.component))
+                              self._rpms_all(step.component), hold)
         result.serving_since = time.time()
 
     def _rpms_all(self, component: str) -> list[Path]:
@@ -319,25 +325,30 @@ def _last_lines(text: str, count: int) -> str:
     return " | ".join(lines[-count:])
 
 
-def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[Path]) -> None:
+def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[Path],
+                      hold: Callable[[str], contextlib.AbstractContextManager[None]] | None = None
+                      ) -> None:
     """Replace a component's containers, one at a time, with new ones running `rpms` (as
     resalloc replaces builders: the others keep serving meanwhile). Same names and aliases, the
-    run's own secrets; each new one is ready before the next is replaced."""
+    run's own secrets; each new one is ready before the next is replaced. `hold(host)`, if
+    given, is entered around each replacement (e.g. the builder holds no job meanwhile)."""
     if not info.secrets:
         raise InfraError(f"replacing {component} needs the run's secrets: only the process that "
                          "brought the run up has them")
     state = Bringup(engine, info.run_id, info.components, run_secrets=info.secrets)
     image = images.component_tag(component)
     spec = state.defined[component]
-    for name in state.containers(component):
-        engine.remove_container(name)
-        state.create(component, image, info.owner, only=name)
-        # Started before its stack.env is written: its services come with its packages,
-        # installed below, and copying into a just-created container intermittently failed.
-        engine.start(name)
-        state.write_env(only=component, container=name)
-        packages.install(engine, name, rpms)
-        result = engine.exec(name, ["svc", "start"])
-        if not result.ok:
-            raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
-        wait_ready(engine, spec, name)
+    for instance in info.run.instances(component):
+        name = instance.name
+        with hold(instance.aliases[0]) if hold else contextlib.nullcontext():
+            engine.remove_container(name)
+            state.create(component, image, info.owner, only=name)
+            # Started before its stack.env is written: its services come with its packages,
+            # installed below, and copying into a just-created container intermittently failed.
+            engine.start(name)
+            state.write_env(only=component, container=name)
+            packages.install(engine, name, rpms)
+            result = engine.exec(name, ["svc", "start"])
+            if not result.ok:
+                raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
+            wait_ready(engine, spec, name)

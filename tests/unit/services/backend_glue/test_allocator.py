@@ -75,3 +75,36 @@ def test_a_surviving_caller_gives_up_on_an_allocator_that_never_comes_back(monke
     monkeypatch.setattr(client, "RETRY_SECONDS", 0.1)
     with pytest.raises(OSError, match=r"did not come back within 0.5s"):
         Connection("http://127.0.0.1:9", request_survives_server_restart=True).newTicket(["copr_builder"])
+
+
+def test_a_drained_builder_gets_no_new_ticket_and_names_the_one_it_holds() -> None:
+    pool = Pool(["builder-1", "builder-2"])
+    first = pool.take(["copr_builder"])
+    held = yaml.safe_load(pool.collect(first)["output"])["host"]
+    assert pool.drain(held) == first  # the job it holds
+    other = "builder-2" if held == "builder-1" else "builder-1"
+    assert pool.drain(other) is None  # holds none: it may be replaced now
+    waiting = pool.take(["copr_builder"])
+    pool.close(first)
+    assert pool.drain(held) is None
+    assert not pool.collect(waiting)["ready"]  # both drained: the ticket waits
+    pool.resume(held)
+    assert yaml.safe_load(pool.collect(waiting)["output"])["host"] == held
+
+
+def test_draining_an_unknown_builder_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown builder 'builder-9' .builders: builder-1."):
+        Pool(["builder-1"]).drain("builder-9")
+
+
+def test_drain_and_resume_are_asked_over_xml_rpc(allocator: str) -> None:
+    from copr_backend_glue.allocator import control
+
+    ticket = Connection(allocator).newTicket(["copr_builder"])
+    assert control(allocator, "builder-1", None) == {"host": "builder-1", "ticket": ticket.id}
+    ticket.close()
+    assert control(allocator, "builder-1", None) == {"host": "builder-1", "ticket": None}
+    later = Connection(allocator).newTicket(["copr_builder"])
+    assert not later.collect()
+    assert control(allocator, None, "builder-1") == {"host": "builder-1", "ticket": None}
+    assert later.collect()

@@ -1,14 +1,21 @@
 """The builder allocator: an XML-RPC server with resalloc's ticket methods over the run's
 builders. Each builder serves one ticket at a time, because each build of the real backend is
-a separate daemon process; a ticket waits (not ready) until a builder is free."""
+a separate daemon process; a ticket waits (not ready) until a builder is free.
+
+Beyond resalloc's methods, a builder can be drained (handed to no new ticket) and resumed: the
+release window replaces a builder only once it holds no job, as resalloc replaces a machine
+only when no ticket uses it. `--drain HOST` / `--resume HOST` ask a running allocator."""
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import os
+import sys
 import threading
+import xmlrpc.client
 from dataclasses import dataclass
 from xmlrpc.server import SimpleXMLRPCServer
 
@@ -32,6 +39,7 @@ class Pool:
             raise ValueError("the allocator needs at least one builder")
         self.hosts = list(hosts)
         self.tickets: dict[int, _Ticket] = {}
+        self.drained: set[str] = set()  # handed to no new ticket (being replaced)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -39,7 +47,7 @@ class Pool:
         return {t.host for t in self.tickets.values() if t.host and not t.closed}
 
     def _assign(self) -> None:
-        free = [h for h in self.hosts if h not in self._busy()]
+        free = [h for h in self.hosts if h not in self._busy() and h not in self.drained]
         for ticket_id in sorted(self.tickets):
             ticket = self.tickets[ticket_id]
             if not free:
@@ -74,6 +82,27 @@ class Pool:
             self._assign()
             return ticket is not None
 
+    def drain(self, host: str) -> int | None:
+        """Hand `host` to no new ticket; the ticket that holds it now (None: it holds no job)."""
+        with self._lock:
+            if host not in self.hosts:
+                raise ValueError(f"unknown builder '{host}' (builders: {', '.join(self.hosts)})")
+            if host not in self.drained:
+                self.drained.add(host)
+                log.info("%s drained: no new ticket gets it", host)
+            return next((i for i, t in self.tickets.items() if t.host == host and not t.closed), None)
+
+    def resume(self, host: str) -> bool:
+        """Hand `host` to tickets again (after its replacement)."""
+        with self._lock:
+            if host not in self.hosts:
+                raise ValueError(f"unknown builder '{host}' (builders: {', '.join(self.hosts)})")
+            if host in self.drained:
+                self.drained.discard(host)
+                log.info("%s resumed", host)
+            self._assign()
+            return True
+
 
 def serve(pool: Pool, host: str = "127.0.0.1", port: int = PORT) -> SimpleXMLRPCServer:
     """An XML-RPC server of `pool` (not yet serving: call serve_forever)."""
@@ -82,13 +111,35 @@ def serve(pool: Pool, host: str = "127.0.0.1", port: int = PORT) -> SimpleXMLRPC
     server.register_function(pool.take, "takeTicket")
     server.register_function(pool.collect, "collectTicket")
     server.register_function(pool.close, "closeTicket")
+    server.register_function(pool.drain, "drainHost")
+    server.register_function(pool.resume, "resumeHost")
     return server
+
+
+def control(url: str, drain: str | None, resume: str | None) -> dict:
+    """Drain or resume a builder of the allocator at `url`: what the window's builder step
+    asks ({"host", "ticket"}: the ticket holding a drained builder, null when it holds none)."""
+    proxy = xmlrpc.client.ServerProxy(url, allow_none=True)
+    if drain is not None:
+        return {"host": drain, "ticket": proxy.drainHost(drain)}
+    proxy.resumeHost(resume)
+    return {"host": resume, "ticket": None}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=PORT)
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--drain", metavar="HOST", help="ask the running allocator to hand HOST "
+                        "to no new ticket; print the ticket holding it (JSON)")
+    action.add_argument("--resume", metavar="HOST", help="hand HOST to tickets again")
     args = parser.parse_args()
+    if args.drain is not None or args.resume is not None:
+        try:
+            print(json.dumps(control(f"http://127.0.0.1:{args.port}", args.drain, args.resume)))
+        except (OSError, xmlrpc.client.Error) as error:
+            sys.exit(f"allocator on 127.0.0.1:{args.port}: {error}")
+        return
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     hosts = os.environ.get("BUILDERS", "").split()
     server = serve(Pool(hosts), port=args.port)
