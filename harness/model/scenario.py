@@ -305,6 +305,12 @@ class Scenario(BaseModel):
             return self.upgrade_restarts[component]
         return all_components()[component].upgrade_restarts
 
+    def restarts_field(self, component: str) -> str:
+        """Where restarts_of(component) is declared: the file and field a message names."""
+        if component in self.upgrade_restarts:
+            return f"{self.path}: upgrade_restarts.{component}"
+        return f"{all_components()[component].folder / 'component.yaml'}: upgrade_restarts"
+
     def packages_of(self, component: str) -> list[str]:
         """The packages `component` installs in this scenario."""
         if component in self.component_packages:

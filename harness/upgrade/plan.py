@@ -28,6 +28,7 @@ class Step:
     replace: bool = False  # builders are replaced by new ones, not upgraded in place
     origins: dict[str, str] = field(default_factory=dict)  # package -> candidate's origin if not a spec
     services: list[str] | None = None  # the services it stops and starts (None: all of them)
+    services_field: str = ""  # where `services` is declared (file: field), for messages
 
     def describe(self) -> str:
         packages = ", ".join(
@@ -133,7 +134,8 @@ def make(scenario: Scenario, read_code: bool = False) -> Plan:
         role = defined[component].upgrade
         steps.append(Step(component, upgrades, migrate=role == "migrate" and bool(upgrades),
                           replace=role == "replace", origins=origins,
-                          services=scenario.restarts_of(component)))
+                          services=scenario.restarts_of(component),
+                          services_field=scenario.restarts_field(component)))
     plan = Plan(steps, gates={which: backend_gates.of(scenario, which, read_code)
                               for which in ("production", "candidate")})
 

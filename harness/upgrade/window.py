@@ -151,9 +151,9 @@ class Runner:
             have = listed.output.split() if listed.ok else []
             missing = [s for s in step.services if s not in have]
             if missing:
-                raise InputError(f"{step.component}: upgrade_restarts names {', '.join(missing)}, "
-                                 f"which {name} does not have (its services: "
-                                 f"{', '.join(have) or 'none'})")
+                raise InputError(f"{step.services_field or step.component}: names "
+                                 f"{', '.join(missing)}, which {name} does not have (its "
+                                 f"services: {', '.join(have) or 'none'})")
 
     def _rpms(self, step: Step, package_set: dict[str, PackageVersion]) -> list[Path]:
         return list(packages.build_set(list(step.upgrades), package_set, step.component).values())

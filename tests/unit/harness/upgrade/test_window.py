@@ -237,8 +237,9 @@ def test_a_service_the_container_lacks_is_bad_input_before_anything_stops(scenar
     engine.answer("ls -1 /etc/copr-harness/services", ExecResult(0, "\n".join(GLUE_SERVICES)))
     with pytest.raises(InputError) as error:
         run_window(engine, restarting(scenario, ["copr-backend-build", "copr-backend-logs"]), "backend")
-    assert str(error.value).startswith("backend: upgrade_restarts names copr-backend-logs, which "
-                                       "r1-backend does not have (its services: copr-backend-build, ")
+    assert str(error.value).startswith(f"{scenario.path}: upgrade_restarts.backend: names "
+                                       "copr-backend-logs, which r1-backend does not have (its "
+                                       "services: copr-backend-build, ")
     assert not [c for c in execs(engine, "r1-backend") if c.startswith(("svc ", "rpm "))]
 
 
