@@ -123,6 +123,19 @@ def test_plan_of_that_set_still_predicts_the_failed_step(cli):
             "python3-copr-common >= 1.8, the set has 1.7") in result.stdout
 
 
+
+def test_plan_predicts_what_rpm_lets_through_real_backend_and_common_1_8(cli):
+    """rpm's Requires (python3-copr-common >= 1.2.1) let copr-common 1.8 beside copr-backend 2.11;
+    plan imports the candidate set's code on the host and names the import that fails."""
+    result = cli("plan", "scenarios/real-backend-common-1.8.yaml")
+    assert result.returncode == 1, result.stderr
+    problems = [line for line in result.stdout.splitlines() if line.startswith("PROBLEM")]
+    assert problems == [
+        "PROBLEM [components-start] at step backend: copr-backend-2.11-1 cannot run with "
+        "python3-copr-common-1.8-1 in the backend: importing copr_backend.actions (and 1 more of "
+        "its modules) fails: cannot import name 'lock' from 'copr_common.lock'; rpm's Requires "
+        "let this set through"], result.stdout
+
 def test_podman_missing(engine, cli, run_id, reports_dir, tmp_path):
     result = cli("up", "--run-id", run_id, env={"PATH": str(tmp_path)})
     refused(result, 3, "copr-harness: Podman is not installed")
