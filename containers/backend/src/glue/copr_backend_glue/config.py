@@ -15,8 +15,15 @@ HOME = Path("/var/lib/copr")
 DESTDIR = "/var/lib/copr/public_html/results"
 LOG_DIR = "/var/log/copr-backend"
 # Directories the backend's processes write, all owned by the user they run as (copr).
+# The SSH master connections to the builders, shared by every worker (ssh_config).
+SSH_CONTROL_DIR = "/run/copr-backend/ssh"
 DIRECTORIES = ["/var/lib/copr/public_html", DESTDIR, LOG_DIR, "/var/lock/copr-backend",
-               "/run/copr-backend", "/var/lib/copr/.ssh"]
+               "/run/copr-backend", SSH_CONTROL_DIR, "/var/lib/copr/.ssh"]
+# How long an idle master connection stays open, and how soon a silent builder (killed, its
+# address gone) drops it: 3 keep-alives 2 s apart.
+SSH_PERSIST_SECONDS = 300
+SSH_ALIVE_INTERVAL = 2
+SSH_ALIVE_COUNT = 3
 
 
 class MissingSetting(Exception):
@@ -68,12 +75,22 @@ def backend_conf(env: dict[str, str], builder_config: Path) -> str:
     return "\n".join(lines)
 
 
-def ssh_config(key: Path) -> str:
+def ssh_config(key: Path, control_dir: str = SSH_CONTROL_DIR) -> str:
     """The `ssh -F` file of the backend: the run's key, and builders whose host keys are new
-    in every container."""
+    in every container.
+
+    2.11 runs a new ssh (or rsync over ssh) for every step of a build on its builder (version
+    gate, copr-builder-ready, start, live log, results): each would pay a key exchange. One
+    master connection per builder, kept open between builds and shared by every worker
+    process (the sshcmd.py docstring of 2.11 suggests the same options), makes each of them a
+    new channel instead."""
     return (f"Host *\n    IdentityFile {key}\n    IdentitiesOnly yes\n"
             "    StrictHostKeyChecking no\n    UserKnownHostsFile /dev/null\n"
-            "    LogLevel ERROR\n    ConnectTimeout 10\n")
+            "    LogLevel ERROR\n    ConnectTimeout 10\n"
+            f"    ControlMaster auto\n    ControlPath {control_dir}/%C\n"
+            f"    ControlPersist {SSH_PERSIST_SECONDS}\n"
+            f"    ServerAliveInterval {SSH_ALIVE_INTERVAL}\n"
+            f"    ServerAliveCountMax {SSH_ALIVE_COUNT}\n")
 
 
 def _write(path: Path, text: str, mode: int, owner: tuple[int, int] | None) -> None:
@@ -97,6 +114,8 @@ def write_all(env: dict[str, str], user: str = "copr", root: Path = Path("/")) -
             os.chown(path, *owner)
     ssh_dir = root / "var/lib/copr/.ssh"
     ssh_dir.chmod(0o700)
+    # Whoever reaches a master's socket runs commands as root on that builder.
+    (root / SSH_CONTROL_DIR.lstrip("/")).chmod(0o700)
     key = ssh_dir / "id_builder"
     # The key is the run's secret: readable by the backend's user only.
     _write(key, _need(env, "BUILDER_SSH_KEY").strip() + "\n", 0o600, owner)
