@@ -35,13 +35,14 @@ def test_the_config_maps_the_run_settings_to_the_backend_keys() -> None:
     assert parser["ssh"]["builder_config"] == "/x/builder_config"
 
 
-def test_one_build_worker_per_builder() -> None:
+def test_two_build_workers_per_builder() -> None:
+    """While one worker signs and publishes what its builder built, another uses the builder."""
     parser = configparser.ConfigParser()
     parser.read_string(config.backend_conf({**ENV, "BUILDERS": "builder-1 builder-2"}, Path("/x")))
-    assert parser["backend"]["builds_max_workers"] == "2"
+    assert parser["backend"]["builds_max_workers"] == "4"
     assert parser["backend"]["actions_max_workers"] == "2"
     parser.read_string(config.backend_conf(ENV, Path("/x")))
-    assert parser["backend"]["builds_max_workers"] == "1"
+    assert parser["backend"]["builds_max_workers"] == "2"
 
 
 def test_a_missing_setting_is_named() -> None:

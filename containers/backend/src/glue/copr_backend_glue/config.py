@@ -24,6 +24,7 @@ DIRECTORIES = ["/var/lib/copr/public_html", DESTDIR, LOG_DIR, "/var/lock/copr-ba
 SSH_PERSIST_SECONDS = 300
 SSH_ALIVE_INTERVAL = 2
 SSH_ALIVE_COUNT = 3
+WORKERS_PER_BUILDER = 2
 
 
 class MissingSetting(Exception):
@@ -58,10 +59,12 @@ def backend_conf(env: dict[str, str], builder_config: Path) -> str:
         # The builders' sshd lets only root in.
         "build_user=root",
         "sleeptime=1",
-        # One build worker per builder: every worker is a ~45 MB daemon, and more than the
-        # builders would only wait for a ticket, inside the container's memory limit (256 MB:
-        # with 8 the kernel killed the dispatchers).
-        f"builds_max_workers={max(1, len(env.get('BUILDERS', '').split()))}",
+        # Two build workers per builder. A worker holds its builder only from the ticket to
+        # the results' download; before it (start-up) and after it (signing, copr-repo, the
+        # frontend update) the builder would idle with one worker each. More would only wait
+        # for a ticket, and each is a ~45 MB daemon inside the container's memory limit (at
+        # 256 MB, 8 workers got the dispatchers killed).
+        f"builds_max_workers={WORKERS_PER_BUILDER * max(1, len(env.get('BUILDERS', '').split()))}",
         "actions_max_workers=2",
         f"resalloc_connection=http://127.0.0.1:{env.get('ALLOCATOR_PORT', '49100')}",
         "",
