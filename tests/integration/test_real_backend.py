@@ -85,7 +85,7 @@ def test_the_backend_is_upstreams_2_11(real: RealStack, cli) -> None:
     # The scenario's memory_mb raises this container's limit only (2.11's daemons need it).
     limit = real.exec("bash", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || "
                                     "cat /sys/fs/cgroup/memory/memory.limit_in_bytes").strip()
-    assert limit == str(512 * 1024 * 1024), limit
+    assert limit == str(768 * 1024 * 1024), limit
 
 
 def test_one_build_goes_from_submit_to_a_signed_published_rpm(real: RealStack, tmp_path: Path) -> None:

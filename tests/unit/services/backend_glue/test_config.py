@@ -40,7 +40,7 @@ def test_two_build_workers_per_builder() -> None:
     parser = configparser.ConfigParser()
     parser.read_string(config.backend_conf({**ENV, "BUILDERS": "builder-1 builder-2"}, Path("/x")))
     assert parser["backend"]["builds_max_workers"] == "4"
-    assert parser["backend"]["actions_max_workers"] == "2"
+    assert parser["backend"]["actions_max_workers"] == "4"
     parser.read_string(config.backend_conf(ENV, Path("/x")))
     assert parser["backend"]["builds_max_workers"] == "2"
 

@@ -25,6 +25,7 @@ SSH_PERSIST_SECONDS = 300
 SSH_ALIVE_INTERVAL = 2
 SSH_ALIVE_COUNT = 3
 WORKERS_PER_BUILDER = 2
+ACTION_WORKERS = 4
 
 
 class MissingSetting(Exception):
@@ -65,7 +66,10 @@ def backend_conf(env: dict[str, str], builder_config: Path) -> str:
         # for a ticket, and each is a ~45 MB daemon inside the container's memory limit (at
         # 256 MB, 8 workers got the dispatchers killed).
         f"builds_max_workers={WORKERS_PER_BUILDER * max(1, len(env.get('BUILDERS', '').split()))}",
-        "actions_max_workers=2",
+        # Actions (a daemon each, ~45 MB) wait on keygen's key generation and createrepo_c;
+        # 2.11 runs deletions last (the frontend's priority), so with two workers a project's
+        # creations kept a deletion queued for over a minute under the sanity suite.
+        f"actions_max_workers={ACTION_WORKERS}",
         f"resalloc_connection=http://127.0.0.1:{env.get('ALLOCATOR_PORT', '49100')}",
         "",
         "[builder]",
