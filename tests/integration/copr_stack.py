@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import requests
 from harness import naming, stack, wait
 from harness.gates.copr_waits import FINISHED
 from harness.model.scenario import load_scenario
+from harness.naming import DEFAULT_CHROOT
 from harness.podman.engine import Engine
 
 COPR_CLI = str(Path(sys.executable).with_name("copr-cli"))
@@ -38,6 +40,14 @@ class Stack:
         """Run the real copr-cli as `user` (or with another config file)."""
         return subprocess.run([COPR_CLI, "--config", config or self.config(user), *args],
                               capture_output=True, text=True, timeout=timeout)
+
+    def new_project(self, *chroots: str, name: str | None = None) -> str:
+        """Create a project of alice's (a fresh name unless `name`) in `chroots`; its name."""
+        project = name or f"p{secrets.token_hex(4)}"
+        args = [arg for chroot in (chroots or (DEFAULT_CHROOT,)) for arg in ("--chroot", chroot)]
+        created = self.copr("create", project, *args)
+        assert created.returncode == 0, f"create {project}: {created.stderr}"
+        return project
 
     def submit(self, project: str, srpm: Path, *extra: str) -> int:
         """Submit a build of an SRPM with copr-cli (`--nowait`); its build id."""

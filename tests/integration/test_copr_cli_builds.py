@@ -3,7 +3,6 @@ builder -> keygen signature -> repository, and copr-cli sees what upstream's wou
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,16 +24,8 @@ def full(engine, built_images) -> Iterator[Stack]:
         yield client_view(engine, info)
 
 
-def new_project(full: Stack, *chroots: str) -> str:
-    project = f"b{secrets.token_hex(4)}"
-    args = [arg for chroot in (chroots or ("fedora-44-x86_64",)) for arg in ("--chroot", chroot)]
-    created = full.copr("create", project, *args)
-    assert created.returncode == 0, created.stderr
-    return project
-
-
 def test_good_build_succeeds_and_is_listed(full, tmp_path):
-    project = new_project(full)
+    project = full.new_project()
     began = time.monotonic()
     build_id = full.submit(project, make_srpm(tmp_path, "hello"))
     assert full.wait_build(build_id, timeout=120) == "succeeded"
@@ -48,7 +39,7 @@ def test_good_build_succeeds_and_is_listed(full, tmp_path):
 
 
 def test_broken_build_exits_4(full, tmp_path):
-    project = new_project(full)
+    project = full.new_project()
     srpm = fixture_srpm(tmp_path, "broken")
     result = full.copr("build", project, str(srpm))  # watches: polls now, then every 30 s
     assert result.returncode == 4, result.stdout + result.stderr
@@ -56,7 +47,7 @@ def test_broken_build_exits_4(full, tmp_path):
 
 
 def test_download_build_verifies_against_project_key(full, tmp_path):
-    project = new_project(full)
+    project = full.new_project()
     build_id = full.submit(project, make_srpm(tmp_path / "src", "signed"))
     assert full.wait_build(build_id, timeout=120) == "succeeded"
     dest = tmp_path / "download"
@@ -77,7 +68,7 @@ def test_download_build_verifies_against_project_key(full, tmp_path):
 
 
 def test_fork_has_its_own_key(full, tmp_path):
-    project = new_project(full)
+    project = full.new_project()
     build_id = full.submit(project, make_srpm(tmp_path, "forkme"))
     assert full.wait_build(build_id, timeout=120) == "succeeded"
     fork = f"{project}-fork"
@@ -102,7 +93,7 @@ def test_fork_has_its_own_key(full, tmp_path):
 
 
 def test_delete_makes_results_answer_404(full, tmp_path):
-    project = new_project(full)
+    project = full.new_project()
     build_id = full.submit(project, make_srpm(tmp_path, "gone"))
     assert full.wait_build(build_id, timeout=120) == "succeeded"
     url = f"{full.env['BACKEND_URL']}/results/alice/{project}/"

@@ -70,13 +70,6 @@ def sh(engine: Engine, info: RunInfo, short: str, script: str) -> str:
     return result.output
 
 
-def new_project(copr: Stack) -> str:
-    project = f"f{secrets.token_hex(4)}"
-    created = copr.copr("create", project, "--chroot", CHROOT)
-    assert created.returncode == 0, created.stderr
-    return project
-
-
 def gated_srpm(folder: Path, payload_mb: int = 0) -> tuple[str, Path]:
     """A package whose %build waits for its gate; with a random (incompressible) payload of
     `payload_mb` MiB as Source0, to make its import take a while."""
@@ -178,7 +171,7 @@ def assert_signed(copr: Stack, project: str, paths: list[str], engine: Engine, i
 
 
 def test_backend_killed_mid_build_then_the_build_completes(engine, stack_run, copr, fault, tmp_path):
-    project = new_project(copr)
+    project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src")
     build_id = copr.submit(project, srpm)
     first = building_on(engine, stack_run, name)
@@ -207,7 +200,7 @@ def test_backend_killed_mid_build_then_the_build_completes(engine, stack_run, co
 
 def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack_run, copr, fault,
                                                                     tmp_path):
-    project = new_project(copr)
+    project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src")
     build_id = copr.submit(project, srpm)
     lost = building_on(engine, stack_run, name)
@@ -226,7 +219,7 @@ def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack
 
 
 def test_keygen_down_while_rpms_wait_for_signing(engine, stack_run, copr, fault, tmp_path):
-    project = new_project(copr)
+    project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src")
     build_id = copr.submit(project, srpm)
     building_on(engine, stack_run, name)
@@ -245,7 +238,7 @@ def test_keygen_down_while_rpms_wait_for_signing(engine, stack_run, copr, fault,
 
 def test_database_restarted_and_the_frontend_recovers_by_itself(engine, stack_run, copr, fault,
                                                                 tmp_path):
-    before = new_project(copr)
+    before = copr.new_project()
     frontend = container(stack_run, "frontend")
     pid = sh(engine, stack_run, "frontend", "cat /run/svc/copr-frontend.pid")
     for action in ("restart", "kill"):
@@ -260,7 +253,7 @@ def test_database_restarted_and_the_frontend_recovers_by_itself(engine, stack_ru
         listed = copr.copr("list", OWNER)
         assert listed.returncode == 0, listed.stderr
         assert f"Name: {before}" in listed.stdout
-        after = new_project(copr)
+        after = copr.new_project()
         assert f"Name: {after}" in copr.copr("list", OWNER).stdout
     assert engine.state(frontend) == "running"
     assert sh(engine, stack_run, "frontend", "cat /run/svc/copr-frontend.pid") == pid
@@ -271,7 +264,7 @@ def test_database_restarted_and_the_frontend_recovers_by_itself(engine, stack_ru
 
 
 def test_frontend_restarted_during_an_import(engine, stack_run, copr, fault, tmp_path):
-    project = new_project(copr)
+    project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src", payload_mb=32)
     build_id = copr.submit(project, srpm)
     task_log = f"/var/lib/copr-dist-git/per-task-logs/{build_id}.log"

@@ -64,12 +64,6 @@ def ended(copr: Stack, build_id: int) -> str:
     return wait.until(check, what=f"build {build_id} to end", timeout=BUILD_TIMEOUT)
 
 
-def new_project(copr: Stack, name: str) -> str:
-    made = copr.copr("create", name, "--chroot", CHROOT)
-    assert made.returncode == 0, made.stderr
-    return name
-
-
 def task_log(copr: Stack, project: str, build_id: int, package: str, name: str = "backend.log") -> str:
     url = f"{copr.env['BACKEND_URL']}/results/{build_dir(OWNER, project, CHROOT, build_id, package)}/{name}"
     response = requests.get(url, timeout=10)
@@ -83,7 +77,7 @@ def task_log(copr: Stack, project: str, build_id: int, package: str, name: str =
 def test_a_build_planting_links_to_secrets_gets_nothing_served(engine, stack_run, copr, tmp_path):
     """Before: `key`, `environ` and `root/` were served (200): the builders' SSH key, the results
     server's environment with the backend password, a listing of the backend's /."""
-    project = new_project(copr, "planted")
+    project = copr.new_project(name="planted")
     first = build(copr, project, make_srpm(tmp_path / "a", "planter", PLANT + FILES.format(name="planter")))
     assert ended(copr, first) == "succeeded"
     secrets = [stack_env(engine, container(stack_run, "backend"), name).strip()
@@ -137,7 +131,7 @@ def test_a_createrepo_that_walks_everything_is_stopped_and_other_projects_build(
     # Before the projects exist: their createrepo actions must already run with the knob.
     sh(engine, stack_run, "backend", "echo COPR_BACKEND_CREATEREPO_TIMEOUT=20 >> /etc/copr-harness/stack.env"
        f" && svc restart {services}")
-    stalled, other = new_project(copr, "stalled"), new_project(copr, "bystander")
+    stalled, other = copr.new_project(name="stalled"), copr.new_project(name="bystander")
     chroot_dir = f"{RESULTS_DIR}/{OWNER}/{stalled}/{CHROOT}"
     sh(engine, stack_run, "backend", f"mkdir -p {chroot_dir} && ln -sfn / {chroot_dir}/loop", user="copr")
     try:
@@ -157,7 +151,7 @@ def test_a_createrepo_that_walks_everything_is_stopped_and_other_projects_build(
 def test_build_code_gets_no_signature_from_the_keygen(engine, stack_run, copr, tmp_path):
     """Before: from a builder, POST /sign/<another project's key> answered 200 and
     `rpmkeys --checksig` accepted the forged signature."""
-    project = new_project(copr, "victim")
+    project = copr.new_project(name="victim")
     first = build(copr, project, make_srpm(tmp_path / "v", "victim", FILES.format(name="victim")))
     assert ended(copr, first) == "succeeded"  # the backend signs: the key exists
     rpm = f"{copr.env['BACKEND_URL']}/results/{build_dir(OWNER, project, CHROOT, first, 'victim')}" \
