@@ -14,7 +14,7 @@ from harness.artifacts import pysource
 from harness.errors import InputError
 from harness.model.rules import RULES
 from harness.model import rpmfile
-from harness.model.components import all_components, services, spec_path
+from harness.model.components import all_components, check_services, services, spec_path
 from harness.model.config import FieldError, load_model
 from harness.model.versions import check_version
 from harness.paths import ROOT
@@ -241,6 +241,10 @@ class Scenario(BaseModel):
     # Replaces a component's container memory limit (MiB, component.yaml's memory_mb) in this
     # scenario only: e.g. the real copr-backend, whose workers are one daemon each.
     memory_mb: dict[str, int] = {}
+    # Replaces a component's upgrade_restarts (component.yaml) in this scenario only: the
+    # services its window step restarts, e.g. the real copr-backend's dispatchers and log drain,
+    # while its redis, builder allocator and results server keep running.
+    upgrade_restarts: dict[str, list[str]] = {}
     _path: Path | None = PrivateAttr(None)
 
     @property
@@ -281,6 +285,31 @@ class Scenario(BaseModel):
             if megabytes < 64:
                 raise ValueError(f"component '{name}': {megabytes} MiB is below the 64 MiB a container needs")
         return value
+
+    @field_validator("upgrade_restarts")
+    @classmethod
+    def _known_restarts(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        known = services()
+        for name, names in value.items():
+            if name not in known:
+                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            try:
+                check_services(names, known[name].upgrade)
+            except ValueError as error:
+                raise FieldError((name,), str(error)) from None
+        return value
+
+    def restarts_of(self, component: str) -> list[str] | None:
+        """The services `component`'s window step restarts in this scenario (None: all)."""
+        if component in self.upgrade_restarts:
+            return self.upgrade_restarts[component]
+        return all_components()[component].upgrade_restarts
+
+    def restarts_field(self, component: str) -> str:
+        """Where restarts_of(component) is declared: the file and field a message names."""
+        if component in self.upgrade_restarts:
+            return f"{self.path}: upgrade_restarts.{component}"
+        return f"{all_components()[component].folder / 'component.yaml'}: upgrade_restarts"
 
     def packages_of(self, component: str) -> list[str]:
         """The packages `component` installs in this scenario."""

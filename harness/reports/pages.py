@@ -25,7 +25,7 @@ BRINGUP_COLORS = {"users": "#F0E442", "create": "#56B4E9", "start": "#0072B2", "
 BRINGUP_FIGURES = ("images", "packages")
 WINDOW_COLORS = {"stop": "#D55E00", "upgrade": "#CC79A7", "dump": "#E69F00", "migrate": "#F0E442",
                  "restore": "#999933", "rollback": "#882255", "start": "#0072B2", "ready": "#009E73",
-                 "replace": "#000000", "waiting": "#BBBBBB", "running": "#56B4E9"}
+                 "replace": "#000000", "settle": "#44AA99", "waiting": "#BBBBBB", "running": "#56B4E9"}
 BUILD_COLORS = {"waiting": "#BBBBBB", "running": "#56B4E9", "failed": "#D55E00",
                 "failed as its test expects": "#CC79A7"}
 MAX_BUILD_LANES = 150

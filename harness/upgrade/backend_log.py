@@ -132,6 +132,18 @@ def upstream_polls(log: str) -> list[tuple[float, bool]]:
     return sorted(polls)
 
 
+def polls_since(log: str, since: float) -> list[tuple[float, str]]:
+    """(when it began, PID) of each poll of upstream's build dispatcher that began at `since`
+    or later and ended: its process began another poll after it (the dispatcher polls again
+    once it handled the answer, or the failure, of the last)."""
+    by_process: dict[str, list[float]] = {}
+    for when, pid, message in _upstream_lines(log):
+        if message == POLL_MESSAGE:
+            by_process.setdefault(pid, []).append(when)
+    return sorted((began, pid) for pid, starts in by_process.items()
+                  for began in starts[:-1] if began >= since)
+
+
 # A build worker's exchanges with the frontend: it logs these, then posts (retrying an
 # unreachable frontend until it answers; background_worker_build.py).
 WORKER_EXCHANGES = ("Marking build as starting", "Sending build state back to frontend")

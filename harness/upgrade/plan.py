@@ -27,6 +27,8 @@ class Step:
     migrate: bool = False
     replace: bool = False  # builders are replaced by new ones, not upgraded in place
     origins: dict[str, str] = field(default_factory=dict)  # package -> candidate's origin if not a spec
+    services: list[str] | None = None  # the services it stops and starts (None: all of them)
+    services_field: str = ""  # where `services` is declared (file: field), for messages
 
     def describe(self) -> str:
         packages = ", ".join(
@@ -37,7 +39,8 @@ class Step:
         if self.replace:
             return f"{self.component}: replace with new builders ({packages})"
         extra = "; dump the database, then alembic upgrade head" if self.migrate else ""
-        return f"{self.component}: stop, rpm -Uvh ({packages}){extra}, start, wait ready"
+        which = f" {' '.join(self.services)}" if self.services else ""
+        return f"{self.component}: stop{which}, rpm -Uvh ({packages}){extra}, start, wait ready"
 
 
 @dataclass
@@ -130,7 +133,9 @@ def make(scenario: Scenario, read_code: bool = False) -> Plan:
                     origins[name] = new.origin
         role = defined[component].upgrade
         steps.append(Step(component, upgrades, migrate=role == "migrate" and bool(upgrades),
-                          replace=role == "replace", origins=origins))
+                          replace=role == "replace", origins=origins,
+                          services=scenario.restarts_of(component),
+                          services_field=scenario.restarts_field(component)))
     plan = Plan(steps, gates={which: backend_gates.of(scenario, which, read_code)
                               for which in ("production", "candidate")})
 

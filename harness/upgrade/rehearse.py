@@ -201,7 +201,8 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
         queued_srpm = make_srpm(Path(tmp) / "queued", "queued")
         queue_project = f"window-queue-{secrets.token_hex(3)}"
         client.project_proxy.add(owner, queue_project, chroots=[DEFAULT_CHROOT])
-        runner = Runner(engine, info, scenario.package_set("production"), scenario.candidate)
+        runner = Runner(engine, info, scenario.package_set("production"), scenario.candidate,
+                        upstream_backend=backend_gates.upstream(scenario))
         runner.prepare(plan.steps)
         # The window opens: builds submitted now stay queued while components are upgraded.
         queued = [client.build_proxy.create_from_file(owner, queue_project, str(queued_srpm)).id

@@ -95,3 +95,22 @@ def test_component_probe_needs_one_kind(tmp_path):
 
 def test_start_order_puts_dependencies_first():
     assert start_order(["frontend", "database"]) == [["database"], ["frontend"]]
+
+
+def test_upgrade_restarts_replaces_the_components_services_in_one_scenario(tmp_path):
+    _, scenario = load_scenario(write(tmp_path, GOOD + "upgrade_restarts: {frontend: [copr-frontend]}\n"))
+    assert scenario.restarts_of("frontend") == ["copr-frontend"]
+    assert scenario.restarts_of("database") is None  # component.yaml's default: every service
+
+
+@pytest.mark.parametrize("value, why", [
+    ("{fronted: [x]}", "upgrade_restarts: unknown component 'fronted'"),
+    ("{frontend: []}", "upgrade_restarts.frontend: lists no service"),
+    ("{builder: [sshd]}", "upgrade_restarts.builder: only a component upgraded in place"),
+    ("{frontend: ['a b']}", "upgrade_restarts.frontend: 'a b' is not a service name")])
+def test_a_bad_upgrade_restarts_names_file_line_and_field(tmp_path, value, why):
+    path = write(tmp_path, GOOD + f"upgrade_restarts: {value}\n")
+    with pytest.raises(InputError) as error:
+        load_scenario(path)
+    assert str(error.value).startswith(f"{path}:7: ") and why in str(error.value)
+    assert error.value.exit_code == 2

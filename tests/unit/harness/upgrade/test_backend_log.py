@@ -202,3 +202,18 @@ def test_a_workers_exchanges_are_answered_at_its_next_line_and_read_once():
              upstream("getting %ss from frontend", "build", created=16.0, pid=3)]
     log = "\n".join(lines) + "\n" + "\n".join(lines[:2])
     assert backend_log.upstream_worker_exchanges(log) == [(pytest.approx(15.5, abs=0.002), 10.0, "7")]
+
+
+def test_a_poll_since_a_moment_counts_once_its_process_began_the_next():
+    """What the window's settling waits for: a poll begun at or after the step came ready, and
+    ended (its dispatcher began another: it polls again once it handled the answer)."""
+    url = "http://frontend:5000/backend/pending-jobs/"
+    log = "\n".join([
+        upstream("getting %ss from frontend", "build", created=99.0),  # begun before: no
+        upstream("getting %ss from frontend", "build", created=100.5),
+        upstream("Sending %s request to frontend URL - %s", "GET", url, created=100.5),
+        upstream("getting %ss from frontend", "build", created=101.5, pid=77),  # not ended
+    ])
+    assert backend_log.polls_since(log, 100.0) == []
+    log += "\n" + upstream("getting %ss from frontend", "build", created=101.6)
+    assert backend_log.polls_since(log, 100.0) == [(pytest.approx(100.5, abs=0.002), "4242")]

@@ -3,11 +3,12 @@ each do to the stack (rollback order) and to the verdict."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
-from harness.errors import InfraError
+from harness.errors import InfraError, InputError
 from harness.model.scenario import load_scenario
 from harness.paths import ROOT
 from harness.podman.engine import ExecResult
@@ -192,3 +193,96 @@ def test_prepare_builds_every_upgraded_components_packages_before_the_window_ope
     upgraded = {s.component for s in steps if s.upgrades}
     assert upgraded and {component for _, component in built} == upgraded
     assert runner.window.started == 0.0  # the window has not opened
+
+
+REAL_BACKEND = ["copr-backend-build", "copr-backend-action", "copr-backend-log"]
+GLUE_SERVICES = REAL_BACKEND + ["copr-backend-redis", "copr-backend-allocator", "copr-backend-results"]
+
+
+def restarting(scenario, services: list[str]):
+    """`scenario` whose backend step restarts only `services` (its upgrade_restarts)."""
+    scenario.upgrade_restarts = {"backend": services}
+    return scenario
+
+
+def test_a_step_stops_and_starts_only_the_services_it_restarts(scenario):
+    """The real backend's step restarts its dispatchers and log drain; redis (whose state is in
+    memory only), the allocator and the results server keep running through it."""
+    engine = FakeEngine()
+    engine.answer("ls -1 /etc/copr-harness/services", ExecResult(0, "\n".join(GLUE_SERVICES)))
+    result = run_window(engine, restarting(scenario, REAL_BACKEND), "backend")
+    assert result.failed_step is None
+    svc = [c for c in execs(engine, "r1-backend") if c.startswith("svc ")]
+    assert svc == ["svc stop " + " ".join(REAL_BACKEND), "svc start " + " ".join(REAL_BACKEND)]
+
+
+def test_a_rollback_restarts_the_same_services(scenario):
+    engine = FakeEngine()
+    engine.answer("ls -1 /etc/copr-harness/services", ExecResult(0, "\n".join(GLUE_SERVICES)))
+    engine.answer("rpm -Uvh", ExecResult(1, REFUSED))
+    result = run_window(engine, restarting(scenario, REAL_BACKEND), "backend")
+    assert result.failed_step is not None and result.failed_step.rolled_back
+    svc = [c for c in execs(engine, "r1-backend") if c.startswith("svc ")]
+    assert svc == ["svc stop " + " ".join(REAL_BACKEND), "svc start " + " ".join(REAL_BACKEND)]
+
+
+def test_a_step_without_upgrade_restarts_restarts_every_service(scenario):
+    engine = FakeEngine()
+    run_window(engine, scenario, "backend")
+    assert [c for c in execs(engine, "r1-backend") if c.startswith("svc ")] == ["svc stop", "svc start"]
+
+
+def test_a_service_the_container_lacks_is_bad_input_before_anything_stops(scenario):
+    engine = FakeEngine()
+    engine.answer("ls -1 /etc/copr-harness/services", ExecResult(0, "\n".join(GLUE_SERVICES)))
+    with pytest.raises(InputError) as error:
+        run_window(engine, restarting(scenario, ["copr-backend-build", "copr-backend-logs"]), "backend")
+    assert str(error.value).startswith(f"{scenario.path}: upgrade_restarts.backend: names "
+                                       "copr-backend-logs, which r1-backend does not have (its "
+                                       "services: copr-backend-build, ")
+    assert not [c for c in execs(engine, "r1-backend") if c.startswith(("svc ", "rpm "))]
+
+
+def dispatcher_polls(*offsets: float) -> str:
+    """Upstream's build dispatcher's poll lines, `offsets` seconds from now (its log's format)."""
+    return "\n".join(time.strftime("[%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + offset))
+                     + ",000][  INFO][PID:430][backend.build_dispatcher][dispatcher.py:run:105] "
+                     "getting builds from frontend" for offset in offsets)
+
+
+def test_with_upstreams_backend_each_step_settles_until_its_dispatcher_polled(scenario):
+    """Each step is followed by a poll of the frontend by the backend's dispatcher begun after
+    the step came ready, so what the backend does with the stack the step left is in its log
+    before the next step, whatever the timing."""
+    engine = FakeEngine()
+    engine.answer("build_dispatcher.log", ExecResult(0, dispatcher_polls(-3, 1, 2)))
+    steps = [s for s in plan.make(scenario).steps if s.component in ("frontend", "keygen")]
+    runner = window.Runner(engine, RunInfo("r1", COMPONENTS), scenario.package_set("production"),
+                           scenario.candidate, upstream_backend=True)
+    result = runner.run(steps)
+    assert [(e.lane, e.phase) for e in result.events if e.phase == "settle"] == [
+        ("keygen", "settle"), ("frontend", "settle")]
+    backend = execs(engine, "r1-backend")
+    assert backend == ["tail -n 400 /var/log/copr-backend/build_dispatcher.log"] * 2
+    frontend_start = next(e for e in result.events if (e.lane, e.phase) == ("frontend", "start"))
+    settled = next(e for e in result.events if (e.lane, e.phase) == ("frontend", "settle"))
+    assert settled.start >= frontend_start.end
+
+
+def test_a_dispatcher_that_never_polls_after_a_step_ends_the_window_naming_what_it_waited_for(
+        scenario, monkeypatch):
+    monkeypatch.setattr(window, "SETTLE_TIMEOUT", 0.5)
+    engine = FakeEngine()
+    engine.answer("build_dispatcher.log", ExecResult(0, dispatcher_polls(-3, -2)))  # old polls
+    steps = [s for s in plan.make(scenario).steps if s.component == "backend"]
+    runner = window.Runner(engine, RunInfo("r1", COMPONENTS), scenario.package_set("production"),
+                           scenario.candidate, upstream_backend=True)
+    with pytest.raises(WaitTimeout, match="waiting for the backend's build dispatcher to poll the "
+                                          "frontend once after the backend step .last: no poll"):
+        runner.run(steps)
+
+
+def test_the_stand_in_backend_does_not_settle(scenario):
+    engine = FakeEngine()
+    result = run_window(engine, scenario, "keygen")
+    assert not [e for e in result.events if e.phase == "settle"] and not execs(engine, "r1-backend")

@@ -145,3 +145,36 @@ def test_the_server_answers_a_close_while_a_collect_is_held() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_drained_builder_gets_no_new_ticket_and_names_the_one_it_holds() -> None:
+    pool = Pool(["builder-1", "builder-2"])
+    first = pool.take(["copr_builder"])
+    held = yaml.safe_load(pool.collect(first)["output"])["host"]
+    assert pool.drain(held) == first  # the job it holds
+    other = "builder-2" if held == "builder-1" else "builder-1"
+    assert pool.drain(other) is None  # holds none: it may be replaced now
+    waiting = pool.take(["copr_builder"])
+    pool.close(first)
+    assert pool.drain(held) is None
+    assert not pool.collect(waiting)["ready"]  # both drained: the ticket waits
+    pool.resume(held)
+    assert yaml.safe_load(pool.collect(waiting)["output"])["host"] == held
+
+
+def test_draining_an_unknown_builder_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown builder 'builder-9' .builders: builder-1."):
+        Pool(["builder-1"]).drain("builder-9")
+
+
+def test_drain_and_resume_are_asked_over_xml_rpc(allocator: str) -> None:
+    from copr_backend_glue.allocator import control
+
+    ticket = Connection(allocator).newTicket(["copr_builder"])
+    assert control(allocator, "builder-1", None) == {"host": "builder-1", "ticket": ticket.id}
+    ticket.close()
+    assert control(allocator, "builder-1", None) == {"host": "builder-1", "ticket": None}
+    later = Connection(allocator).newTicket(["copr_builder"])
+    assert not later.collect()
+    assert control(allocator, None, "builder-1") == {"host": "builder-1", "ticket": None}
+    assert later.collect()

@@ -6,16 +6,23 @@ resalloc's collectTicket answers at once. Ours waits up to COLLECT_WAIT seconds 
 that has no builder yet: 2.11's worker sleeps 3, 3, 6, 6, 10... seconds between two collects
 (vm_alloc.py, RemoteHost._incremental_sleep), sized for VMs that take minutes to start, while
 the stack's builders come free within seconds. A close (the worker giving up, or cancelling)
-ends the wait at once."""
+ends the wait at once.
+
+Beyond resalloc's methods, a builder can be drained (handed to no new ticket) and resumed: the
+release window replaces a builder only once it holds no job, as resalloc replaces a machine
+only when no ticket uses it. `--drain HOST` / `--resume HOST` ask a running allocator."""
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import os
+import sys
 import threading
 import time
+import xmlrpc.client
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from xmlrpc.server import SimpleXMLRPCServer
@@ -44,6 +51,7 @@ class Pool:
         self.collect_wait = collect_wait
         self.tickets: dict[int, _Ticket] = {}
         self.waiting = 0  # collects being held open
+        self.drained: set[str] = set()  # handed to no new ticket (being replaced)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -52,7 +60,7 @@ class Pool:
         return {t.host for t in self.tickets.values() if t.host and not t.closed}
 
     def _assign(self) -> None:
-        free = [h for h in self.hosts if h not in self._busy()]
+        free = [h for h in self.hosts if h not in self._busy() and h not in self.drained]
         for ticket_id in sorted(self.tickets):
             ticket = self.tickets[ticket_id]
             if not free:
@@ -103,6 +111,28 @@ class Pool:
             self._changed.notify_all()
             return ticket is not None
 
+    def drain(self, host: str) -> int | None:
+        """Hand `host` to no new ticket; the ticket that holds it now (None: it holds no job)."""
+        with self._lock:
+            if host not in self.hosts:
+                raise ValueError(f"unknown builder '{host}' (builders: {', '.join(self.hosts)})")
+            if host not in self.drained:
+                self.drained.add(host)
+                log.info("%s drained: no new ticket gets it", host)
+            return next((i for i, t in self.tickets.items() if t.host == host and not t.closed), None)
+
+    def resume(self, host: str) -> bool:
+        """Hand `host` to tickets again (after its replacement)."""
+        with self._lock:
+            if host not in self.hosts:
+                raise ValueError(f"unknown builder '{host}' (builders: {', '.join(self.hosts)})")
+            if host in self.drained:
+                self.drained.discard(host)
+                log.info("%s resumed", host)
+            self._assign()
+            self._changed.notify_all()
+            return True
+
 
 class _ThreadingServer(ThreadingMixIn, SimpleXMLRPCServer):
     """One thread per call: a held collect must not keep a close (or another collect) out."""
@@ -117,13 +147,35 @@ def serve(pool: Pool, host: str = "127.0.0.1", port: int = PORT) -> SimpleXMLRPC
     server.register_function(pool.take, "takeTicket")
     server.register_function(lambda ticket_id: pool.collect(ticket_id), "collectTicket")
     server.register_function(pool.close, "closeTicket")
+    server.register_function(pool.drain, "drainHost")
+    server.register_function(pool.resume, "resumeHost")
     return server
+
+
+def control(url: str, drain: str | None, resume: str | None) -> dict:
+    """Drain or resume a builder of the allocator at `url`: what the window's builder step
+    asks ({"host", "ticket"}: the ticket holding a drained builder, null when it holds none)."""
+    proxy = xmlrpc.client.ServerProxy(url, allow_none=True)
+    if drain is not None:
+        return {"host": drain, "ticket": proxy.drainHost(drain)}
+    proxy.resumeHost(resume)
+    return {"host": resume, "ticket": None}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=PORT)
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--drain", metavar="HOST", help="ask the running allocator to hand HOST "
+                        "to no new ticket; print the ticket holding it (JSON)")
+    action.add_argument("--resume", metavar="HOST", help="hand HOST to tickets again")
     args = parser.parse_args()
+    if args.drain is not None or args.resume is not None:
+        try:
+            print(json.dumps(control(f"http://127.0.0.1:{args.port}", args.drain, args.resume)))
+        except (OSError, xmlrpc.client.Error) as error:
+            sys.exit(f"allocator on 127.0.0.1:{args.port}: {error}")
+        return
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     hosts = os.environ.get("BUILDERS", "").split()
     server = serve(Pool(hosts, collect_wait=COLLECT_WAIT), port=args.port)
