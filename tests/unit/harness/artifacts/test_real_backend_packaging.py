@@ -88,12 +88,12 @@ def test_a_scenario_raises_one_components_memory_limit_only(tmp_path):
     from harness.stack import bringup
     from tests.support.fake_engine import FakeEngine
     _, scenario = load_scenario(ROOT / "scenarios" / "real-backend.yaml")
-    assert scenario.memory_mb == {"backend": 512}
+    assert scenario.memory_mb == {"backend": 768}
     engine = FakeEngine()
     state = bringup.Bringup(engine, "r1", ["backend"])
     assert state.defined["backend"].memory_mb == all_components()["backend"].memory_mb == 256
     path = tmp_path / "s.yaml"
     path.write_text((ROOT / "scenarios" / "real-backend.yaml").read_text()
-                    .replace("memory_mb: {backend: 512}", "memory_mb: {backend: 32}"))
+                    .replace("memory_mb: {backend: 768}", "memory_mb: {backend: 32}"))
     with pytest.raises(InputError, match="memory_mb.*32 MiB is below"):
         load_scenario(path)

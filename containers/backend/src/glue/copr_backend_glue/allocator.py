@@ -2,6 +2,12 @@
 builders. Each builder serves one ticket at a time, because each build of the real backend is
 a separate daemon process; a ticket waits (not ready) until a builder is free.
 
+resalloc's collectTicket answers at once. Ours waits up to COLLECT_WAIT seconds for a ticket
+that has no builder yet: 2.11's worker sleeps 3, 3, 6, 6, 10... seconds between two collects
+(vm_alloc.py, RemoteHost._incremental_sleep), sized for VMs that take minutes to start, while
+the stack's builders come free within seconds. A close (the worker giving up, or cancelling)
+ends the wait at once.
+
 Beyond resalloc's methods, a builder can be drained (handed to no new ticket) and resumed: the
 release window replaces a builder only once it holds no job, as resalloc replaces a machine
 only when no ticket uses it. `--drain HOST` / `--resume HOST` ask a running allocator."""
@@ -15,13 +21,17 @@ import logging
 import os
 import sys
 import threading
+import time
 import xmlrpc.client
 from dataclasses import dataclass
+from socketserver import ThreadingMixIn
 from xmlrpc.server import SimpleXMLRPCServer
 
 log = logging.getLogger("copr-backend-allocator")
 
 PORT = 49100
+# The longest a collect of a waiting ticket is held open (a builder normally frees up sooner).
+COLLECT_WAIT = 30.0
 
 
 @dataclass
@@ -34,14 +44,17 @@ class _Ticket:
 class Pool:
     """Tickets and the builders they hold; tickets get free builders in the order they came."""
 
-    def __init__(self, hosts: list[str]) -> None:
+    def __init__(self, hosts: list[str], collect_wait: float = 0.0) -> None:
         if not hosts:
             raise ValueError("the allocator needs at least one builder")
         self.hosts = list(hosts)
+        self.collect_wait = collect_wait
         self.tickets: dict[int, _Ticket] = {}
+        self.waiting = 0  # collects being held open
         self.drained: set[str] = set()  # handed to no new ticket (being replaced)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
 
     def _busy(self) -> set[str]:
         return {t.host for t in self.tickets.values() if t.host and not t.closed}
@@ -64,14 +77,29 @@ class Pool:
             self._assign()
             return ticket_id
 
-    def collect(self, ticket_id: int) -> dict:
-        with self._lock:
-            ticket = self.tickets.get(ticket_id)
-            if ticket is None:  # an allocator restart forgot it: the worker must ask again
-                return {"ready": False, "closed": True, "failed": True, "output": None}
-            ready = ticket.host is not None and not ticket.closed
-            output = f"---\nhost: {ticket.host}\nname: {ticket.host}\n" if ready else None
-            return {"ready": ready, "closed": ticket.closed, "failed": False, "output": output}
+    def _state(self, ticket_id: int) -> dict:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:  # closed, or an allocator restart forgot it: the worker must ask again
+            return {"ready": False, "closed": True, "failed": True, "output": None}
+        ready = ticket.host is not None and not ticket.closed
+        output = f"---\nhost: {ticket.host}\nname: {ticket.host}\n" if ready else None
+        return {"ready": ready, "closed": ticket.closed, "failed": False, "output": output}
+
+    def collect(self, ticket_id: int, wait: float | None = None) -> dict:
+        """The ticket's state; one still waiting for a builder is held open up to `wait`
+        seconds (default: the pool's collect_wait) for one to come free."""
+        deadline = time.monotonic() + (self.collect_wait if wait is None else wait)
+        with self._changed:
+            while True:
+                state = self._state(ticket_id)
+                remaining = deadline - time.monotonic()
+                if state["ready"] or state["closed"] or remaining <= 0:
+                    return state
+                self.waiting += 1
+                try:
+                    self._changed.wait(remaining)
+                finally:
+                    self.waiting -= 1
 
     def close(self, ticket_id: int) -> bool:
         with self._lock:
@@ -80,6 +108,7 @@ class Pool:
                 log.info("ticket %s closed%s", ticket_id,
                          f", {ticket.host} is free" if ticket.host else "")
             self._assign()
+            self._changed.notify_all()
             return ticket is not None
 
     def drain(self, host: str) -> int | None:
@@ -101,15 +130,22 @@ class Pool:
                 self.drained.discard(host)
                 log.info("%s resumed", host)
             self._assign()
+            self._changed.notify_all()
             return True
+
+
+class _ThreadingServer(ThreadingMixIn, SimpleXMLRPCServer):
+    """One thread per call: a held collect must not keep a close (or another collect) out."""
+
+    daemon_threads = True
 
 
 def serve(pool: Pool, host: str = "127.0.0.1", port: int = PORT) -> SimpleXMLRPCServer:
     """An XML-RPC server of `pool` (not yet serving: call serve_forever)."""
-    server = SimpleXMLRPCServer((host, port), allow_none=True, logRequests=False)
+    server = _ThreadingServer((host, port), allow_none=True, logRequests=False)
     server.register_introspection_functions()
     server.register_function(pool.take, "takeTicket")
-    server.register_function(pool.collect, "collectTicket")
+    server.register_function(lambda ticket_id: pool.collect(ticket_id), "collectTicket")
     server.register_function(pool.close, "closeTicket")
     server.register_function(pool.drain, "drainHost")
     server.register_function(pool.resume, "resumeHost")
@@ -142,7 +178,7 @@ def main() -> None:
         return
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     hosts = os.environ.get("BUILDERS", "").split()
-    server = serve(Pool(hosts), port=args.port)
+    server = serve(Pool(hosts, collect_wait=COLLECT_WAIT), port=args.port)
     log.info("serving %s on 127.0.0.1:%s", ", ".join(hosts), args.port)
     server.serve_forever()
 
