@@ -225,6 +225,12 @@ class Expect(BaseModel):
         return value
 
 
+def _known_component(name: str, known: dict) -> None:
+    """Refuse a component name the scenario's components do not define."""
+    if name not in known:
+        raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+
+
 class Scenario(BaseModel):
     """A scenario: the stack's components and the package sets it runs."""
 
@@ -257,8 +263,7 @@ class Scenario(BaseModel):
     def _known_components(cls, value: list[str]) -> list[str]:
         known = services()
         for name in value:
-            if name not in known:
-                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            _known_component(name, known)
         for name in value:
             if value.count(name) > 1:
                 raise ValueError(f"component '{name}' is listed twice")
@@ -269,8 +274,7 @@ class Scenario(BaseModel):
     def _known_overrides(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         known = services()
         for name, names in value.items():
-            if name not in known:
-                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            _known_component(name, known)
             if not names:
                 raise ValueError(f"component '{name}' would install no package")
         return value
@@ -280,8 +284,7 @@ class Scenario(BaseModel):
     def _known_memory(cls, value: dict[str, int]) -> dict[str, int]:
         known = services()
         for name, megabytes in value.items():
-            if name not in known:
-                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            _known_component(name, known)
             if megabytes < 64:
                 raise ValueError(f"component '{name}': {megabytes} MiB is below the 64 MiB a container needs")
         return value
@@ -291,8 +294,7 @@ class Scenario(BaseModel):
     def _known_restarts(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         known = services()
         for name, names in value.items():
-            if name not in known:
-                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            _known_component(name, known)
             try:
                 check_services(names, known[name].upgrade)
             except ValueError as error:
