@@ -20,13 +20,12 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
-from typing import Protocol
+from typing import TYPE_CHECKING
 
+from harness.errors import InfraError
 
-class _Engine(Protocol):
-    def logs(self, name: str, tail: int | None = None) -> str: ...
-    def exec(self, name: str, command: list[str], user: str | None = None,
-             env: dict[str, str] | None = None): ...
+if TYPE_CHECKING:
+    from harness.podman.engine import Engine
 
 # A task started: when (the logging time stamp), which task, the frontend API the backend saw.
 STARTING = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) .*task (\S+): starting build .*"
@@ -110,6 +109,14 @@ def _upstream_lines(log: str) -> list[tuple[float, str, str]]:
                   key=lambda line: line[0])
 
 
+def _by_process(log: str) -> dict[str, list[tuple[float, str]]]:
+    """Upstream's lines of each process (by PID): (time, message), in time order."""
+    by_process: dict[str, list[tuple[float, str]]] = {}
+    for when, pid, message in _upstream_lines(log):
+        by_process.setdefault(pid, []).append((when, message))
+    return by_process
+
+
 def upstream_polls(log: str) -> list[tuple[float, bool]]:
     """(when the frontend answered, whether its queue was taken) of every poll of upstream's
     build dispatcher. A poll is its process's lines from "getting builds from frontend" to its
@@ -117,11 +124,8 @@ def upstream_polls(log: str) -> list[tuple[float, bool]]:
     frontend (up to 5 attempts, "Retry request #n on .../pending-jobs/"), so a poll begun
     while the frontend was down may be answered by the next frontend: the answer came before
     the first line after the poll's last request to pending-jobs."""
-    by_process: dict[str, list[tuple[float, str]]] = {}
-    for when, pid, message in _upstream_lines(log):
-        by_process.setdefault(pid, []).append((when, message))
     polls = []
-    for lines in by_process.values():
+    for lines in _by_process(log).values():
         starts = [i for i, (_, message) in enumerate(lines) if message == POLL_MESSAGE]
         for number, first in enumerate(starts):
             segment = lines[first:starts[number + 1] if number + 1 < len(starts) else len(lines)]
@@ -136,12 +140,11 @@ def polls_since(log: str, since: float) -> list[tuple[float, str]]:
     """(when it began, PID) of each poll of upstream's build dispatcher that began at `since`
     or later and ended: its process began another poll after it (the dispatcher polls again
     once it handled the answer, or the failure, of the last)."""
-    by_process: dict[str, list[float]] = {}
-    for when, pid, message in _upstream_lines(log):
-        if message == POLL_MESSAGE:
-            by_process.setdefault(pid, []).append(when)
-    return sorted((began, pid) for pid, starts in by_process.items()
-                  for began in starts[:-1] if began >= since)
+    found = []
+    for pid, lines in _by_process(log).items():
+        starts = [when for when, message in lines if message == POLL_MESSAGE]
+        found += [(began, pid) for began in starts[:-1] if began >= since]
+    return sorted(found)
 
 
 # A build worker's exchanges with the frontend: it logs these, then posts (retrying an
@@ -154,11 +157,8 @@ def upstream_worker_exchanges(log: str) -> list[tuple[float, float, str]]:
     of upstream's build workers with the frontend. A worker runs the code installed when it
     started (workers outlive the dispatcher's restart); the answer came before the process's
     next line (an exchange without a next line gives no time and is left out)."""
-    by_process: dict[str, list[tuple[float, str]]] = {}
-    for when, pid, message in _upstream_lines(log):
-        by_process.setdefault(pid, []).append((when, message))
     found = []
-    for pid, lines in by_process.items():
+    for pid, lines in _by_process(log).items():
         for index, (_, message) in enumerate(lines[:-1]):
             if message.startswith(WORKER_EXCHANGES):
                 found.append((lines[index + 1][0], lines[0][0], pid))
@@ -175,12 +175,10 @@ def started_counts(log: str) -> Counter[str]:
     return Counter(STARTED_TASK.findall(log)) + Counter(t for _, t in upstream_task_starts(log))
 
 
-def collect(engine: _Engine, container: str, upstream: bool | None = None) -> str:
+def collect(engine: Engine, container: str, upstream: bool | None = None) -> str:
     """The backend's log: its container's output, and upstream's log files where it runs
     (`upstream` None: where they exist). Unreadable files of upstream's backend are the harness's
     failure (InfraError), never an empty log that passes a rule."""
-    from harness.errors import InfraError
-
     text = engine.logs(container)
     files = " ".join(UPSTREAM_FILES)
     if upstream is None:
