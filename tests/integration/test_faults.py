@@ -1,15 +1,11 @@
 """Faults on a real stack: a component is killed, stopped or restarted in the middle of work, and
-no build, project or result may be lost (issue 6).
-
-To land a fault mid-build, the test package's %build first leaves a marker on its builder, then
-waits for a gate file the test creates: the test sees exactly which builder runs the build and
-holds it there while it injects the fault.
+no build, project or result may be lost (issue 6). Faults land mid-build through gated builds
+(gated_builds.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shlex
 import shutil
@@ -31,24 +27,14 @@ from harness.stack import faults
 from harness.stack.registry import RunInfo
 
 from ..sanity._builds import CHROOT, RESULTS_DIR, build_dir, repo_package_names
-from ..support.srpms import FILES, make_srpm
+from ..support.srpms import make_srpm
 from .copr_stack import Stack
+from .gated_builds import (BUILD_TIMEOUT, BUILDERS, building_on, container, gated_srpm,
+                           open_gate, sh)
 
 pytestmark = pytest.mark.integration
 
 OWNER = "alice"
-BUILDERS = ("builder-1", "builder-2")
-# Builds here wait for the test at their gate: generous, the machine may be loaded.
-BUILD_TIMEOUT = 300
-
-# %build: mark the builder as busy with this package, then wait (bounded) for the gate.
-GATED_BUILD = """\
-%build
-touch /tmp/fault-building-{name}
-for i in $(seq 1200); do [ -e /tmp/fault-gate-{name} ] && break; sleep 0.5; done
-[ -e /tmp/fault-gate-{name} ] || {{ echo "the test never opened the gate" >&2; exit 1; }}
-
-"""
 
 
 @pytest.fixture
@@ -60,52 +46,11 @@ def fault(engine: Engine, stack_run: RunInfo) -> Callable[[str, str], list[str]]
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def container(info: RunInfo, short: str) -> str:
-    return f"{info.run_id}-{short}"
-
-
-def sh(engine: Engine, info: RunInfo, short: str, script: str) -> str:
-    result = engine.exec(container(info, short), ["bash", "-c", script])
-    assert result.ok, f"{short}: {script}: {result.output}"
-    return result.output
-
-
-def gated_srpm(folder: Path, payload_mb: int = 0) -> tuple[str, Path]:
-    """A package whose %build waits for its gate; with a random (incompressible) payload of
-    `payload_mb` MiB as Source0, to make its import take a while."""
-    name = f"gated{secrets.token_hex(3)}"
-    header = "BuildArch: noarch"
-    if payload_mb:
-        sources = folder / "top" / "SOURCES"
-        sources.mkdir(parents=True)
-        (sources / "payload.bin").write_bytes(os.urandom(payload_mb << 20))
-        header += "\nSource0: payload.bin"
-    body = GATED_BUILD.format(name=name) + FILES.format(name=name)
-    return name, make_srpm(folder, name, body, header=header)
-
-
 def wait_state(copr: Stack, build_id: int, wanted: str, timeout: float = BUILD_TIMEOUT) -> None:
     """Wait until the build is `wanted`; fail at once if it ends otherwise."""
 
     state = copr.wait_build(build_id, (wanted, *FINISHED), timeout, what=f"build {build_id} to be {wanted}")
     assert state == wanted, f"build {build_id} ended {state}, not {wanted}"
-
-
-def building_on(engine: Engine, info: RunInfo, name: str, among: tuple[str, ...] = BUILDERS) -> str:
-    """Wait until a builder runs the %build of package `name`; return that builder."""
-
-    def check() -> str:
-        for builder in among:
-            if engine.exec(container(info, builder), ["test", "-e", f"/tmp/fault-building-{name}"]).ok:
-                return builder
-        raise wait.NotYet(f"no builder of {', '.join(among)} is in the %build of {name} yet")
-
-    return wait.until(check, what=f"{name} to be building", timeout=BUILD_TIMEOUT)
-
-
-def open_gate(engine: Engine, info: RunInfo, name: str, builders: tuple[str, ...] = BUILDERS) -> None:
-    for builder in builders:
-        sh(engine, info, builder, f"touch /tmp/fault-gate-{name}")
 
 
 def log_says(engine: Engine, info: RunInfo, short: str, *texts: str) -> None:

@@ -17,9 +17,11 @@ import requests
 from harness import wait
 from harness.podman.engine import Engine
 from harness.naming import resource_name
+from harness.stack.registry import RunInfo
 
-from ..support.srpms import FILES, make_srpm
+from ..support.srpms import make_srpm
 from .copr_stack import Stack, client_view, running
+from .gated_builds import building_on, gated_srpm, open_gate
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +32,9 @@ CHROOT = "fedora-44-x86_64"
 
 
 class RealStack:
-    def __init__(self, engine: Engine, stack: Stack, up_seconds: float) -> None:
+    def __init__(self, engine: Engine, info: RunInfo, stack: Stack, up_seconds: float) -> None:
         self.engine = engine
+        self.info = info
         self.stack = stack
         self.up_seconds = up_seconds
         self.backend = resource_name(stack.run_id, "backend")
@@ -48,7 +51,7 @@ def real(engine: Engine, built_images: dict) -> Iterator[RealStack]:
     with running(engine, SCENARIO) as info:
         up_seconds = time.monotonic() - began
         print(f"real-backend stack up in {up_seconds:.1f}s")
-        yield RealStack(engine, client_view(engine, info), up_seconds)
+        yield RealStack(engine, info, client_view(engine, info), up_seconds)
 
 
 def health(real: RealStack) -> requests.Response:
@@ -150,11 +153,12 @@ def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(real: Rea
     stack = real.stack
     project = f"k{secrets.token_hex(4)}"
     assert stack.copr("create", project, "--chroot", CHROOT).returncode == 0
-    # The RPM build lasts long enough for the kill to land while it runs (a small build ends
+    # The RPM build waits at its gate, so the kill lands while it runs (a small build ends
     # within about two seconds of its worker's start).
-    slow = "%build\nsleep 15\n\n" + FILES.format(name="killed")
-    build_id = stack.submit(project, make_srpm(tmp_path, "killed", body=slow))
+    name, srpm = gated_srpm(tmp_path)
+    build_id = stack.submit(project, srpm)
     worker = f"rpm_build_worker:{build_id}-{CHROOT}"
+    building_on(real.engine, real.info, name)
 
     def worker_pid() -> int:
         pid = real.exec("redis-cli", "--raw", "hget", worker, "PID").strip()
@@ -165,6 +169,7 @@ def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(real: Rea
     pid = wait.until(worker_pid, what=f"the RPM build worker of build {build_id}", timeout=240)
     real.exec("kill", "-KILL", str(pid))
     assert real.engine.exec(real.backend, ["kill", "-0", str(pid)]).exit_code != 0
+    open_gate(real.engine, real.info, name)  # this build, and the new worker's, pass it
 
     state = stack.wait_build(build_id, timeout=480,
                              what=f"build {build_id} to finish after its worker was killed")
