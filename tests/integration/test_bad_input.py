@@ -127,7 +127,7 @@ def test_plan_of_that_set_still_predicts_the_failed_step(cli):
 def test_plan_predicts_what_rpm_lets_through_real_backend_and_common_1_8(cli):
     """rpm's Requires (python3-copr-common >= 1.2.1) let copr-common 1.8 beside copr-backend 2.11;
     plan imports the candidate set's code on the host and names the import that fails."""
-    result = cli("plan", "scenarios/real-backend-common-1.8.yaml")
+    result = cli("plan", "scenarios/copr-common-1.8.yaml")
     assert result.returncode == 1, result.stderr
     problems = [line for line in result.stdout.splitlines() if line.startswith("PROBLEM")]
     assert problems == [

@@ -26,7 +26,7 @@ from .gated_builds import building_on, gated_srpm, open_gate
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIO = ROOT / "scenarios" / "real-backend.yaml"
+SCENARIO = ROOT / "scenarios" / "default.yaml"
 RESULTS = "/var/lib/copr/public_html/results"
 CHROOT = "fedora-44-x86_64"
 

@@ -23,7 +23,7 @@ SCENARIOS = ["release-good", "frontend-first", "backend-needs-newer-common", "mi
              # Upstream's copr-backend 2.11 beside the candidate copr-common 1.8 that rpm lets
              # through and 2.11 cannot import. The other real-backend scenarios are rehearsed by
              # hand (README): each takes one to three minutes, and make test keeps under 45.
-             "real-backend-common-1.8"]
+             "copr-common-1.8"]
 
 # The second attempt is of migration-fails: it leaves the most to get wrong (a restored database,
 # a rolled-back frontend, a backend waiting on the old FE-BE API). release-good runs again in
@@ -44,7 +44,7 @@ def test_shipped_scenario_gives_its_expected_verdict(engine, built_images, name,
     if scenario.expect.failed_step:
         assert result.failed_step == scenario.expect.failed_step
         assert "rolled back" in result.details["stack_state"]
-    if name == "real-backend-common-1.8":  # the backend's own ImportError, named in the verdict
+    if name == "copr-common-1.8":  # the backend's own ImportError, named in the verdict
         assert "cannot import name 'lock' from 'copr_common.lock'" in rules["components-start"].message
     summary = json.loads((paths.run_dir(run_id) / "rehearsal.json").read_text())
     assert summary["verdict"] == result.verdict and summary["events"]
