@@ -1,4 +1,4 @@
-"""The builder step with upstream's backend: each builder is replaced only once the allocator
+"""The builder step: each builder is replaced only once the allocator
 says it holds no job, and is handed out again afterwards (no Podman: the fake engine)."""
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def test_an_allocator_that_does_not_answer_is_the_harnesss_failure():
             pass
 
 
-def test_with_upstreams_backend_the_builder_step_holds_each_builder_out_while_replacing_it(
+def test_the_builder_step_holds_each_builder_out_while_replacing_it(
         monkeypatch, tmp_path):
     _, scenario = load_scenario(ROOT / "scenarios" / "release-good.yaml")
 
@@ -104,8 +104,8 @@ def test_with_upstreams_backend_the_builder_step_holds_each_builder_out_while_re
     engine = AllocatorEngine({"builder-1": [4], "builder-2": [5, 5]})
     step = next(s for s in plan.make(scenario).steps if s.component == "builder")
     info = RunInfo("r1", COMPONENTS, secrets={"x": "y"})
-    result = window.Runner(engine, info, scenario.package_set("production"), scenario.candidate,
-                           upstream_backend=True).run([step])
+    result = window.Runner(engine, info, scenario.package_set("production"),
+                           scenario.candidate).run([step])
     assert result.failed_step is None
     assert lines(engine) == (
         ["r1-backend: --drain builder-1"] * 2
