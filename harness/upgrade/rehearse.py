@@ -276,6 +276,10 @@ def write_report(folder: Path, scenario_path: Path, result: Verdict, window: Win
     (folder / "rehearsal.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     build_times.save(info.run_id, folder)
     # The logs are saved at teardown, after this page: link them by their names.
+    # (and the folders of the components' own log files, e.g. copr-backend's).
+    defined = all_components()
     logs = [Path("logs") / f"{instance.short}.log" for instance in info.run.instances()]
+    logs += [Path("logs") / instance.short for c in info.run.components if defined[c].log_dir
+             for instance in info.run.instances(c)]
     publish.rehearsal(folder, info.run_id, scenario_path, run[0], run[1], summary, logs)
     progress.say(f"report: {folder / 'rehearsal.html'} and {folder / 'rehearsal.json'}")

@@ -111,7 +111,7 @@ def test_set_rpm_would_refuse_is_refused_before_anything_is_made(engine, cli, ru
     result = cli(command, "--run-id", run_id, str(scenario))
     refused(result, 1, f"copr-harness: {scenario} (candidate set): rpm would refuse component "
                        "backend's packages (rpm -Uvh --test): Failed dependencies: "
-                       "python3-copr-common >= 1.8 is needed by copr-backend-2.14-1.noarch")
+                       "python3-copr-common >= 1.8 is needed by copr-backend-2.12-1.noarch")
     nothing_made(engine, run_id, reports_dir)
 
 
@@ -119,7 +119,7 @@ def test_plan_of_that_set_still_predicts_the_failed_step(cli):
     """The rehearsal's candidate set is not refused up front: its window must fail at step backend."""
     result = cli("plan", "scenarios/backend-needs-newer-common.yaml")
     assert result.returncode == 1, result.stderr
-    assert ("PROBLEM [rpm-transactions] at step backend: copr-backend-2.14-1 requires "
+    assert ("PROBLEM [rpm-transactions] at step backend: copr-backend-2.12-1 requires "
             "python3-copr-common >= 1.8, the set has 1.7") in result.stdout
 
 
