@@ -69,8 +69,8 @@ def execs(engine: FakeEngine, container: str) -> list[str]:
     return [call[2] for call in engine.calls if call[0] == "exec" and call[1] == container]
 
 
-REAL_BACKEND = ["copr-backend-build", "copr-backend-action", "copr-backend-log"]
-GLUE_SERVICES = REAL_BACKEND + ["copr-backend-redis", "copr-backend-allocator", "copr-backend-results"]
+RESTARTED = ["copr-backend-build", "copr-backend-action", "copr-backend-log"]
+GLUE_SERVICES = RESTARTED + ["copr-backend-redis", "copr-backend-allocator", "copr-backend-results"]
 
 
 def dispatcher_polls(*offsets: float) -> str:
@@ -99,7 +99,7 @@ def test_a_refused_rpm_transaction_fails_the_step_and_rolls_back(scenario):
     assert failed.error.startswith("rpm -Uvh refused the candidate packages: r1-backend: rpm -Uvh")
     assert "python3-copr-common >= 1.9 is needed by copr-backend-2.14-1.noarch" in failed.error
     svc = [c for c in execs(engine, "r1-backend") if c.startswith("svc ")]
-    assert svc == ["svc stop " + " ".join(REAL_BACKEND), "svc start " + " ".join(REAL_BACKEND)]
+    assert svc == ["svc stop " + " ".join(RESTARTED), "svc start " + " ".join(RESTARTED)]
     rule = rpm_rule(scenario, result)
     assert not rule.ok and rule.message == failed.error
 
@@ -234,19 +234,19 @@ def test_a_step_stops_and_starts_only_the_services_it_restarts(scenario):
     """The real backend's step restarts its dispatchers and log drain; redis (whose state is in
     memory only), the allocator and the results server keep running through it."""
     engine = stack_engine()
-    result = run_window(engine, restarting(scenario, REAL_BACKEND), "backend")
+    result = run_window(engine, restarting(scenario, RESTARTED), "backend")
     assert result.failed_step is None
     svc = [c for c in execs(engine, "r1-backend") if c.startswith("svc ")]
-    assert svc == ["svc stop " + " ".join(REAL_BACKEND), "svc start " + " ".join(REAL_BACKEND)]
+    assert svc == ["svc stop " + " ".join(RESTARTED), "svc start " + " ".join(RESTARTED)]
 
 
 def test_a_rollback_restarts_the_same_services(scenario):
     engine = stack_engine()
     engine.answer("rpm -Uvh", ExecResult(1, REFUSED))
-    result = run_window(engine, restarting(scenario, REAL_BACKEND), "backend")
+    result = run_window(engine, restarting(scenario, RESTARTED), "backend")
     assert result.failed_step is not None and result.failed_step.rolled_back
     svc = [c for c in execs(engine, "r1-backend") if c.startswith("svc ")]
-    assert svc == ["svc stop " + " ".join(REAL_BACKEND), "svc start " + " ".join(REAL_BACKEND)]
+    assert svc == ["svc stop " + " ".join(RESTARTED), "svc start " + " ".join(RESTARTED)]
 
 
 def test_a_step_without_upgrade_restarts_restarts_every_service(scenario):
