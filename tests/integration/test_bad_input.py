@@ -66,8 +66,11 @@ def build(folder: Path, name: str, version: PackageVersion) -> Path:
     (GOOD.replace("[database, frontend]", "database"), 1, "components: Input should be a valid list"),
     (GOOD + "upgrade: {order: [backend, fronted]}\n", 7, "upgrade.order: unknown upgrade step 'fronted'"),
     (GOOD + "expect: {failed_rules: [nope]}\n", 7, "expect.failed_rules: unknown rule 'nope'"),
+    (GOOD + "  copr-backend: {version: '2.11', macros: {min_fe_be_api: 9}}\n", 7,
+     "candidate.copr-backend: no spec builds 'copr-backend' (containers/*/copr-backend.spec): give "
+     "its code with pypi, sdist or source, or a prebuilt rpm"),
 ], ids=["malformed-yaml", "unknown-component", "unknown-package", "dash-version", "float-version",
-        "unknown-field", "wrong-type", "unknown-step", "unknown-rule"])
+        "unknown-field", "wrong-type", "unknown-step", "unknown-rule", "backend-without-its-code"])
 def test_bad_scenario_is_refused(engine, cli, run_id, reports_dir, tmp_path, text, line, message):
     path = write(tmp_path, text)
     result = cli("up", "--run-id", run_id, str(path))
