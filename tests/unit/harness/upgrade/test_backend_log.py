@@ -69,7 +69,8 @@ def test_builder_gate_is_read_from_the_workers_retry():
 def test_the_load_test_counts_each_tasks_starts():
     log = "\n".join([upstream("Starting worker %s, task.priority=%s", "rpm_build_worker:7", 1),
                      upstream("Starting worker %s, task.priority=%s", "rpm_build_worker:7", 1),
-                     upstream("Starting worker %s, task.priority=%s", "rpm_build_worker:8-fedora-44-x86_64", 2),
+                     upstream("Starting worker %s, task.priority=%s",
+                              "rpm_build_worker:8-fedora-44-x86_64", 2),
                      upstream("getting %ss from frontend", "build")])
     assert load.backend_log.started_counts(log) == {"7": 2, "8-fedora-44-x86_64": 1}
 

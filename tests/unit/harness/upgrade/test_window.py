@@ -307,5 +307,6 @@ def test_a_stack_without_a_backend_does_not_settle(scenario):
     runner = window.Runner(engine, RunInfo("r1", without), scenario.package_set("production"),
                            scenario.candidate)
     result = runner.run(steps)
-    assert result.failed_step is None and [e.phase for e in result.events] == ["stop", "upgrade", "start", "ready"]
+    assert result.failed_step is None
+    assert [e.phase for e in result.events] == ["stop", "upgrade", "start", "ready"]
     assert not execs(engine, "r1-backend")
