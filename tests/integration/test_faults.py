@@ -176,20 +176,23 @@ def test_backend_killed_mid_build_then_the_build_completes(engine, stack_run, co
 def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack_run, copr, fault,
                                                                     tmp_path):
     """The builder is killed while the build waits at its gate. 2.11's worker follows the live
-    log over ssh, which breaks (the glue's keep-alives end a silent connection in seconds); after
-    four broken attempts it asks for another host (BuildRetry, at most MAX_HOST_ATTEMPTS hosts).
-    The allocator found the killed builder dead, as resalloc finds a dead machine, so the retry
-    gets the other builder: the build succeeds there and finishes once."""
+    log over ssh, which breaks; after four broken attempts, 10 s apart, it gives the ticket back
+    and asks for another host (BuildRetry, at most MAX_HOST_ATTEMPTS hosts). The allocator found
+    the killed builder dead, as resalloc finds a dead machine (the ticket fails: 2.11's liveness
+    probe may see it and try to cancel the build there), so the retry gets the other builder:
+    the build succeeds there and finishes once."""
     project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src")
     build_id = copr.submit(project, srpm)
     lost = building_on(engine, stack_run, name)
     other = next(b for b in BUILDERS if b != lost)
+    reaped = engine.logs(container(stack_run, "backend")).count("no build worker holds it")
     try:
         fault(lost, "kill")
         log_says(engine, stack_run, "backend", "copr-backend-allocator:", f"{lost} does not answer")
         again = building_on(engine, stack_run, name, among=(other,))
-        file_says(engine, stack_run, WORKER_LOG, "Re-try request for task on", "SSH")
+        file_says(engine, stack_run, WORKER_LOG, "Re-try request for task on", f"hostname={lost}",
+                  "SSH problems when downloading live log")
         open_gate(engine, stack_run, name, (again,))
         wait_state(copr, build_id, "succeeded")
     finally:
@@ -197,6 +200,9 @@ def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack
     info = sh(engine, stack_run, "backend",
               f"cat {RESULTS_DIR}/{build_dir(OWNER, project, CHROOT, build_id, name)}/build.info")
     assert f"builder_ip={other}" in info
+    # The live worker's ticket was not taken for a dead worker's while the worker tried to
+    # cancel the build on the dead builder (its title drops the ticket id meanwhile).
+    assert engine.logs(container(stack_run, "backend")).count("no build worker holds it") == reaped
     assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
     finished_once(engine, stack_run, build_id)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from copr_backend_glue.allocator import Pool
-from copr_backend_glue.builder_watch import Watch, held_tickets
+from copr_backend_glue.builder_watch import Watch, held_tickets, lives
 
 
 class Clock:
@@ -75,7 +75,8 @@ def test_a_dead_builder_fails_its_ticket_and_gets_no_new_one_until_it_answers() 
     worker closes its ticket and asks again; before, the dead builder came first again)."""
     pool = Pool(["builder-1", "builder-2"])
     builders = Builders("builder-1", "builder-2")
-    watch = Watch(pool, check=builders.check, held=lambda: {1, 2, 3}, clean=builders.clean)
+    watch = Watch(pool, check=builders.check, held=lambda: {1: "7:1", 2: "7:1", 3: "7:1"},
+                  clean=builders.clean)
     lost = pool.take(["copr_builder"])
     assert host_of(pool, lost) == "builder-1"
     builders.alive.discard("builder-1")
@@ -90,8 +91,9 @@ def test_a_dead_builder_fails_its_ticket_and_gets_no_new_one_until_it_answers() 
     assert host_of(pool, waiting) is None
     builders.alive.add("builder-1")
     watch.tick()
+    # What ran on it when it went silent is ended first (resalloc would delete the machine).
+    assert builders.ended == ["builder-1"]
     assert host_of(pool, waiting) == "builder-1"
-    assert builders.ended == []  # closed by its worker: nothing left over
 
 
 def test_a_dead_workers_ticket_is_closed_and_its_leftover_ended_before_reuse() -> None:
@@ -101,13 +103,14 @@ def test_a_dead_workers_ticket_is_closed_and_its_leftover_ended_before_reuse() -
     clock = Clock()
     pool = Pool(["builder-1"], clock=clock)
     builders = Builders("builder-1")
-    held: set[int] = set()
+    held: dict[int, str] = {}
     clean_ok = {"builder-1": False}
-    watch = Watch(pool, check=builders.check, held=lambda: set(held),
-                  clean=lambda h: clean_ok[h] and builders.clean(h), grace=20)
+    watch = Watch(pool, check=builders.check, held=lambda: dict(held),
+                  clean=lambda h: clean_ok[h] and builders.clean(h), grace=20,
+                  alive=lambda holder: False)
     dead = pool.take(["copr_builder"])
     alive = pool.take(["copr_builder"])
-    held.add(alive)
+    held[alive] = "8:100"
     clock.now += 10
     watch.tick()
     assert host_of(pool, dead) == "builder-1"  # within its grace: its worker may name it soon
@@ -134,17 +137,48 @@ def test_dead_workers_tickets_from_before_a_restart_are_closed(tmp_path: Path) -
     builders = Builders("builder-1", "builder-2")
     new = pool.take(["copr_builder"])
     assert host_of(pool, new) == "builder-2"
-    Watch(pool, check=builders.check, held=lambda: {new}, clean=builders.clean).tick()
+    Watch(pool, check=builders.check, held=lambda: {new: "9:5"}, clean=builders.clean).tick()
     assert pool.collect(orphan)["closed"] and builders.ended == ["builder-1"]
     assert json.loads(state.read_text())["tickets"].keys() == {str(new)}
 
 
+def test_a_ticket_stays_its_workers_while_the_worker_lives() -> None:
+    """2.11's worker drops the id from its title while it cancels a build on a dead builder
+    (`Canceling running task...`, with ssh retries): the ticket is still its own."""
+    clock = Clock()
+    pool = Pool(["builder-1"], clock=clock)
+    builders = Builders("builder-1")
+    titles = {}
+    running = {"8:100"}
+    watch = Watch(pool, check=builders.check, held=lambda: dict(titles), clean=builders.clean,
+                  alive=lambda holder: holder in running)
+    ticket = pool.take(["copr_builder"])
+    titles[ticket] = "8:100"
+    watch.tick()
+    titles.clear()  # the title no longer names it
+    clock.now += 60
+    watch.tick()
+    assert host_of(pool, ticket) == "builder-1" and builders.ended == []
+    running.clear()  # the worker is gone
+    watch.tick()
+    assert pool.collect(ticket)["closed"] and builders.ended == ["builder-1"]
+
+
+def _process(proc: Path, pid: int, title: bytes, start: int) -> None:
+    (proc / str(pid)).mkdir()
+    (proc / str(pid) / "cmdline").write_bytes(title)
+    # The name field may hold spaces and parentheses; the start time is field 22.
+    fields = ["S"] + ["0"] * 18 + [str(start)] + ["0"] * 5
+    (proc / str(pid) / "stat").write_text(f"{pid} (copr (be) x) " + " ".join(fields) + "\n")
+
+
 def test_held_tickets_are_read_from_process_titles(tmp_path: Path) -> None:
-    for pid, title in [(10, b"Builder for task 7-fedora: Job 7, host info: ResallocHost, "
-                            b"ticket_id=42 (command: copr-backend-process-build)"),
-                       (11, b"python3\x00-m\x00copr_backend_glue.allocator\x00"),
-                       (12, b"Builder for task 8: Waiting for VM, info: ResallocHost, ticket_id=5")]:
-        (tmp_path / str(pid)).mkdir()
-        (tmp_path / str(pid) / "cmdline").write_bytes(title)
+    _process(tmp_path, 10, b"Builder for task 7-fedora: Job 7, host info: ResallocHost, "
+                           b"ticket_id=42 (command: copr-backend-process-build)", 555)
+    _process(tmp_path, 11, b"python3\x00-m\x00copr_backend_glue.allocator\x00", 1)
+    _process(tmp_path, 12, b"Builder for task 8: Waiting for VM, info: ResallocHost, ticket_id=5", 777)
     (tmp_path / "self").mkdir()
-    assert held_tickets(tmp_path) == {42, 5}
+    assert held_tickets(tmp_path) == {42: "10:555", 5: "12:777"}
+    assert lives("10:555", tmp_path)
+    assert not lives("10:556", tmp_path)  # the pid now names another process
+    assert not lives("13:555", tmp_path)

@@ -149,7 +149,13 @@ class Pool:
     def close(self, ticket_id: int) -> bool:
         with self._lock:
             ticket = self.tickets.pop(ticket_id, None)
-            if ticket is not None:
+            if ticket is not None and ticket.failed and ticket.host in self.hosts:
+                # Its builder died under it: what ran there may run again when it answers
+                # (resalloc would delete the machine); end it before the builder serves again.
+                self.dirty.add(ticket.host)
+                log.info("ticket %s closed, %s waits for its leftover build to end",
+                         ticket_id, ticket.host)
+            elif ticket is not None:
                 log.info("ticket %s closed%s", ticket_id,
                          f", {ticket.host} is free" if ticket.host else "")
             self._assign()
@@ -196,6 +202,10 @@ class Pool:
                 self._save()
                 self._changed.notify_all()
             return dead
+
+    def open_tickets(self) -> set[int]:
+        with self._lock:
+            return set(self.tickets)
 
     def to_clean(self) -> list[str]:
         """The builders given back by dead workers that answer: their leftover can be ended."""
