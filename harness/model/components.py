@@ -99,6 +99,9 @@ class Component(BaseModel):
     # rollback restarts: those that run the upgraded code. None: every service it has. Those
     # left out keep running through the step (state kept in memory, work in progress).
     upgrade_restarts: list[str] | None = None
+    # A folder of log files its services write (beside what they print): saved with its
+    # container log, into logs/<instance>/, when a run's logs are saved.
+    log_dir: str | None = None
     # The port it serves the stack on when it publishes none (what dependants wait for).
     service_port: int | None = None
     users: bool = False  # the stack's users (and their copr-cli configs) are created in it

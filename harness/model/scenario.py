@@ -231,6 +231,18 @@ def _known_component(name: str, known: dict) -> None:
         raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
 
 
+def _check_spec(package: str, installed: bool, loc: tuple[str, ...]) -> None:
+    """Refuse a package given by `version` (built from its spec) that no spec builds: e.g.
+    copr-backend, which is upstream's code (pypi, sdist or source)."""
+    try:
+        spec_path(package)
+    except InputError as error:
+        if not installed:
+            raise FieldError(loc, error.message) from None
+        raise FieldError(loc, f"no spec builds '{package}' (containers/*/{package}.spec): give "
+                         "its code with pypi, sdist or source, or a prebuilt rpm") from None
+
+
 class Scenario(BaseModel):
     """A scenario: the stack's components and the package sets it runs."""
 
@@ -241,15 +253,15 @@ class Scenario(BaseModel):
     production: dict[str, PackageVersion] | None = None
     upgrade: Upgrade = Upgrade()
     expect: Expect = Expect()
-    # Replaces a component's package list (component.yaml) in this scenario only: e.g. the real
-    # copr-backend with its glue instead of the stand-in backend and its python3-copr-common.
+    # Replaces a component's package list (component.yaml) in this scenario only: e.g. a
+    # backend with a package of the scenario's own beside copr-backend and its glue.
     component_packages: dict[str, list[str]] = {}
     # Replaces a component's container memory limit (MiB, component.yaml's memory_mb) in this
-    # scenario only: e.g. the real copr-backend, whose workers are one daemon each.
+    # scenario only: e.g. a backend with more build workers (each task is a daemon of its own).
     memory_mb: dict[str, int] = {}
     # Replaces a component's upgrade_restarts (component.yaml) in this scenario only: the
-    # services its window step restarts, e.g. the real copr-backend's dispatchers and log drain,
-    # while its redis, builder allocator and results server keep running.
+    # services its window step restarts, e.g. a backend step that restarts its redis too (by
+    # default only copr-backend's dispatchers and log drain restart).
     upgrade_restarts: dict[str, list[str]] = {}
     _path: Path | None = PrivateAttr(None)
 
@@ -331,11 +343,7 @@ class Scenario(BaseModel):
             for package, version in packages.items():
                 installed = any(package in p for p in installed_by.values())
                 if version.python_source is None and (version.rpm is None or not installed):
-                    try:
-                        spec_path(package)
-                    except InputError as error:
-                        hint = "; give its code with pypi, sdist or source" if installed else ""
-                        raise FieldError((set_name, package), error.message + hint) from None
+                    _check_spec(package, installed, (set_name, package))
                 elif not installed:
                     raise FieldError((set_name, package), f"no component installs '{package}' "
                                      "(containers/*/component.yaml: packages)")
@@ -344,11 +352,7 @@ class Scenario(BaseModel):
                         raise FieldError((set_name, package, "by_component", component),
                                          f"component '{component}' does not install '{package}'")
                     if other.python_source is None and other.rpm is None:
-                        try:
-                            spec_path(package)
-                        except InputError as error:
-                            raise FieldError((set_name, package, "by_component", component),
-                                             error.message) from None
+                        _check_spec(package, True, (set_name, package, "by_component", component))
                 header = version.header
                 if header is not None and header.name != package:
                     raise FieldError((set_name, package, "rpm"),

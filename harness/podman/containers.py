@@ -1,5 +1,5 @@
 """Every container operation of the engine (a mixin of `Engine`, which holds the connection):
-create, start, stop, exec, copy files in, logs, inspect, memory."""
+create, start, stop, exec, copy files in and out, logs, inspect, memory."""
 
 from __future__ import annotations
 
@@ -152,6 +152,24 @@ class Containers:
                 raise wait.NotYet(f"HTTP {response.status_code}: {message(response)[:300]}")
 
         wait.until(copy, what=f"Podman to copy files into {name}:{directory}", timeout=COPY_TIMEOUT)
+
+    def read_files(self, name: str, directory: str) -> dict[str, bytes]:
+        """The regular files under `directory` of a container (running or stopped), by their path
+        below it; {} if there is no such directory."""
+        container = self.client.containers.get(name)
+        response = self.client.api.get(f"/containers/{container.id}/archive", params={"path": directory})
+        if response.status_code == 404:
+            return {}
+        check(response, f"copying {directory} out of {name}")
+        found = {}
+        with tarfile.open(fileobj=io.BytesIO(response.content), mode="r") as tar:
+            for member in tar.getmembers():
+                if member.isfile():
+                    parts = member.name.split("/", 1)  # the archive's top is the directory itself
+                    data = tar.extractfile(member)
+                    if len(parts) == 2 and data is not None:
+                        found[parts[1]] = data.read()
+        return found
 
     def logs(self, name: str, tail: int | None = None) -> str:
         """A container's output (stdout and stderr), the last `tail` lines if given."""

@@ -159,8 +159,9 @@ def builds_section(builds: list[dict], now: float, expected: set[int] = frozense
 
 
 def _links(logs: list[Path]) -> str:
-    items = "".join(f'<li><a href="{escape(p.as_posix())}">{escape(p.name)}</a></li>' for p in logs)
-    return f"<h2>Container logs</h2><ul>{items or '<li>none saved</li>'}</ul>"
+    items = "".join(f'<li><a href="{escape(p.as_posix())}">{escape(p.as_posix().removeprefix("logs/"))}'
+                    '</a></li>' for p in logs)
+    return f"<h2>Logs</h2><ul>{items or '<li>none saved</li>'}</ul>"
 
 
 def _page(title: str, body: str) -> str:
@@ -241,9 +242,10 @@ def rehearsal_page(summary: dict, bringup: list[dict], builds: list[dict], logs:
 
 
 def log_links(folder: Path) -> list[Path]:
-    """The saved container logs, relative to the report folder."""
+    """The saved logs (each container's, and its services' log files), relative to the report
+    folder."""
     logs = folder / "logs"
-    return [p.relative_to(folder) for p in sorted(logs.glob("*.log"))] if logs.is_dir() else []
+    return [p.relative_to(folder) for p in sorted(logs.rglob("*.log"))] if logs.is_dir() else []
 
 
 def write_suite(folder: Path, suite: str, title: str) -> Path:

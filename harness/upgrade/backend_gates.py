@@ -1,12 +1,11 @@
 """The backend's two gates of a package set: MIN_FE_BE_API (the oldest frontend FE-BE API it
 takes jobs from) and MIN_BUILDER_VERSION (the oldest copr-rpmbuild it builds on).
 
-The stand-in backend's spec takes them as macros (`min_fe_be_api`, `min_builder_version`).
-Upstream's copr-backend has them as constants in its code (`MIN_FE_BE_API` in
-copr_backend/frontend.py, `MIN_BUILDER_VERSION` in copr_backend/background_worker_build.py), so
-for a copr-backend wrapped from Python code (pypi/sdist/source, with the scenario's patches) they
-are read from the RPM's payload: the code exactly as rpm installs it, after the patches that
-raise them. A release that raises a gate is then what it is upstream, a patch to the backend.
+copr-backend has them as constants in its code (`MIN_FE_BE_API` in copr_backend/frontend.py,
+`MIN_BUILDER_VERSION` in copr_backend/background_worker_build.py), so for a copr-backend wrapped
+from Python code (pypi/sdist/source, with the scenario's patches) they are read from the RPM's
+payload: the code exactly as rpm installs it, after the patches that raise them. A release that
+raises a gate is then what it is upstream, a patch to the backend.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ class Gates:
 
     min_fe_be_api: int | None
     min_builder_version: str | None
-    origin: str  # "macros", "code" or "unknown"
+    origin: str  # "code" or "unknown"
 
 
 def constant(source: str, name: str) -> object | None:
@@ -77,20 +76,6 @@ def of(scenario: Scenario, which: str, read_code: bool = True) -> Gates:
     package = scenario.component_set(which, "backend").get(BACKEND)
     if package is None:
         return Gates(None, None, "unknown")
-    if package.python_source is not None:
-        return from_code(_installed_files(package)) if read_code else Gates(None, None, "unknown")
-    if package.rpm is not None:
-        return Gates(None, None, "unknown")
-    api = package.macros.get("min_fe_be_api")
-    builder = package.macros.get("min_builder_version")
-    return Gates(int(api) if api is not None else None,
-                 str(builder) if builder is not None else None, "macros")
-
-
-def upstream(scenario: Scenario) -> bool:
-    """Whether the scenario's backend is upstream's copr-backend (wrapped from Python code, in
-    either set) rather than the stand-in built from the project's spec."""
-    sets = ["candidate"] + (["production"] if scenario.production is not None else [])
-    return any(scenario.component_set(which, "backend").get(BACKEND) is not None
-               and scenario.component_set(which, "backend")[BACKEND].python_source is not None
-               for which in sets)
+    if package.python_source is not None and read_code:
+        return from_code(_installed_files(package))
+    return Gates(None, None, "unknown")  # a prebuilt RPM, or its code not read

@@ -1,4 +1,4 @@
-"""The builder step with upstream's copr-backend: a builder is replaced only once it holds no
+"""The builder step: with a backend in the stack, a builder is replaced only once it holds no
 job, as resalloc replaces a machine no ticket uses. The backend glue's allocator hands the
 builder to no new ticket (drain), the step waits until the ticket holding it is closed, replaces
 the builder, then the allocator hands it out again (resume), whatever happened meanwhile."""

@@ -32,7 +32,7 @@ from harness.naming import DEFAULT_CHROOT
 from harness.podman.engine import Engine
 from harness.reports import build_times, publish
 from harness.stack import users
-from harness.upgrade import backend_gates, backend_log
+from harness.upgrade import backend_log
 from harness.upgrade import plan as planning
 from harness.upgrade.rules import Rule, evaluate
 from harness.upgrade.window import Runner, Window
@@ -141,7 +141,7 @@ def live_log_builder(text: str) -> tuple[str, str] | None:
 
 def builders_of(client: Client, builds: list[int]) -> list[tuple[str, str, str]]:
     """(task, "builder", copr-rpmbuild version) of each RPM build of `builds` whose live log the
-    backend stored: upstream's backend logs no builder version, the builder's own log does."""
+    backend stored: copr-backend logs no builder version, the builder's own log does."""
     found = []
     for build_id in builds:
         for chroot in client.build_chroot_proxy.get_list(build_id):
@@ -201,8 +201,7 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
         queued_srpm = make_srpm(Path(tmp) / "queued", "queued")
         queue_project = f"window-queue-{secrets.token_hex(3)}"
         client.project_proxy.add(owner, queue_project, chroots=[DEFAULT_CHROOT])
-        runner = Runner(engine, info, scenario.package_set("production"), scenario.candidate,
-                        upstream_backend=backend_gates.upstream(scenario))
+        runner = Runner(engine, info, scenario.package_set("production"), scenario.candidate)
         runner.prepare(plan.steps)
         # The window opens: builds submitted now stay queued while components are upgraded.
         queued = [client.build_proxy.create_from_file(owner, queue_project, str(queued_srpm)).id
@@ -214,15 +213,14 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
         queued_states = _wait_builds(client, queued, timeout=QUEUED_BUILDS_TIMEOUT) if queued else {}
     except wait.WaitTimeout:
         queued_states = {i: client.build_proxy.get(i).state for i in queued}
-    upstream = backend_gates.upstream(scenario)
-    judged_log = backend_log.collect(engine, run.first("backend").name, upstream)
-    # What the rules read, beside the report: upstream's log files are not in the container logs.
+    judged_log = backend_log.collect(engine, run.first("backend").name)
+    # What the rules read, beside the report: the log drain's files are not in the container logs.
     (run.report_dir / "backend-judged.log").write_text(judged_log)
     rules = evaluate(scenario, window, queued, queued_states, judged_log,
                      installed_nvrs(engine, info),
                      candidate_nvrs(info, scenario), check_data(client, manifest),
                      gates=plan.gates,
-                     builders=builders_of(client, queued) if upstream else None)
+                     builders=builders_of(client, queued))
     if window.failed_step is not None:
         rules.append(Rule(RuleName.POST_RELEASE_SUITE, False,
                           f"not run: the window stopped at step {window.failed_step.component}"))
@@ -278,6 +276,10 @@ def write_report(folder: Path, scenario_path: Path, result: Verdict, window: Win
     (folder / "rehearsal.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     build_times.save(info.run_id, folder)
     # The logs are saved at teardown, after this page: link them by their names.
+    # (and the folders of the components' own log files, e.g. copr-backend's).
+    defined = all_components()
     logs = [Path("logs") / f"{instance.short}.log" for instance in info.run.instances()]
+    logs += [Path("logs") / instance.short for c in info.run.components if defined[c].log_dir
+             for instance in info.run.instances(c)]
     publish.rehearsal(folder, info.run_id, scenario_path, run[0], run[1], summary, logs)
     progress.say(f"report: {folder / 'rehearsal.html'} and {folder / 'rehearsal.json'}")

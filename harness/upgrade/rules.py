@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from harness.model.rules import RuleName
 from harness.model.scenario import Scenario
 from harness.model.versions import rpmvercmp
-from harness.upgrade import backend_gates, backend_log
+from harness.upgrade import backend_log
 from harness.upgrade.backend_gates import Gates
 from harness.upgrade.window import Window
 
@@ -38,16 +38,11 @@ def _switched_at(window: Window, component: str) -> float | None:
 def evaluate(scenario: Scenario, window: Window, queued: list[int],
              queued_states: dict[int, str], log: str, nvrs: dict[str, list[str]],
              expected_nvrs: dict[str, list[str]], lost: list[str],
-             gates: dict[str, Gates] | None = None,
-             builders: list[tuple[str, str, str]] | None = None) -> list[Rule]:
+             gates: dict[str, Gates], builders: list[tuple[str, str, str]]) -> list[Rule]:
     """A verdict per rule, from what the window recorded and what the stack says now. `gates`:
-    the backend's gates by set (default: the specs' macros); `builders`: (task, builder, its
-    copr-rpmbuild version) of the builds that ran, where the backend's log does not say it
-    (upstream's)."""
+    the backend's gates by set (read from its code); `builders`: (task, builder, its
+    copr-rpmbuild version) of the builds that ran (the backend's log does not say it)."""
     assert scenario.production is not None
-    if gates is None:
-        gates = {which: backend_gates.of(scenario, which, read_code=False)
-                 for which in ("production", "candidate")}
     rules = []
     failed = window.failed_step
     rpm_failed = failed is not None and failed.failed_phase == "upgrade"
@@ -69,12 +64,11 @@ def evaluate(scenario: Scenario, window: Window, queued: list[int],
         return gates["candidate" if upgraded else "production"].min_fe_be_api
 
     def frontend_api(t: float) -> int | None:
-        """The FE-BE API the frontend served at `t` (upstream's backend does not log it)."""
+        """The FE-BE API the frontend served at `t` (the backend does not log it)."""
         value = new_api if frontend_switch is not None and t >= frontend_switch else old_api
         return int(value) if value is not None else None
 
-    starts: list[tuple[float, str, int | None]] = list(backend_log.task_starts(log))
-    starts += [(t, task, frontend_api(t)) for t, task in backend_log.upstream_task_starts(log)]
+    starts = [(t, task, frontend_api(t)) for t, task in backend_log.task_starts(log)]
     starts = [s for s in starts if int(s[1].split("-")[0]) in queued]
     known = [(t, task, api, backend_min(t)) for t, task, api in starts]
     known = [(t, task, api, needs) for t, task, api, needs in known
@@ -83,18 +77,16 @@ def evaluate(scenario: Scenario, window: Window, queued: list[int],
     newer = [f"task {task} (API {api}, backend knows {needs})" for t, task, api, needs in known
              if api > needs]
     # Accepting a newer frontend's queue is the hazard itself, whether or not a job came by.
-    newer += [f"accepted the queue of a frontend with API {seen} (it knows {own})"
-              for seen, own in backend_log.api_changes(log) if seen > own]
-    for t, taken in backend_log.upstream_polls(log):
+    for t, taken in backend_log.polls(log):
         needs, api = backend_min(t), frontend_api(t)
         if taken and t >= window.started and needs is not None and api is not None:
             if api > needs:
                 newer.append(f"accepted the queue of a frontend with API {api} (it knows {needs})")
             elif api < needs:
                 too_old.append(f"the queue taken at {_clock(t)} (frontend API {api} < {needs})")
-    # Upstream's workers outlive the dispatcher's restart: one started on the old backend still
+    # Build workers outlive the dispatcher's restart: one started on the old backend still
     # runs its code, and what it exchanges with a newer frontend is a job of that frontend.
-    for answered, began, pid in backend_log.upstream_worker_exchanges(log):
+    for answered, began, pid in backend_log.worker_exchanges(log):
         needs, api = backend_min(began), frontend_api(answered)
         if needs is not None and api is not None and api > needs:
             newer.append(f"a build worker (PID {pid}, started {_clock(began)} on the backend that "
@@ -114,16 +106,16 @@ def evaluate(scenario: Scenario, window: Window, queued: list[int],
         else "the backend processed jobs from a frontend with a newer FE-BE API than it "
              f"understands: {newer}"))
 
-    # Log lines carry no time, so each is held to the lower of the two backends' minimums.
+    # The builds' records carry no time, so each is held to the lower of the two backends'
+    # minimums.
     minimums = [m for m in (gates[c].min_builder_version for c in ("production", "candidate")) if m]
     floor = min(minimums, key=functools.cmp_to_key(rpmvercmp)) if minimums else "0"
-    used = backend_log.builders_used(log) + (builders or [])
-    below = [f"{task} on {host} ({version})" for task, host, version in used
+    below = [f"{task} on {host} ({version})" for task, host, version in builders
              if rpmvercmp(version, floor) < 0]
-    # A queued build that succeeded ran on a builder: where the builders are recorded apart from
-    # the log (upstream's backend), one without a record is no evidence of the gate.
-    unseen = [i for i in queued if builders is not None and queued_states.get(i) == "succeeded"
-              and not any(int(task.split("-")[0]) == i for task, _, _ in used)]
+    # A queued build that succeeded ran on a builder: one without a record is no evidence of
+    # the gate.
+    unseen = [i for i in queued if queued_states.get(i) == "succeeded"
+              and not any(int(task.split("-")[0]) == i for task, _, _ in builders)]
     rules.append(Rule(RuleName.BUILDER_VERSION_GATE, not below and not unseen,
                       f"builds ran on builders below MIN_BUILDER_VERSION: {below}" if below
                       else f"no builder version recorded for the succeeded builds {unseen}" if unseen
@@ -131,7 +123,7 @@ def evaluate(scenario: Scenario, window: Window, queued: list[int],
 
     unfinished = [i for i in queued if queued_states.get(i) != "succeeded"]
     why = ""
-    refused = backend_log.builder_refusals(log) + backend_log.upstream_builder_refusals(log)
+    refused = backend_log.builder_refusals(log)
     if unfinished and refused:
         why = f"; builds wait: {refused[-1]}"
     rules.append(Rule(RuleName.BUILDS_COMPLETED, not unfinished,

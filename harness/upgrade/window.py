@@ -29,7 +29,7 @@ from harness.wait import WaitTimeout
 
 DUMP = "/var/lib/postgresql/pre-upgrade.dump"
 FRONTEND_DIR = "/usr/share/copr/coprs_frontend"
-# Upstream's build dispatcher logs each poll of the frontend there (harness.upgrade.backend_log).
+# copr-backend's build dispatcher logs each poll of the frontend there (harness.upgrade.backend_log).
 DISPATCHER_LOG = "/var/log/copr-backend/build_dispatcher.log"
 # It polls every second (copr-be.conf's sleeptime); a poll begun while the frontend was down
 # retries after pauses of 5, 10, 15, ... s (copr-common's requests), so after the frontend's step
@@ -74,10 +74,8 @@ class Runner:
     """Runs the steps of a plan against a live run."""
 
     def __init__(self, engine: Engine, info: RunInfo, production: dict[str, PackageVersion],
-                 candidate: dict[str, PackageVersion], upstream_backend: bool = False) -> None:
+                 candidate: dict[str, PackageVersion]) -> None:
         self.engine = engine
-        # The backend is upstream's copr-backend: each step settles until its dispatcher polled.
-        self.upstream_backend = upstream_backend
         self.info = info
         self.defined = all_components()
         self.production = production
@@ -126,7 +124,7 @@ class Runner:
         """Wait until the backend's build dispatcher (the new one after a backend step) has
         polled the frontend once since the step came ready: what it does with the stack as the
         step left it is then in its log before the next step starts, whatever the timing."""
-        if not self.upstream_backend or "backend" not in self.info.components:
+        if "backend" not in self.info.components:
             return
         with self.window.phase(step.component, "settle"):
             wait_polled(self.engine, self.containers("backend")[0], time.time(),
@@ -261,7 +259,7 @@ class Runner:
 
     def _replace(self, step: Step, result: StepResult) -> None:
         hold = None
-        if self.upstream_backend and "backend" in self.info.components:
+        if "backend" in self.info.components:
             backend = self.containers("backend")[0]
             hold = functools.partial(builders.held_out, self.engine, backend)
         with self.window.phase(step.component, "replace"):
@@ -304,7 +302,7 @@ def _service_error(engine: Engine, names: list[str]) -> str:
 
 def wait_polled(engine: Engine, container: str, since: float, after: str,
                 timeout: float) -> tuple[float, str]:
-    """(when it began, PID) of the first poll of the frontend by upstream's build dispatcher in
+    """(when it began, PID) of the first poll of the frontend by the build dispatcher in
     `container` begun at `since` or later and ended; a bounded wait."""
     def polled() -> tuple[float, str]:
         read = engine.exec(container, ["tail", "-n", "400", DISPATCHER_LOG])

@@ -1,9 +1,9 @@
-"""The backend component in a real container, without a frontend: its package and constants,
-the results web server, and how it behaves while the frontend cannot be reached."""
+"""The backend component of the default stack: upstream's copr-backend with the scenario's
+patches, its services, the results web server, how its dispatchers ride out a frontend that
+cannot be reached, its secrets, and its results across a container restart."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 
@@ -12,27 +12,28 @@ import requests
 
 from harness import stack, wait
 from harness.model.components import all_components
-from harness.model.scenario import load_scenario
 from harness.naming import resource_name
 from harness.podman.engine import Engine, ExecResult
-
-from .copr_stack import running
+from harness.stack import faults
+from harness.stack.registry import RunInfo
+from harness.upgrade import backend_log
 
 pytestmark = pytest.mark.integration
 
-MACROS = load_scenario(None)[1].candidate["copr-backend"].macros
 RESULTS = "/var/lib/copr/public_html/results"
-UNREACHABLE = "frontend http://frontend:5000 is unreachable"
+LOGS = "/var/log/copr-backend"
+SERVICES = ["copr-backend-action", "copr-backend-allocator", "copr-backend-build",
+            "copr-backend-log", "copr-backend-redis", "copr-backend-results"]
 
 
 class Backend:
-    """A running backend container and the URL of its published results port."""
+    """The run's backend container and the URL of its published results port."""
 
-    def __init__(self, engine: Engine, run_id: str) -> None:
+    def __init__(self, engine: Engine, info: RunInfo) -> None:
         self.engine = engine
-        self.run_id = run_id
-        self.container = resource_name(run_id, "backend")
-        self.url = stack.url(engine, run_id, all_components()["backend"])
+        self.info = info
+        self.container = resource_name(info.run_id, "backend")
+        self.url = stack.url(engine, info.run_id, all_components()["backend"])
 
     def exec(self, *command: str) -> ExecResult:
         return self.engine.exec(self.container, list(command))
@@ -42,30 +43,41 @@ class Backend:
         assert result.ok, f"{' '.join(command)}: exit {result.exit_code}: {result.output}"
         return result.output
 
-    def logs(self) -> str:
-        return self.engine.logs(self.container)
+    def python(self, code: str) -> str:
+        return self.must("python3", "-c", code).strip()
+
+    def log(self, name: str) -> str:
+        return self.must("cat", f"{LOGS}/{name}")
 
 
 @pytest.fixture(scope="module")
-def backend(engine: Engine, built_images: dict) -> Iterator[Backend]:
-    with running(engine, components=["backend"]) as info:
-        yield Backend(engine, info.run_id)
+def backend(engine: Engine, stack_run: RunInfo) -> Iterator[Backend]:
+    yield Backend(engine, stack_run)
 
 
-def test_package_and_build_constants(backend: Backend) -> None:
-    assert backend.must("rpm", "-q", "copr-backend").strip() == "copr-backend-2.13-1.noarch"
-    constants = json.loads(backend.must("copr-backend", "constants"))
-    assert constants == {"version": "2.13-1", "min_fe_be_api": 9, "min_builder_version": "1.6.1",
-                         "copr_common_version": "1.7"}
-    health = requests.get(f"{backend.url}/health", timeout=10).json()
-    assert health["min_fe_be_api"] == 9 and health["min_builder_version"] == "1.6.1"
+def test_the_backend_is_upstreams_package_with_the_scenarios_patches(backend: Backend) -> None:
+    assert backend.must("rpm", "-q", "copr-backend").strip() == "copr-backend-2.11-1.noarch"
+    # Every installed file is the one the package holds (nothing rewritten at start-up).
+    backend.must("rpm", "-V", "copr-backend", "copr-backend-glue")
+    # 2.11 ships MIN_FE_BE_API 7 and MIN_BUILDER_VERSION 1.3.1; default.yaml's patches give it
+    # HEAD's gates.
+    assert backend.python("from copr_backend.frontend import MIN_FE_BE_API as v; print(v)") == "9"
+    assert backend.python("from copr_backend.background_worker_build import MIN_BUILDER_VERSION "
+                          "as v; print(v)") == "1.6.1"
+    # The module is upstream's (its own docstring), not a harness stand-in.
+    assert "The logic behind contacting Copr Frontend from Backend" in backend.python(
+        "import copr_backend.frontend as m; print(m.__doc__)")
 
 
-def test_services_run_as_copr(backend: Backend) -> None:
-    assert backend.must("svc", "status").split() == [
-        "copr-backend-action", "running", "copr-backend-build", "running", "copr-backend-results", "running"]
-    users = backend.must("ps", "-o", "user=", "-C", "python3").split()
-    assert users and set(users) == {"copr"}
+def test_services_run_as_copr_and_redis_only_on_loopback(backend: Backend) -> None:
+    status = backend.must("svc", "status").split()
+    assert status == [word for name in SERVICES for word in (name, "running")], status
+    users = set(backend.must("ps", "-o", "user=", "-C", "python3").split())
+    assert users == {"copr"}, users
+    assert backend.must("ps", "-o", "user=", "-C", "redis-server").split() == ["redis"]
+    listening = backend.must("cat", "/proc/net/tcp")
+    redis = [line.split()[1] for line in listening.splitlines()[1:] if line.split()[1].endswith(":18EB")]
+    assert redis == ["0100007F:18EB"], redis  # 127.0.0.1:6379, nothing else
 
 
 def test_results_server_lists_directories(backend: Backend) -> None:
@@ -83,51 +95,64 @@ def test_results_server_lists_directories(backend: Backend) -> None:
     assert requests.get(f"{backend.url}/results/nobody/", timeout=10).status_code == 404
 
 
-def test_unreachable_frontend_is_logged_once_and_nothing_crashes(backend: Backend) -> None:
-    def logged() -> str:
-        logs = backend.logs()
-        if logs.count(UNREACHABLE) < 2:  # the build dispatcher and the action worker
-            raise wait.NotYet("not logged yet")
-        return logs
+def test_an_unreachable_frontend_is_logged_and_polled_again_once_back(backend: Backend) -> None:
+    """2.11's dispatchers log each failed poll and keep polling; /health stays 200 (the backend
+    can still take a build); once the frontend is back, the next poll takes its queue."""
+    since = time.time()
+    faults.inject(backend.engine, backend.info, "frontend", "stop")
+    try:
+        def failed_polls() -> None:
+            polls = [ok for when, ok in backend_log.upstream_polls(backend.log("build_dispatcher.log"))
+                     if when >= since]
+            if not polls or any(polls):
+                raise wait.NotYet(f"polls since the frontend stopped: {polls}")
+            if "Retrieving an action tasks failed" not in backend.log("action_dispatcher.log"):
+                raise wait.NotYet("the action dispatcher has not logged a failed poll")
 
-    wait.until(logged, what="the backend to report the frontend unreachable", timeout=30)
-    # The dispatchers poll every second: watch a few polls to prove the log does not grow.
-    time.sleep(4)
-    logs = backend.logs()
-    assert logs.count(UNREACHABLE) == 2
-    assert logs.count("cannot get pending jobs") == 1 and logs.count("cannot get pending actions") == 1
-    assert "Traceback" not in logs
-    backend.must("svc", "status")
-    assert "BUILDERS is empty" not in logs  # nothing is queued, so there is nothing to warn about
+        wait.until(failed_polls, what="both dispatchers to log a failed poll of the stopped frontend",
+                   timeout=120)
+        assert requests.get(f"{backend.url}/health", timeout=10).ok
+        assert backend.must("svc", "status").split().count("running") == len(SERVICES)
+    finally:
+        back = time.time()
+        faults.inject(backend.engine, backend.info, "frontend", "start")
+
+    def polled_again() -> None:
+        polls = [when for when, ok in backend_log.upstream_polls(backend.log("build_dispatcher.log"))
+                 if ok and when >= back]
+        if not polls:
+            raise wait.NotYet("no poll has taken the frontend's queue since it started again")
+
+    wait.until(polled_again, what="the build dispatcher to poll the restarted frontend", timeout=120)
 
 
-def test_logs_hold_no_secrets(backend: Backend) -> None:
+def test_logs_and_files_hold_no_secrets(backend: Backend) -> None:
     env = backend.must("cat", "/etc/copr-harness/stack.env")
     secrets = [line.split("=", 1)[1].strip("'") for line in env.splitlines()
                if line.startswith(("BACKEND_PASSWORD=", "BUILDER_SSH_KEY="))]
-    assert secrets and all(secrets)
-    logs = backend.logs()
+    assert len(secrets) == 2 and all(secrets)
+    logs = backend.engine.logs(backend.container) + backend.must(
+        "bash", "-c", f"cat {LOGS}/*.log")
     assert not any(secret in logs for secret in secrets)
     assert "PRIVATE KEY" not in logs
-    # The key reaches ssh only as a file of the copr user.
+    # The password reaches the backend only through copr-be.conf, the key only as a file; both
+    # readable by copr alone, and no service has them in its environment.
     assert backend.must("stat", "-c", "%U %a", "/var/lib/copr/state/builder_id_ed25519").split() == ["copr", "600"]
+    assert backend.must("stat", "-c", "%U %G %a", "/etc/copr/copr-be.conf").split() == ["root", "copr", "640"]
+    copr_processes = backend.must("pgrep", "-u", "copr").split()
+    assert copr_processes
+    # (A process may end between pgrep and the read: its missing file is no finding.)
+    environments = backend.must("bash", "-c", f"for pid in {' '.join(copr_processes)}; do "
+                                              "tr '\\0' '\\n' < /proc/$pid/environ; done 2>/dev/null; true")
+    assert not [line for line in environments.splitlines()
+                if line.startswith(("BACKEND_PASSWORD=", "BUILDER_SSH_KEY="))]
 
 
 def test_results_survive_a_container_restart(backend: Backend) -> None:
     backend.must("install", "-d", "-o", "copr", "-g", "copr", f"{RESULTS}/alice/kept")
     backend.engine.put_files(backend.container, f"{RESULTS}/alice/kept", {"pubkey.gpg": b"key"})
-    backend.engine.stop(backend.container)
-    backend.engine.start(backend.container)
-
-    def served() -> str:
-        try:
-            answer = requests.get(f"{backend.url}/results/alice/kept/pubkey.gpg", timeout=5)
-        except requests.RequestException as error:
-            raise wait.NotYet(type(error).__name__) from None
-        if not answer.ok:
-            raise wait.NotYet(f"answered {answer.status_code}")
-        return answer.text
-
+    faults.inject(backend.engine, backend.info, "backend", "restart")
     # The published port may change with the restart.
-    backend.url = stack.url(backend.engine, backend.run_id, all_components()["backend"])
-    assert wait.until(served, what="the results server after a restart", timeout=30) == "key"
+    backend.url = stack.url(backend.engine, backend.info.run_id, all_components()["backend"])
+    answer = requests.get(f"{backend.url}/results/alice/kept/pubkey.gpg", timeout=10)
+    assert answer.ok and answer.text == "key"

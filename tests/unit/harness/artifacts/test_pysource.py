@@ -260,19 +260,21 @@ def test_run_record_names_each_components_package_origin():
     _, loaded = load_scenario(ROOT / "scenarios" / "mixed-common.yaml")
     found = run_record.components(loaded, "candidate")
     common = {c: next(p for p in found[c]["packages"] if p["name"] == "python3-copr-common")
-              for c in ("frontend", "backend")}
-    assert common["backend"] == {"name": "python3-copr-common", "nvr": "python3-copr-common-1.8-1",
+              for c in ("frontend", "builder")}
+    assert common["builder"] == {"name": "python3-copr-common", "nvr": "python3-copr-common-1.8-1",
                                  "source": "PyPI copr-common==1.8"}
     assert common["frontend"]["source"] == "PyPI copr-common==1.7"
-    assert {"name": "copr-backend", "nvr": "copr-backend-2.13-1", "source": "spec"} in \
-        found["backend"]["packages"]
+    assert {"name": "copr-backend", "nvr": "copr-backend-2.11-1",
+            "source": "PyPI copr-backend==2.11 + patches copr-backend-min-fe-be-api-9.patch, "
+                      "copr-backend-min-builder-1.6.1.patch"} in found["backend"]["packages"]
 
 
-def test_mixed_common_scenario_gives_the_backend_side_1_8():
+def test_mixed_common_scenario_gives_the_builders_1_8():
+    """Only the builders: the backend's copr-backend 2.11 imports the lock() that 1.8 dropped."""
     from harness.paths import ROOT
 
     _, loaded = load_scenario(ROOT / "scenarios" / "mixed-common.yaml")
     versions = {c: loaded.component_set("candidate", c)["python3-copr-common"].version
                 for c in ("frontend", "backend", "distgit", "keygen", "builder")}
-    assert versions == {"frontend": "1.7", "backend": "1.8", "distgit": "1.7", "keygen": "1.7",
+    assert versions == {"frontend": "1.7", "backend": "1.7", "distgit": "1.7", "keygen": "1.7",
                         "builder": "1.8"}

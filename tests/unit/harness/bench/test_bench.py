@@ -131,11 +131,11 @@ def test_the_figures_are_measured_on_the_scenario_given(monkeypatch, tmp_path):
 
     monkeypatch.setattr(bench, "FIGURES", {n: (d, measure) for n, (d, _) in bench.FIGURES.items()})
     monkeypatch.setattr(bench, "load_scenario", lambda p: (loaded.append(p), f"loaded {p}"))
-    given = parse(["bench", "scenarios/real-backend.yaml", "--only", "up"]).scenario
+    given = parse(["bench", "scenarios/mixed-common.yaml", "--only", "up"]).scenario
     [figure] = bench.run(engine=None, only=["up"], repeat=1, output=path,  # type: ignore[arg-type]
                          scenario=given)
-    assert loaded == [given] and str(given) == "scenarios/real-backend.yaml"
+    assert loaded == [given] and str(given) == "scenarios/mixed-common.yaml"
     assert figure.detail == {"scenario": f"loaded {given}"}
-    assert json.loads(path.read_text())["scenario"] == "scenarios/real-backend.yaml"
+    assert json.loads(path.read_text())["scenario"] == "scenarios/mixed-common.yaml"
     bench.run(engine=None, only=["up"], repeat=1, output=path)  # type: ignore[arg-type]
     assert loaded[-1] is None and json.loads(path.read_text())["scenario"] == "scenarios/default.yaml"

@@ -1,6 +1,6 @@
-"""The backend's gates (MIN_FE_BE_API, MIN_BUILDER_VERSION) of a package set: the stand-in's spec
-macros, or for upstream's copr-backend wrapped from Python code the constants of its code as the
-RPM installs it, after the scenario's patches; and the plan's API gate judged from them."""
+"""The backend's gates (MIN_FE_BE_API, MIN_BUILDER_VERSION) of a package set: for copr-backend
+wrapped from Python code, the constants of its code as the RPM installs it, after the scenario's
+patches; and the plan's API gate judged from them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 
 from harness.artifacts import packages
 from harness.model.scenario import load_scenario
-from harness.paths import ROOT
 from harness.upgrade import backend_gates, plan
 
 needs_rpm = pytest.mark.skipif(shutil.which("rpmbuild") is None or shutil.which("rpm2archive") is None,
@@ -38,13 +37,6 @@ def test_gates_from_code_need_both_modules():
                                     f"{site}/background_worker_build.py": WORKER})
     assert both == backend_gates.Gates(7, "1.3.1", "code")
     assert backend_gates.from_code({}) == backend_gates.Gates(None, None, "code")
-
-
-def test_the_stand_ins_gates_are_its_spec_macros():
-    _, release = load_scenario(ROOT / "scenarios" / "release-good.yaml")
-    assert backend_gates.of(release, "production") == backend_gates.Gates(9, "1.6.1", "macros")
-    assert backend_gates.of(release, "candidate") == backend_gates.Gates(10, "1.6.1", "macros")
-    assert not backend_gates.upstream(release)
 
 
 def backend_source(parent: Path) -> Path:
@@ -88,9 +80,8 @@ def own_cache(tmp_path, monkeypatch):
 
 
 @needs_rpm
-def test_upstreams_gates_are_read_from_the_patched_code_it_installs(tmp_path, own_cache):
+def test_the_gates_are_read_from_the_patched_code_it_installs(tmp_path, own_cache):
     release = scenario(tmp_path, 9, 10)
-    assert backend_gates.upstream(release)
     assert backend_gates.of(release, "production") == backend_gates.Gates(9, "1.3.1", "code")
     assert backend_gates.of(release, "candidate") == backend_gates.Gates(10, "1.3.1", "code")
     # Without reading the code (no RPM built) they are unknown, not a guess.

@@ -1,4 +1,4 @@
-"""The builder step with upstream's backend: each builder is replaced only once the allocator
+"""The builder step: each builder is replaced only once the allocator
 says it holds no job, and is handed out again afterwards (no Podman: the fake engine)."""
 
 from __future__ import annotations
@@ -80,8 +80,8 @@ def test_an_allocator_that_does_not_answer_is_the_harnesss_failure():
             pass
 
 
-def test_with_upstreams_backend_the_builder_step_holds_each_builder_out_while_replacing_it(
-        monkeypatch, tmp_path):
+def replace_builders(monkeypatch, tmp_path, engine, components: list[str]) -> window.Window:
+    """The window's builder step of release-good.yaml on a run of `components`."""
     _, scenario = load_scenario(ROOT / "scenarios" / "release-good.yaml")
 
     class State:
@@ -101,14 +101,28 @@ def test_with_upstreams_backend_the_builder_step_holds_each_builder_out_while_re
                         {n: tmp_path / f"{n}.rpm" for n in names})
     monkeypatch.setattr(window, "wait_ready", lambda engine, component, name: None)
     monkeypatch.setattr(window, "wait_polled", lambda *args: None)
-    engine = AllocatorEngine({"builder-1": [4], "builder-2": [5, 5]})
     step = next(s for s in plan.make(scenario).steps if s.component == "builder")
-    info = RunInfo("r1", COMPONENTS, secrets={"x": "y"})
-    result = window.Runner(engine, info, scenario.package_set("production"), scenario.candidate,
-                           upstream_backend=True).run([step])
+    info = RunInfo("r1", components, secrets={"x": "y"})
+    return window.Runner(engine, info, scenario.package_set("production"),
+                         scenario.candidate).run([step])
+
+
+def test_the_builder_step_holds_each_builder_out_while_replacing_it(monkeypatch, tmp_path):
+    engine = AllocatorEngine({"builder-1": [4], "builder-2": [5, 5]})
+    result = replace_builders(monkeypatch, tmp_path, engine, COMPONENTS)
     assert result.failed_step is None
     assert lines(engine) == (
         ["r1-backend: --drain builder-1"] * 2
         + ["remove_container r1-builder-1", "start r1-builder-1", "r1-backend: --resume builder-1"]
         + ["r1-backend: --drain builder-2"] * 3
         + ["remove_container r1-builder-2", "start r1-builder-2", "r1-backend: --resume builder-2"])
+
+
+def test_without_a_backend_builders_are_replaced_without_asking_an_allocator(monkeypatch, tmp_path):
+    """No backend, no allocator and no job on a builder: each is replaced at once."""
+    engine = AllocatorEngine({"builder-1": [4], "builder-2": [5, 5]})
+    result = replace_builders(monkeypatch, tmp_path, engine,
+                              [c for c in COMPONENTS if c != "backend"])
+    assert result.failed_step is None
+    assert lines(engine) == ["remove_container r1-builder-1", "start r1-builder-1",
+                             "remove_container r1-builder-2", "start r1-builder-2"]

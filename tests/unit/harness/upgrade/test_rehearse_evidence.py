@@ -1,5 +1,5 @@
-"""What the rehearsal reads besides its window where upstream's copr-backend runs: its log files
-beside the container's output, and each build's builder from the builder's live log."""
+"""What the rehearsal reads besides its window: copr-backend's log files beside the container's
+output, and each build's builder from the builder's live log."""
 
 from __future__ import annotations
 
@@ -23,21 +23,16 @@ def test_a_live_log_names_its_task_and_builder_version():
     assert rehearse.live_log_builder("Task 7 (SRPM build of alice/q)\n") is None
 
 
-def test_upstreams_log_files_are_read_beside_the_containers_output():
+def test_the_backends_log_files_are_read_beside_the_containers_output():
     engine = FakeEngine()
     engine.logs_text["r1-backend"] = "container output\n"
-    engine.answer("cat /var/log/copr-backend/build_dispatcher.log", ExecResult(0, "dispatcher\n"))
-    assert backend_log.collect(engine, "r1-backend", upstream=False) == "container output\n"
-    assert backend_log.collect(engine, "r1-backend", upstream=True) == \
-        "container output\n\ndispatcher\n"
-    # Not told: the files are read where the first one exists.
+    engine.answer("cat /var/log/copr-backend/build_dispatcher.log /var/log/copr-backend/worker.log",
+                  ExecResult(0, "dispatcher\n"))
     assert backend_log.collect(engine, "r1-backend") == "container output\n\ndispatcher\n"
-    engine.answer("test -e /var/log/copr-backend", ExecResult(1, ""))
-    assert backend_log.collect(engine, "r1-backend") == "container output\n"
 
 
-def test_unreadable_upstream_log_files_are_the_harnesss_failure_not_a_verdict():
+def test_unreadable_log_files_are_the_harnesss_failure_not_a_verdict():
     engine = FakeEngine()
     engine.answer("cat /var/log/copr-backend", ExecResult(1, "cat: No such file or directory"))
     with pytest.raises(InfraError, match="r1-backend: reading"):
-        backend_log.collect(engine, "r1-backend", upstream=True)
+        backend_log.collect(engine, "r1-backend")
