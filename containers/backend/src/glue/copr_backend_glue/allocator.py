@@ -68,7 +68,8 @@ class Pool:
         self.waiting = 0  # collects being held open
         self.drained: set[str] = set()  # handed to no new ticket (being replaced)
         self.down: set[str] = set()  # failing their liveness check
-        self.dirty: set[str] = set()  # given back by a dead worker: a leftover build may run
+        # Given back by a dead worker, or by a ticket whose builder died: a leftover build may run.
+        self.dirty: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
