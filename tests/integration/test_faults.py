@@ -1,6 +1,7 @@
 """Faults on a real stack: a component is killed, stopped or restarted in the middle of work, and
 no build, project or result may be lost (issue 6). Faults land mid-build through gated builds
-(gated_builds.py).
+(gated_builds.py). The backend is upstream's copr-backend 2.11: each build runs in a worker
+daemon outside its dispatcher's process tree (issue 13), and every build finishes exactly once.
 """
 
 from __future__ import annotations
@@ -64,6 +65,31 @@ def log_says(engine: Engine, info: RunInfo, short: str, *texts: str) -> None:
     wait.until(check, what=f"{short} to log {' ... '.join(texts)}", timeout=BUILD_TIMEOUT)
 
 
+WORKER_LOG = "/var/log/copr-backend/worker.log"
+DISPATCHER_LOG = "/var/log/copr-backend/build_dispatcher.log"
+
+
+def file_says(engine: Engine, info: RunInfo, path: str, *texts: str) -> str:
+    """Wait until one line of the backend's file `path` contains every one of `texts`; return it."""
+
+    def check() -> str:
+        text = sh(engine, info, "backend", f"cat {path} 2>/dev/null || true")
+        found = [line for line in text.splitlines() if all(t in line for t in texts)]
+        if not found:
+            raise wait.NotYet(f"{path} has no line with {texts}")
+        return found[0]
+
+    return wait.until(check, what=f"{path} to say {' ... '.join(texts)}", timeout=BUILD_TIMEOUT)
+
+
+def finished_once(engine: Engine, info: RunInfo, build_id: int) -> None:
+    """2.11's workers finished the build's RPM task once, and it succeeded: no worker that a
+    fault ended reported it, and no second worker built it again after a success."""
+    lines = [line for line in sh(engine, info, "backend", f"cat {WORKER_LOG}").splitlines()
+             if f"Finished build: id={build_id} " in line and f"chroot={CHROOT}" in line]
+    assert len(lines) == 1 and "failed=False" in lines[0], lines
+
+
 def chroot_rpms(engine: Engine, info: RunInfo, project: str) -> list[str]:
     """Every RPM file under the project's chroot directory of the results tree."""
     out = sh(engine, info, "backend",
@@ -116,43 +142,57 @@ def assert_signed(copr: Stack, project: str, paths: list[str], engine: Engine, i
 
 
 def test_backend_killed_mid_build_then_the_build_completes(engine, stack_run, copr, fault, tmp_path):
+    """The backend container is killed while its worker's build waits at the gate on a builder.
+    The frontend still has the build running; the restarted dispatcher gives it a new worker.
+    The allocator's tickets survive the restart (as resalloc's database does), so the builder
+    the killed build still holds is not handed to the new worker; no process holds that ticket
+    any more, so the allocator closes it and ends the leftover build (copr-rpmbuild-cancel)
+    before that builder serves again. The build is built again, succeeds, finishes once."""
     project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src")
     build_id = copr.submit(project, srpm)
     first = building_on(engine, stack_run, name)
-    other = next(b for b in BUILDERS if b != first)
     wait_state(copr, build_id, "running")
 
     fault("backend", "kill")
     assert engine.state(container(stack_run, "backend")) != "running"
     assert copr.build_state(build_id) == "running"  # the frontend still has it
-    # The killed backend's build may still run on its builder, holding copr-rpmbuild's lock.
-    left = engine.exec(container(stack_run, first), ["pgrep", "-f", "copr-rpmbuild"]).ok
-    print(f"after the kill, copr-rpmbuild still runs on {first}: {left}")
+    # The killed backend's build still runs on its builder, at the gate.
+    assert engine.exec(container(stack_run, first), ["pgrep", "-f", "copr-rpmbuild"]).ok
     sh(engine, stack_run, first, f"rm -f /tmp/fault-building-{name}")  # the next %build shows itself
-    fault(other, "stop")  # so the next backend has to use the builder with the leftover
-    try:
-        fault("backend", "start")
-        building_on(engine, stack_run, name, among=(first,))
-        if left:
-            log_says(engine, stack_run, "backend", f"on {first}: ending a leftover copr-rpmbuild")
-        open_gate(engine, stack_run, name, (first,))
-        wait_state(copr, build_id, "succeeded")
-    finally:
-        fault(other, "start")
+    fault("backend", "start")
+    log_says(engine, stack_run, "backend", "copr-backend-allocator:", "open tickets kept from before the restart")
+    log_says(engine, stack_run, "backend", "copr-backend-allocator:", "no build worker holds it",
+             f"{first} waits for its leftover build to end")
+    log_says(engine, stack_run, "backend", "copr-backend-allocator:",
+             f"{first}: the leftover build of a dead worker is ended")
+    building_on(engine, stack_run, name)
+    open_gate(engine, stack_run, name)
+    wait_state(copr, build_id, "succeeded")
     assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+    finished_once(engine, stack_run, build_id)
 
 
 def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack_run, copr, fault,
                                                                     tmp_path):
+    """The builder is killed while the build waits at its gate. 2.11's worker follows the live
+    log over ssh, which breaks; after four broken attempts, 10 s apart, it gives the ticket back
+    and asks for another host (BuildRetry, at most MAX_HOST_ATTEMPTS hosts). The allocator found
+    the killed builder dead, as resalloc finds a dead machine (the ticket fails: 2.11's liveness
+    probe may see it and try to cancel the build there), so the retry gets the other builder:
+    the build succeeds there and finishes once."""
     project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src")
     build_id = copr.submit(project, srpm)
     lost = building_on(engine, stack_run, name)
     other = next(b for b in BUILDERS if b != lost)
+    reaped = engine.logs(container(stack_run, "backend")).count("no build worker holds it")
     try:
         fault(lost, "kill")
+        log_says(engine, stack_run, "backend", "copr-backend-allocator:", f"{lost} does not answer")
         again = building_on(engine, stack_run, name, among=(other,))
+        file_says(engine, stack_run, WORKER_LOG, "Re-try request for task on", f"hostname={lost}",
+                  "SSH problems when downloading live log")
         open_gate(engine, stack_run, name, (again,))
         wait_state(copr, build_id, "succeeded")
     finally:
@@ -160,25 +200,77 @@ def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack
     info = sh(engine, stack_run, "backend",
               f"cat {RESULTS_DIR}/{build_dir(OWNER, project, CHROOT, build_id, name)}/build.info")
     assert f"builder_ip={other}" in info
+    # The live worker's ticket was not taken for a dead worker's while the worker tried to
+    # cancel the build on the dead builder (its title drops the ticket id meanwhile).
+    assert engine.logs(container(stack_run, "backend")).count("no build worker holds it") == reaped
     assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+    finished_once(engine, stack_run, build_id)
 
 
 def test_keygen_down_while_rpms_wait_for_signing(engine, stack_run, copr, fault, tmp_path):
+    """2.11 signs the downloaded RPMs with /bin/sign (obs-signd's client, which asks the keygen);
+    a failed call is tried three times, 20 s apart, then the build fails (sign.py). The keygen
+    is down when the build reaches signing and back within that budget: the build succeeds
+    with signed RPMs, and ran once."""
     project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src")
     build_id = copr.submit(project, srpm)
     building_on(engine, stack_run, name)
+    sign = f"/bin/sign -u {OWNER}#{project}@"
     try:
         fault("keygen", "stop")
         open_gate(engine, stack_run, name)
-        # The RPMs are built and downloaded; signing them fails while the keygen is down.
-        log_says(engine, stack_run, "backend", f"signing {name}-", "waiting for the keygen")
+        # The RPMs are built and downloaded; the worker's first /bin/sign call failed.
+        file_says(engine, stack_run, WORKER_LOG, f"Command '{sign}", "failed with")
         assert copr.build_state(build_id) == "running"
-        assert chroot_rpms(engine, stack_run, project) == [], "an unsigned RPM was published"
+        host = testinfra.get_host(f"podman://{container(stack_run, 'backend')}")
+        published = repo_package_names(host, f"{RESULTS_DIR}/{OWNER}/{project}/{CHROOT}")
+        assert f"{name}.noarch" not in published, "an unsigned RPM was published"
     finally:
         fault("keygen", "start")
     wait_state(copr, build_id, "succeeded")
+    calls = [line for line in sh(engine, stack_run, "backend", f"cat {WORKER_LOG}").splitlines()
+             if f"Calling '{sign}" in line]
+    assert any("(attempt #1)" in line for line in calls), calls
+    assert any("(attempt #2)" in line or "(attempt #3)" in line for line in calls), calls
     assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+    finished_once(engine, stack_run, build_id)
+
+
+def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(engine, stack_run, copr,
+                                                                        tmp_path):
+    """The build worker is a daemon outside the dispatcher's process tree: SIGKILL it while the
+    RPM build waits at its gate. Its ticket, which no process names any more, is closed by the
+    allocator, which ends the leftover build. 2.11's WorkerManager finds the worker dead (its
+    'PID' no longer answers; it checks 180 s after the start, worker_timeout_deadcheck) and
+    forgets it; the task, still running on the frontend, gets a new worker: the build ends
+    succeeded, built once more from the start, finished once."""
+    project = copr.new_project()
+    name, srpm = gated_srpm(tmp_path / "src")
+    build_id = copr.submit(project, srpm)
+    worker = f"rpm_build_worker:{build_id}-{CHROOT}"
+    building_on(engine, stack_run, name)
+
+    def worker_pid() -> int:
+        pid = sh(engine, stack_run, "backend", f"redis-cli --raw hget {worker} PID").strip()
+        if not pid.isdigit():
+            raise wait.NotYet(f"{worker} has no PID in redis yet")
+        return int(pid)
+
+    pid = wait.until(worker_pid, what=f"the RPM build worker of build {build_id}", timeout=BUILD_TIMEOUT)
+    title = sh(engine, stack_run, "backend", f"tr '\\0' ' ' </proc/{pid}/cmdline")
+    assert "ticket_id=" in title, title
+    ticket = title.split("ticket_id=")[1].split()[0].rstrip(",)")
+    sh(engine, stack_run, "backend", f"kill -KILL {pid}")
+    assert engine.exec(container(stack_run, "backend"), ["kill", "-0", str(pid)]).exit_code != 0
+    log_says(engine, stack_run, "backend", "copr-backend-allocator:",
+             f"ticket {ticket}: no build worker holds it")
+    open_gate(engine, stack_run, name)  # the new worker's build passes it at once
+
+    wait_state(copr, build_id, "succeeded")
+    file_says(engine, stack_run, DISPATCHER_LOG, f"dead worker {worker}")
+    assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+    finished_once(engine, stack_run, build_id)
 
 
 def test_database_restarted_and_the_frontend_recovers_by_itself(engine, stack_run, copr, fault,
