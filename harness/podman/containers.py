@@ -21,6 +21,12 @@ from harness.podman.quirks import HostConfig
 # (seen with Podman 4.3): raw sockets would let a container forge its peers' addresses on the
 # run's network (the keygen trusts its segment), and no service makes device nodes.
 DROPPED_CAPS = ["NET_RAW", "MKNOD"]
+# A container asks only its run network's DNS server (aardvark-dns, at the network's gateway),
+# not the host's resolvers too: no query leaves the machine, and a query aardvark-dns drops
+# while it reloads (as containers come and go, e.g. builders being replaced) is asked again
+# after 1 s. With Podman's default (aardvark-dns, then each host resolver, 5 s apiece, twice)
+# copr-backend's poll of the frontend waited 20 s right after the builders were replaced.
+DNS_OPTIONS = ["timeout:1", "attempts:5"]
 # Seconds Podman's archive endpoint gets to accept a copy (it refuses some under load: retried).
 COPY_TIMEOUT = 30
 FOLLOW_CONNECT_TIMEOUT = 30  # seconds to reach Podman when following a log (reading never ends)
@@ -77,6 +83,8 @@ class Containers:
             networks={spec.network: {"aliases": spec.aliases}},
             ports={f"{port}/tcp": {"ip": "127.0.0.1"} for port in spec.ports},
             cap_drop=DROPPED_CAPS,
+            dns=[self.network_gateway(spec.network)],
+            dns_opt=DNS_OPTIONS,
             volumes={vol: {"bind": dest, "mode": "rw"} for vol, dest in spec.volumes.items()},
             detach=True,
             **self._runtime(),
@@ -87,6 +95,13 @@ class Containers:
             kwargs["mem_limit"] = f"{spec.memory_mb}m"
         with interrupts.deferred():
             self.client.containers.create(spec.image, **kwargs)
+
+    def network_gateway(self, name: str) -> str:
+        """The gateway address of a network's (first) subnet: where its aardvark-dns answers."""
+        subnets = self.client.networks.get(name).attrs.get("subnets") or []
+        if not subnets or not subnets[0].get("gateway"):
+            raise InfraError(f"network {name} has no gateway address (Podman: {subnets})")
+        return str(subnets[0]["gateway"])
 
     def run_once(self, image: str, command: list[str], timeout: int = 60) -> ExecResult:
         """Run a throw-away container to completion (doctor's trial run); return its result."""

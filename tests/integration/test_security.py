@@ -244,6 +244,23 @@ def test_ports_loopback_only_and_no_privileges(runs: Runs):
     assert checked == 11  # A: 7 containers, B: 4
 
 
+def test_containers_ask_only_their_runs_dns_server(runs: Runs):
+    """No container asks the host's resolvers (a query would leave the machine): only its run
+    network's aardvark-dns, which answers the run's names and is asked again after 1 s."""
+    servers = {}
+    for run in (runs.a, runs.b):
+        gateway = runs.engine.network_gateway(run.run.network)
+        for container in stack.containers_of(run):
+            conf = runs.engine.exec(container, ["cat", "/etc/resolv.conf"]).output.splitlines()
+            assert [line.split()[1] for line in conf if line.startswith("nameserver")] == [gateway], conf
+            assert "options timeout:1 attempts:5" in conf, conf
+        resolved = runs.engine.exec(runs.name("backend", run) if "backend" in run.components
+                                    else runs.name("frontend", run), ["getent", "hosts", "frontend"])
+        assert resolved.ok and resolved.output.split()[0].startswith(gateway.rsplit(".", 1)[0] + ".")
+        servers[run.run_id] = gateway
+    assert servers[runs.a.run_id] != servers[runs.b.run_id]
+
+
 def test_secrets_are_made_per_run(runs: Runs):
     a, b = runs.a, runs.b
     values = {}
