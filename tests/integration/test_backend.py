@@ -1,11 +1,17 @@
-"""The backend component of the default stack: upstream's copr-backend with the scenario's
-patches, its services, the results web server, how its dispatchers ride out a frontend that
-cannot be reached, its secrets, and its results across a container restart."""
+"""The backend component of the default stack: upstream's copr-backend 2.11 from PyPI with the
+scenario's patches, its services and readiness, one build from copr-cli to a signed, published
+RPM through upstream's dispatcher and worker (SRPM build on a builder, dist-git import, RPM build
+on a builder handed out by the glue's allocator, results fetched with rsync, signed through the
+keygen, createrepo'd by copr-repo), the results web server, how its dispatchers ride out a
+frontend that cannot be reached, its secrets, and its results across a container restart."""
 
 from __future__ import annotations
 
+import gzip
+import secrets
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -18,9 +24,13 @@ from harness.stack import faults
 from harness.stack.registry import RunInfo
 from harness.upgrade import backend_log
 
+from ..support.srpms import make_srpm
+from .copr_stack import Stack
+
 pytestmark = pytest.mark.integration
 
 RESULTS = "/var/lib/copr/public_html/results"
+CHROOT = "fedora-44-x86_64"
 LOGS = "/var/log/copr-backend"
 SERVICES = ["copr-backend-action", "copr-backend-allocator", "copr-backend-build",
             "copr-backend-log", "copr-backend-redis", "copr-backend-results"]
@@ -55,8 +65,10 @@ def backend(engine: Engine, stack_run: RunInfo) -> Iterator[Backend]:
     yield Backend(engine, stack_run)
 
 
-def test_the_backend_is_upstreams_package_with_the_scenarios_patches(backend: Backend) -> None:
-    assert backend.must("rpm", "-q", "copr-backend").strip() == "copr-backend-2.11-1.noarch"
+def test_the_backend_is_upstreams_package_with_the_scenarios_patches(backend: Backend, cli) -> None:
+    shown = cli("exec", "--run-id", backend.info.run_id, "backend", "--", "rpm", "-q", "copr-backend")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "copr-backend-2.11-1.noarch"
     # Every installed file is the one the package holds (nothing rewritten at start-up).
     backend.must("rpm", "-V", "copr-backend", "copr-backend-glue")
     # 2.11 ships MIN_FE_BE_API 7 and MIN_BUILDER_VERSION 1.3.1; default.yaml's patches give it
@@ -64,9 +76,84 @@ def test_the_backend_is_upstreams_package_with_the_scenarios_patches(backend: Ba
     assert backend.python("from copr_backend.frontend import MIN_FE_BE_API as v; print(v)") == "9"
     assert backend.python("from copr_backend.background_worker_build import MIN_BUILDER_VERSION "
                           "as v; print(v)") == "1.6.1"
-    # The module is upstream's (its own docstring), not a harness stand-in.
+    # The module is upstream's (its own docstring), beside the copr-common it imports lock() from.
     assert "The logic behind contacting Copr Frontend from Backend" in backend.python(
         "import copr_backend.frontend as m; print(m.__doc__)")
+    assert backend.python("import copr_common.lock as m; print(hasattr(m, 'lock'))") == "True"
+    # component.yaml's memory_mb (2.11's daemons need it).
+    limit = backend.must("bash", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || "
+                                       "cat /sys/fs/cgroup/memory/memory.limit_in_bytes").strip()
+    assert limit == str(768 * 1024 * 1024), limit
+
+
+def test_health_means_ready_to_take_a_build(backend: Backend) -> None:
+    def health() -> requests.Response:
+        return requests.get(f"{backend.url}/health", timeout=10)
+
+    assert health().ok
+    backend.must("svc", "stop", "copr-backend-build")
+    try:
+        stopped = health()
+        assert stopped.status_code == 503 and stopped.json()["copr-backend-build"] is False
+    finally:
+        backend.must("svc", "start", "copr-backend-build")
+
+    def ready() -> None:
+        answer = health()
+        if not answer.ok:
+            raise wait.NotYet(f"/health answered {answer.status_code}: {answer.text}")
+
+    wait.until(ready, what="the backend's /health after its build dispatcher restarted", timeout=60)
+
+
+def test_one_build_goes_from_submit_to_a_signed_published_rpm(backend: Backend, copr: Stack,
+                                                              tmp_path: Path) -> None:
+    project = f"r{secrets.token_hex(4)}"
+    created = copr.copr("create", project, "--chroot", CHROOT)
+    assert created.returncode == 0, created.stderr
+    began = time.monotonic()
+    build_id = copr.submit(project, make_srpm(tmp_path, "hello"))
+    state = copr.wait_build(build_id, timeout=240, what=f"build {build_id} to finish")
+    print(f"build submit -> {state} {time.monotonic() - began:.1f}s")
+    assert state == "succeeded", backend.log("worker.log")[-3000:]
+
+    chroot_dir = f"{RESULTS}/alice/{project}/{CHROOT}"
+    rpms = [line for line in backend.must("find", chroot_dir, "-name", "hello-*.rpm").split()
+            if not line.endswith(".src.rpm")]
+    assert rpms, f"no binary RPM under {chroot_dir}"
+    # Signed with the project's key (from keygen, published by copr-backend).
+    pubkey = f"{RESULTS}/alice/{project}/pubkey.gpg"
+    checked = backend.must("bash", "-c", f"set -e; db=$(mktemp -d); rpmkeys --dbpath $db --import {pubkey}; "
+                                         f"rpmkeys --dbpath $db --checksig {rpms[0]}")
+    assert "signatures OK" in checked, checked
+    # copr-repo's createrepo_c run lists it in the repository the clients read.
+    repomd = requests.get(f"{backend.url}/results/alice/{project}/{CHROOT}/repodata/repomd.xml",
+                          timeout=10)
+    assert repomd.ok, repomd.status_code
+    primary_href = repomd.text.split('<location href="')[1:]
+    primary = next(h.split('"')[0] for h in primary_href if "primary.xml" in h.split('"')[0])
+    listing = requests.get(f"{backend.url}/results/alice/{project}/{CHROOT}/{primary}", timeout=10)
+    assert Path(rpms[0]).name in gzip.decompress(listing.content).decode()
+
+    # 2.11's ssh steps on the builder went through one master connection, still open for the
+    # next build (the glue's builder_config: ControlMaster, ControlPersist).
+    info = backend.must("cat", f"{chroot_dir}/{build_id:08d}-hello/build.info")
+    builder = info.split("builder_ip=")[1].split()[0]
+    master = backend.must("setpriv", "--reuid=copr", "--regid=copr", "--init-groups", "ssh", "-F",
+                          "/var/lib/copr/.ssh/builder_config", "-O", "check", f"root@{builder}")
+    assert "Master running" in master, master
+
+    # Done by upstream's build worker: its own lines, drained from redis by the log daemon.
+    worker_log = backend.log("worker.log")
+    assert f"Finished build: id={build_id} failed=False" in worker_log, worker_log[-2000:]
+    assert "Worker succeeded build" in worker_log
+    # The project's actions ran in the glue's action worker: key generation, then createrepo
+    # (2.11's build worker waits for that repository before it builds).
+    actions = backend.log("actions.log")
+    for kind in ("GenerateGpgKey", "Createrepo"):
+        ran = [line for line in actions.splitlines() if f"running <{kind}(Action)" in line]
+        assert ran, f"no {kind} action in actions.log:\n{actions[-2000:]}"
+    assert actions.count("ended: success") >= 2, actions[-2000:]
 
 
 def test_services_run_as_copr_and_redis_only_on_loopback(backend: Backend) -> None:
