@@ -22,10 +22,10 @@ from harness.podman.quirks import HostConfig
 # run's network (the keygen trusts its segment), and no service makes device nodes.
 DROPPED_CAPS = ["NET_RAW", "MKNOD"]
 # A container asks only its run network's DNS server (aardvark-dns, at the network's gateway),
-# not the host's resolvers too: no query leaves the machine, and a query aardvark-dns drops
-# while it reloads (as containers come and go, e.g. builders being replaced) is asked again
-# after 1 s. With Podman's default (aardvark-dns, then each host resolver, 5 s apiece, twice)
-# copr-backend's poll of the frontend waited 20 s right after the builders were replaced.
+# not the host's resolvers too: no query leaves the machine. A query aardvark-dns does not
+# answer (it stops for a while as containers come and go, e.g. builders being replaced) is asked
+# again after 1 s, and fails after 5 s rather than Podman's default 20 s (aardvark-dns, then
+# each host resolver, 5 s apiece, twice).
 DNS_OPTIONS = ["timeout:1", "attempts:5"]
 # Seconds Podman's archive endpoint gets to accept a copy (it refuses some under load: retried).
 COPY_TIMEOUT = 30
