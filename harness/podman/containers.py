@@ -58,6 +58,8 @@ class ContainerSpec:
     ports: list[int] = field(default_factory=list)  # container ports published on 127.0.0.1
     command: list[str] | None = None
     memory_mb: int | None = None
+    address: str | None = None  # a fixed address on `network` (else Podman picks one)
+    hosts: dict[str, str] = field(default_factory=dict)  # /etc/hosts entries: name -> address
 
 
 class Containers:
@@ -80,7 +82,9 @@ class Containers:
             name=spec.name,
             labels=spec.labels,
             environment=spec.environment,
-            networks={spec.network: {"aliases": spec.aliases}},
+            networks={spec.network: {"aliases": spec.aliases,
+                                     **({"static_ips": [spec.address]} if spec.address else {})}},
+            extra_hosts=spec.hosts,
             ports={f"{port}/tcp": {"ip": "127.0.0.1"} for port in spec.ports},
             cap_drop=DROPPED_CAPS,
             dns=[self.network_gateway(spec.network)],
@@ -102,6 +106,13 @@ class Containers:
         if not subnets or not subnets[0].get("gateway"):
             raise InfraError(f"network {name} has no gateway address (Podman: {subnets})")
         return str(subnets[0]["gateway"])
+
+    def network_subnet(self, name: str) -> str:
+        """The (first) subnet of a network, e.g. 10.89.3.0/24."""
+        subnets = self.client.networks.get(name).attrs.get("subnets") or []
+        if not subnets or not subnets[0].get("subnet"):
+            raise InfraError(f"network {name} has no subnet (Podman: {subnets})")
+        return str(subnets[0]["subnet"])
 
     def run_once(self, image: str, command: list[str], timeout: int = 60) -> ExecResult:
         """Run a throw-away container to completion (doctor's trial run); return its result."""
