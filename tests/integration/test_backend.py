@@ -2,8 +2,8 @@
 scenario's patches, its services and readiness, one build from copr-cli to a signed, published
 RPM through upstream's dispatcher and worker (SRPM build on a builder, dist-git import, RPM build
 on a builder handed out by the glue's allocator, results fetched with rsync, signed through the
-keygen, createrepo'd by copr-repo), the results web server, how its dispatchers ride out a
-frontend that cannot be reached, its secrets, and its results across a container restart."""
+keygen, createrepo'd by copr-repo), the results web server, its secrets, and its results
+across a container restart. (How the dispatchers ride out a restarted frontend: test_faults.py.)"""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from harness.naming import resource_name
 from harness.podman.engine import Engine, ExecResult
 from harness.stack import faults
 from harness.stack.registry import RunInfo
-from harness.upgrade import backend_log
 
 from ..support.srpms import make_srpm
 from .copr_stack import Stack
@@ -180,40 +179,6 @@ def test_results_server_lists_directories(backend: Backend) -> None:
     repomd = requests.get(f"{backend.url}/results/@copr/tools/fedora-44-x86_64/repodata/repomd.xml", timeout=10)
     assert repomd.ok and "<repomd" in repomd.text
     assert requests.get(f"{backend.url}/results/nobody/", timeout=10).status_code == 404
-
-
-def test_an_unreachable_frontend_is_logged_and_polled_again_once_back(backend: Backend) -> None:
-    """2.11's dispatchers retry a poll of the stopped frontend (copr-common: 5 attempts, 5 to
-    25 s apart), log its failure and keep polling; /health stays 200 (the backend can still take
-    a build); once the frontend is back, a whole poll runs without a failure."""
-    def failures() -> tuple[int, int]:
-        builds = len(backend_log.POLL_FAILED_MESSAGE.findall(backend.log("build_dispatcher.log")))
-        return builds, backend.log("action_dispatcher.log").count("Retrieving an action tasks failed")
-
-    before = failures()
-    faults.inject(backend.engine, backend.info, "frontend", "stop")
-    try:
-        def both_failed() -> None:
-            now = failures()
-            if not (now[0] > before[0] and now[1] > before[1]):
-                raise wait.NotYet(f"failed polls (builds, actions): {before} before the stop, {now} now")
-
-        wait.until(both_failed, what="both dispatchers to log a failed poll of the stopped frontend",
-                   timeout=180)
-        assert requests.get(f"{backend.url}/health", timeout=10).ok
-        assert backend.must("svc", "status").split().count("running") == len(SERVICES)
-    finally:
-        faults.inject(backend.engine, backend.info, "frontend", "start")
-    back = time.time()
-
-    def polled_again() -> None:
-        log = backend.log("build_dispatcher.log")
-        begun = [when for when, _ in backend_log.polls_since(log, back)]
-        if not begun:
-            raise wait.NotYet("no poll begun since the frontend started again has ended")
-        assert not [when for when, ok in backend_log.polls(log) if when >= begun[0] and not ok]
-
-    wait.until(polled_again, what="the build dispatcher to poll the restarted frontend", timeout=120)
 
 
 def test_logs_and_files_hold_no_secrets(backend: Backend) -> None:

@@ -102,7 +102,7 @@ def test_a_build_planting_links_to_secrets_gets_nothing_served(engine, stack_run
     assert ended(copr, second) == "succeeded"
 
 
-@pytest.mark.parametrize("short, pattern", [("backend", "[c]opr_backend results"),
+@pytest.mark.parametrize("short, pattern", [("backend", "[c]opr_backend_glue.results"),
                                             ("distgit", "[c]opr_dist_git serve")])
 def test_no_process_serving_files_holds_a_secret_in_its_environment(engine, stack_run, short, pattern):
     """Before: the backend password (and the builders' key) were in /proc/<pid>/environ of the
@@ -125,8 +125,10 @@ def test_no_process_serving_files_holds_a_secret_in_its_environment(engine, stac
 def test_a_createrepo_that_walks_everything_is_stopped_and_other_projects_build(engine, stack_run, copr,
                                                                                tmp_path):
     """A link to / in a project's chroot directory (left by an older backend) made createrepo_c
-    walk the backend's whole file system with no end. Its timeout is lowered for the test (the
-    service reads COPR_BACKEND_CREATEREPO_TIMEOUT); before, the build never ended."""
+    walk the backend's whole file system with no end. The glue's copr-repo stops it (timeout
+    lowered for the test: COPR_BACKEND_CREATEREPO_TIMEOUT). The project's Createrepo action then
+    fails, and 2.11's build worker, which waits for the project's repository before it builds,
+    fails the build; other projects build meanwhile."""
     services = "copr-backend-build copr-backend-action"
     # Before the projects exist: their createrepo actions must already run with the knob.
     sh(engine, stack_run, "backend", "echo COPR_BACKEND_CREATEREPO_TIMEOUT=20 >> /etc/copr-harness/stack.env"
@@ -139,7 +141,9 @@ def test_a_createrepo_that_walks_everything_is_stopped_and_other_projects_build(
         fine = build(copr, other, make_srpm(tmp_path / "o", "bystander", FILES.format(name="bystander")))
         assert ended(copr, fine) == "succeeded"
         assert ended(copr, hung) == "failed"
-        assert "did not finish within 20s: stopped" in task_log(copr, stalled, hung, "stalled")
+        actions = sh(engine, stack_run, "backend", "cat /var/log/copr-backend/actions.log")
+        assert f"{chroot_dir}: createrepo_c did not finish within 20s: stopped" in actions, actions[-3000:]
+        assert "Waiting for copr_base repository" in task_log(copr, stalled, hung, "stalled")
     finally:
         sh(engine, stack_run, "backend", f"rm -f {chroot_dir}/loop && sed -i '/CREATEREPO_TIMEOUT/d' "
            f"/etc/copr-harness/stack.env && svc restart {services}")  # the test's knob goes
