@@ -100,19 +100,20 @@ class Containers:
         with interrupts.deferred():
             self.client.containers.create(spec.image, **kwargs)
 
-    def network_gateway(self, name: str) -> str:
-        """The gateway address of a network's (first) subnet: where its aardvark-dns answers."""
+    def _subnet(self, name: str, key: str) -> str:
+        """One field ("subnet", "gateway") of a network's (first) subnet."""
         subnets = self.client.networks.get(name).attrs.get("subnets") or []
-        if not subnets or not subnets[0].get("gateway"):
-            raise InfraError(f"network {name} has no gateway address (Podman: {subnets})")
-        return str(subnets[0]["gateway"])
+        if not subnets or not subnets[0].get(key):
+            raise InfraError(f"network {name} has no {key} (Podman: {subnets})")
+        return str(subnets[0][key])
+
+    def network_gateway(self, name: str) -> str:
+        """The gateway address of a network: where its aardvark-dns answers."""
+        return self._subnet(name, "gateway")
 
     def network_subnet(self, name: str) -> str:
-        """The (first) subnet of a network, e.g. 10.89.3.0/24."""
-        subnets = self.client.networks.get(name).attrs.get("subnets") or []
-        if not subnets or not subnets[0].get("subnet"):
-            raise InfraError(f"network {name} has no subnet (Podman: {subnets})")
-        return str(subnets[0]["subnet"])
+        """The subnet of a network, e.g. 10.89.3.0/24."""
+        return self._subnet(name, "subnet")
 
     def run_once(self, image: str, command: list[str], timeout: int = 60) -> ExecResult:
         """Run a throw-away container to completion (doctor's trial run); return its result."""

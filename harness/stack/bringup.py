@@ -86,7 +86,7 @@ class Bringup:
         self.abort = threading.Event()
         self.secrets = run_secrets or new_secrets()
         self.events: list[Event] = []  # the bring-up timeline of the report (bringup.json)
-        self._addresses: dict[str, str] | None = None
+        self._addresses: tuple[dict[str, str], dict[str, str]] | None = None
 
     def phase(self, container: str, name: str) -> contextlib.AbstractContextManager[Event]:
         """Time a phase of a container (its lane: the name without the run id)."""
@@ -106,11 +106,12 @@ class Bringup:
         """Container name -> component, for every instance of every component."""
         return {name: c for c in self.components for name in self.containers(c)}
 
-    def addresses(self) -> dict[str, str]:
-        """Container name -> its fixed address on the run's network (planned once per run)."""
+    def addresses(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(container name -> its fixed address on the run's network, host name -> address for
+        every container's /etc/hosts): planned once per run."""
         if self._addresses is None:
-            self._addresses = addresses.plan(self.engine.network_subnet(self.run.network),
-                                             self.run.instances())
+            planned = addresses.plan(self.engine.network_subnet(self.run.network), self.run.instances())
+            self._addresses = planned, addresses.hosts(self.run.instances(), planned)
         return self._addresses
 
     def create(self, component: str, image: str, owner_token: str,
@@ -118,6 +119,7 @@ class Bringup:
         """Create a component's containers (with `only`, just that one) and their volumes."""
         spec = self.defined[component]
         run_labels = labels(self.run_id, component) | {LABEL_OWNER: owner_token}
+        planned, hosts = self.addresses()
         for instance in self.run.instances(component):
             if only and instance.name != only:
                 continue
@@ -130,8 +132,7 @@ class Bringup:
                 self.engine.create_container(ContainerSpec(
                     name=instance.name, image=image, labels=run_labels, network=self.run.network,
                     aliases=instance.aliases, volumes=volumes, ports=spec.ports,
-                    memory_mb=spec.memory_mb, address=self.addresses()[instance.name],
-                    hosts=addresses.hosts(self.run.instances(), self.addresses()),
+                    memory_mb=spec.memory_mb, address=planned[instance.name], hosts=hosts,
                 ))
 
     def write_env(self, only: str | None = None, container: str | None = None) -> None:
