@@ -30,9 +30,12 @@ deps: system-deps $(STAMP)
 sanity: deps
 	$(BIN)/copr-harness sanity $(if $(SCENARIO),--scenario $(SCENARIO)) $(SANITY_ARGS)
 
-## The harness's own tests: unit (no Podman) and integration (real Podman).
+## The harness's own tests: unit (no Podman; two at a time) and integration (real Podman, one at
+## a time: they share stacks). Both run whatever the other's outcome; the target fails if either did.
 test: deps
-	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/pytest tests/unit -n 2 $(PYTEST_ARGS); unit=$$?; \
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS); integration=$$?; \
+	exit $$(( unit || integration ))
 
 unit: deps
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

@@ -74,10 +74,11 @@ def table(figures: list[Figure]) -> str:
                                for i, cell in enumerate(row)).rstrip() for row in rows)
 
 
-def document(figures: list[Figure], repeat: int) -> dict:
+def document(figures: list[Figure], repeat: int, scenario: Path | None = None) -> dict:
     """What build/bench.json holds: the figures and the conditions they were measured in."""
     return {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "scenario": str(scenario) if scenario else "scenarios/default.yaml",
         "cores": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "repeat": repeat,
@@ -85,10 +86,11 @@ def document(figures: list[Figure], repeat: int) -> dict:
     }
 
 
-def write(figures: list[Figure], repeat: int, path: Path = OUTPUT) -> Path:
+def write(figures: list[Figure], repeat: int, path: Path = OUTPUT,
+          scenario: Path | None = None) -> Path:
     """Write this run's figures to `path` and to latest.json beside it (earlier runs stay)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(document(figures, repeat), indent=2) + "\n"
+    text = json.dumps(document(figures, repeat, scenario), indent=2) + "\n"
     path.write_text(text)
     if path.name != LATEST:
         (path.parent / LATEST).write_text(text)
@@ -99,10 +101,12 @@ class Bench:
     """Measures the figures; some share work (the memory peak is sampled during sanity -n auto,
     the cold `make sanity` estimate adds the cold image build and that sanity run)."""
 
-    def __init__(self, engine: Engine, repeat: int) -> None:
+    def __init__(self, engine: Engine, repeat: int, scenario: Path | None = None) -> None:
         self.engine = engine
         self.repeat = repeat
-        _, self.scenario = load_scenario(None)
+        # The stack the figures are measured on (default: scenarios/default.yaml); the
+        # rehearsal's window is always release-good.yaml's.
+        _, self.scenario = load_scenario(scenario)
         self.done: dict[str, Figure] = {}
 
     def figure(self, name: str) -> Figure:
@@ -291,7 +295,7 @@ FIGURES: dict[str, tuple[str, Callable[[Bench], Figure]]] = {
 
 
 def run(engine: Engine, only: list[str] | None, repeat: int,
-        output: Path | None = None) -> list[Figure]:
+        output: Path | None = None, scenario: Path | None = None) -> list[Figure]:
     """Measure the figures named in `only` (default: all), in the table's order; with `output`,
     write the JSON document there after each figure."""
     unknown = sorted(set(only or []) - set(FIGURES))
@@ -300,7 +304,7 @@ def run(engine: Engine, only: list[str] | None, repeat: int,
                          f"(known: {', '.join(FIGURES)})")
     if repeat < 1:
         raise InputError("--repeat must be at least 1")
-    bench = Bench(engine, repeat)
+    bench = Bench(engine, repeat, scenario)
     wanted = [name for name in FIGURES if not only or name in only]
 
     def measured() -> list[Figure]:
@@ -309,7 +313,7 @@ def run(engine: Engine, only: list[str] | None, repeat: int,
     for name in wanted:
         bench.figure(name)
         if output is not None:  # after each figure: an interrupted bench keeps what it measured
-            write(measured(), repeat, output)
+            write(measured(), repeat, output, scenario)
     return measured()
 
 

@@ -22,7 +22,7 @@ from harness.gates.copr_waits import FINISHED
 from harness.podman.engine import Engine
 from harness.reports.stats import mib, summary
 from harness.stack import memory, users
-from harness.upgrade.backend_log import STARTED_TASK
+from harness.upgrade import backend_log
 
 CHROOT = DEFAULT_CHROOT
 MEMORY_LIMIT = int(1.5 * 2**30)  # docs/architecture.md: the whole stack within 1.5 GiB
@@ -176,7 +176,7 @@ def check(engine: Engine, run_id: str, todo: list[Build], peaks: memory.Peaks) -
     backend = f"{run_id}-backend"
     disk = _disk(engine, backend, sorted({f"{b.owner}/{b.project}" for b in todo}))
     problems += check_disk(todo, disk)
-    problems += check_backend_log(todo, engine.logs(backend))
+    problems += check_backend_log(todo, backend_log.collect(engine, backend))
     if peaks.total > MEMORY_LIMIT:
         problems.append(f"peak memory {mib(peaks.total)} MiB is above {mib(MEMORY_LIMIT)} MiB")
     return problems
@@ -236,7 +236,7 @@ def _check_result_dir(where: str, found: dict) -> list[str]:
 def check_backend_log(todo: list[Build], log: str) -> list[str]:
     """The backend started each task of the load exactly once: the SRPM task (its id is the
     build id) and the chroot's task (`<build id>-<chroot>`)."""
-    started = Counter(STARTED_TASK.findall(log))
+    started = backend_log.started_counts(log)
     problems = []
     for build in todo:
         for task in (str(build.build_id), f"{build.build_id}-{CHROOT}"):

@@ -124,7 +124,8 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure the performance figures (docs/architecture.md) into build/bench.json."""
     with Engine.connect() as engine:
-        figures = bench.run(engine, args.only, args.repeat, output=bench.OUTPUT)
+        figures = bench.run(engine, args.only, args.repeat, output=bench.OUTPUT,
+                            scenario=args.scenario)
     print(bench.table(figures))
     print(f"written: {bench.OUTPUT} (load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())})")

@@ -80,7 +80,7 @@ def parser() -> argparse.ArgumentParser:
     load_cmd.add_argument("--builds", type=count(1), default=50, help="builds to submit at once (default 50)")
     load_cmd.add_argument("--projects", type=count(1), default=5,
                           help="projects to spread them over, owned by alice and bob in turn (default 5)")
-    bench_cmd = command("bench", gates.cmd_bench)
+    bench_cmd = command("bench", gates.cmd_bench, "scenario")
     bench_cmd.add_argument("--only", nargs="+", metavar="FIGURE",
                            help="measure only these figures: " + ", ".join(bench.FIGURES))
     bench_cmd.add_argument("--repeat", type=count(1), default=3,

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 FINISHED = ("succeeded", "failed", "canceled", "skipped")
 # How long a build may take; a gate run against a broken stack sets it lower to fail sooner.
 BUILD_TIMEOUT = float(os.environ.get("COPR_SANITY_BUILD_TIMEOUT", "120"))
+# Polling at most every half second: a build or action ends a few seconds after it starts, and
+# the default back-off (up to 2 s) added about a second to every wait of the suites. One GET of
+# a build costs the frontend a few milliseconds.
+POLL = {"interval": 0.2, "max_interval": 0.5}
 
 
 def wait_build(client: Client, build_id: int, timeout: float | None = None) -> str:
@@ -27,7 +31,8 @@ def wait_build(client: Client, build_id: int, timeout: float | None = None) -> s
             raise wait.NotYet(f"build {build_id} is {state}")
         return state
 
-    return wait.until(finished, what=f"build {build_id} to finish", timeout=timeout or BUILD_TIMEOUT)
+    return wait.until(finished, what=f"build {build_id} to finish", timeout=timeout or BUILD_TIMEOUT,
+                      **POLL)
 
 
 def wait_all_finished(client: Client, owner: str, project: str, timeout: float = 120) -> None:
@@ -39,12 +44,13 @@ def wait_all_finished(client: Client, owner: str, project: str, timeout: float =
         if busy:
             raise wait.NotYet(f"builds {busy} still running")
 
-    wait.until(settled, what=f"the builds of {owner}/{project} to finish", timeout=timeout)
+    wait.until(settled, what=f"the builds of {owner}/{project} to finish", timeout=timeout, **POLL)
 
 
 def cancel_unfinished(client: Client, owner: str, project: str) -> list[int]:
     """Cancel every unfinished build of a project; return their ids. A build that finishes
     meanwhile is refused (409) and left as it ended."""
+    # Imported here: copr.v3 takes 0.1 s to import, and every CLI start imports this module.
     from copr.v3 import CoprRequestException
 
     busy = [b.id for b in client.build_proxy.get_list(owner, project) if b.state not in FINISHED]
@@ -65,4 +71,4 @@ def wait_url(url: str, status: int = 200, timeout: float = 60) -> requests.Respo
             raise wait.NotYet(f"{url} answered {response.status_code}")
         return response
 
-    return wait.until(check, what=f"{url} to answer {status}", timeout=timeout)
+    return wait.until(check, what=f"{url} to answer {status}", timeout=timeout, **POLL)

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
-
-from podman.errors import APIError
 
 from harness import progress, wait
 from harness.errors import InfraError
@@ -31,7 +28,6 @@ from harness.stack.registry import Run, abandon, claim, settle
 
 # Kinds left out of what Podman plays: a cluster needs them, Podman ignores them (Namespace,
 # Service) or `play` creates their resources through the Engine first (PVC volumes, Secrets).
-INIT_FAILED = re.compile(r"init container ([0-9a-f]{12,64}) exited")
 NOT_PLAYED = {"Namespace", "Service", "PersistentVolumeClaim", "Secret"}
 
 
@@ -94,18 +90,22 @@ def play(engine: Engine, made: Export, package_set: str = "candidate", keep: boo
             engine.create_secret(secret["metadata"]["name"], json.dumps(secret["data"]).encode())
         if engine.host.infra_image == PAUSE_IMAGE:
             engine.tag_image(images.base_tag(), PAUSE_IMAGE)
-        documents = made.files.get("config.yaml", [])
+        config = made.files.get("config.yaml", [])
+        # One component at a time, each ready before the next is played: the harness's own
+        # readiness wait does the init containers' work here. Names resolve from /etc/hosts
+        # (see _on_this_host), not through Podman 4.3's DNS.
+        hosts: dict[str, str] = {}  # host name -> address of each instance played so far
         for component in order:
-            documents = documents + made.files[f"{component}.yaml"]
-        played = [d for d in documents if d["kind"] not in NOT_PLAYED]
-        with progress.step("podman kube play (init containers wait for dependencies)"):
-            try:
+            played = [_on_this_host(d, hosts) for d in config + made.files[f"{component}.yaml"]
+                      if d["kind"] not in NOT_PLAYED]
+            with progress.step(f"podman kube play {component}"):
                 engine.play_kube(kube.dump(played), run.network)
-            except InfraError as error:
-                raise InfraError(f"{error}\n{_init_log(engine, str(error))}") from None
-        for name, component in containers.items():
-            _wait_ready(engine, name, component, made.host_ports.get(component))
-            progress.say(f"{component} ready ({name})")
+            for instance in run.instances(component):
+                name = container_name(instance.name, component)
+                _wait_ready(engine, name, component, made.host_ports.get(component))
+                hosts[kube.host_name(instance.name)] = engine.address(name, run.network)
+                progress.say(f"{component} ready ({name})")
+        _add_hosts(engine, list(containers), hosts)
         home = next((c for c in run.components if all_components()[c].users), None)
         settle(engine, taken, keep, frontend=container_name(run.first(home).name, home) if home else None)
     except BaseException as error:
@@ -113,20 +113,35 @@ def play(engine: Engine, made: Export, package_set: str = "candidate", keep: boo
         raise
 
 
-def _init_log(engine: Engine, message: str) -> str:
-    """The last lines of the init container Podman names in a failed play: which dependency
-    it gave up waiting for."""
-    found = INIT_FAILED.search(message)
-    if found is None:
-        return "(Podman named no init container)"
-    try:
-        return last_log(engine, found.group(1))
-    except (APIError, InfraError) as error:  # the pod may be gone: the play's error matters most
-        return f"(init container log unreadable: {error})"
+def _on_this_host(document: dict, hosts: dict[str, str]) -> dict:
+    """A Pod as this host plays it: no init containers, and the components played before it
+    in its /etc/hosts (`hostAliases`). Through Podman 4.3's DNS (aardvark-dns 1.4), in about
+    1 play of 3 while other runs came and went, names stopped resolving for about 40 s: the
+    frontend died at start ("could not translate host name ...: Temporary failure in name
+    resolution"), or the users step or a build failed. The written manifests keep both the
+    init containers and DNS names for a cluster."""
+    if document["kind"] != "Pod":
+        return document
+    spec = {k: v for k, v in document["spec"].items() if k != "initContainers"}
+    if hosts:
+        spec["hostAliases"] = [{"ip": ip, "hostnames": [name]} for name, ip in sorted(hosts.items())]
+    return document | {"spec": spec}
+
+
+def _add_hosts(engine: Engine, containers: list[str], hosts: dict[str, str]) -> None:
+    """Every instance's name into every container's /etc/hosts, once all are played (a
+    component also reaches those played after it: the builders dist-git, keygen the backend)."""
+    lines = "".join(f"{ip}\t{name}\n" for name, ip in sorted(hosts.items()))  # tab: as Podman writes
+    script = 'while read -r line; do grep -qxF "$line" /etc/hosts || echo "$line" >>/etc/hosts; done'
+    for name in containers:
+        done = engine.exec(name, ["sh", "-c", f"printf %s '{lines}' | {{ {script}; }}"])
+        if not done.ok:
+            raise InfraError(f"cannot write the run's host names into {name}'s /etc/hosts: "
+                             f"{done.output.strip()}")
 
 
 def _wait_ready(engine: Engine, name: str, component: str, host_port: int | None) -> None:
-    """Wait until a played container runs (after its init container) and passes its probe."""
+    """Wait until a played container runs and passes its probe."""
     spec = all_components()[component]
     assert spec.probe is not None
 
@@ -136,8 +151,7 @@ def _wait_ready(engine: Engine, name: str, component: str, host_port: int | None
             raise wait.NotYet(f"{name} is {state}")
         check_ready(engine, spec, name, host_port)
 
-    # The init container's wait for dependencies counts against this component's time too.
-    wait.until(poll, what=f"{name} to be ready", timeout=spec.probe.timeout + kube.DEPENDENCY_TIMEOUT,
+    wait.until(poll, what=f"{name} to be ready", timeout=spec.probe.timeout,
                context=lambda: last_log(engine, name))
 
 

@@ -11,12 +11,31 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import InputError
-from harness.model.config import load_model
+from harness.model.config import FieldError, load_model
 from harness.paths import CONTAINERS
 
 # An RPM name as a spec file name: no glob characters (spec_path globs) and no path.
 _PACKAGE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+# A service of `svc` (containers/base/image/svc): a file name under /etc/copr-harness/services.
+_SERVICE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
+
+def check_services(names: list[str] | None, upgrade: str) -> list[str] | None:
+    """`names` as an `upgrade_restarts` value: svc service names, at least one, each once, and
+    only for a component upgraded in place (ValueError says which rule is broken)."""
+    if names is None:
+        return None
+    if upgrade not in ("restart", "migrate"):
+        raise ValueError(f"only a component upgraded in place (upgrade: restart or migrate) "
+                         f"restarts services; this one's upgrade is '{upgrade}'")
+    if not names:
+        raise ValueError("lists no service: leave it out to restart every service")
+    for name in names:
+        if not _SERVICE_RE.fullmatch(name):
+            raise ValueError(f"'{name}' is not a service name (letters, digits and . _ -)")
+        if names.count(name) > 1:
+            raise ValueError(f"service '{name}' is listed twice")
+    return names
 
 
 class HttpProbe(BaseModel):
@@ -76,6 +95,13 @@ class Component(BaseModel):
     # one at a time, as resalloc replaces builders), or none (not upgraded in the window).
     upgrade: Literal["restart", "migrate", "replace", "none"] = "restart"
     database: str | None = None  # with upgrade: migrate, the component that holds its schema
+    # The services (svc names) its step stops and starts around the rpm transaction, and its
+    # rollback restarts: those that run the upgraded code. None: every service it has. Those
+    # left out keep running through the step (state kept in memory, work in progress).
+    upgrade_restarts: list[str] | None = None
+    # A folder of log files its services write (beside what they print): saved with its
+    # container log, into logs/<instance>/, when a run's logs are saved.
+    log_dir: str | None = None
     # The port it serves the stack on when it publishes none (what dependants wait for).
     service_port: int | None = None
     users: bool = False  # the stack's users (and their copr-cli configs) are created in it
@@ -101,6 +127,10 @@ class Component(BaseModel):
             raise ValueError(f"probe port {self.probe.http.port} is not among 'ports'")
         if (self.upgrade == "migrate") != (self.database is not None):
             raise ValueError("'upgrade: migrate' and 'database' go together")
+        try:
+            check_services(self.upgrade_restarts, self.upgrade)
+        except ValueError as error:
+            raise FieldError(("upgrade_restarts",), str(error)) from None
         return self
 
 

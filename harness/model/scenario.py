@@ -14,7 +14,7 @@ from harness.artifacts import pysource
 from harness.errors import InputError
 from harness.model.rules import RULES
 from harness.model import rpmfile
-from harness.model.components import all_components, services, spec_path
+from harness.model.components import all_components, check_services, services, spec_path
 from harness.model.config import FieldError, load_model
 from harness.model.versions import check_version
 from harness.paths import ROOT
@@ -225,6 +225,24 @@ class Expect(BaseModel):
         return value
 
 
+def _known_component(name: str, known: dict) -> None:
+    """Refuse a component name the scenario's components do not define."""
+    if name not in known:
+        raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+
+
+def _check_spec(package: str, installed: bool, loc: tuple[str, ...]) -> None:
+    """Refuse a package given by `version` (built from its spec) that no spec builds: e.g.
+    copr-backend, which is upstream's code (pypi, sdist or source)."""
+    try:
+        spec_path(package)
+    except InputError as error:
+        if not installed:
+            raise FieldError(loc, error.message) from None
+        raise FieldError(loc, f"no spec builds '{package}' (containers/*/{package}.spec): give "
+                         "its code with pypi, sdist or source, or a prebuilt rpm") from None
+
+
 class Scenario(BaseModel):
     """A scenario: the stack's components and the package sets it runs."""
 
@@ -235,12 +253,16 @@ class Scenario(BaseModel):
     production: dict[str, PackageVersion] | None = None
     upgrade: Upgrade = Upgrade()
     expect: Expect = Expect()
-    # Replaces a component's package list (component.yaml) in this scenario only: e.g. the real
-    # copr-backend with its glue instead of the stand-in backend and its python3-copr-common.
+    # Replaces a component's package list (component.yaml) in this scenario only: e.g. a
+    # backend with a package of the scenario's own beside copr-backend and its glue.
     component_packages: dict[str, list[str]] = {}
     # Replaces a component's container memory limit (MiB, component.yaml's memory_mb) in this
-    # scenario only: e.g. the real copr-backend, whose workers are one daemon each.
+    # scenario only: e.g. a backend with more build workers (each task is a daemon of its own).
     memory_mb: dict[str, int] = {}
+    # Replaces a component's upgrade_restarts (component.yaml) in this scenario only: the
+    # services its window step restarts, e.g. a backend step that restarts its redis too (by
+    # default only copr-backend's dispatchers and log drain restart).
+    upgrade_restarts: dict[str, list[str]] = {}
     _path: Path | None = PrivateAttr(None)
 
     @property
@@ -253,8 +275,7 @@ class Scenario(BaseModel):
     def _known_components(cls, value: list[str]) -> list[str]:
         known = services()
         for name in value:
-            if name not in known:
-                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            _known_component(name, known)
         for name in value:
             if value.count(name) > 1:
                 raise ValueError(f"component '{name}' is listed twice")
@@ -265,8 +286,7 @@ class Scenario(BaseModel):
     def _known_overrides(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         known = services()
         for name, names in value.items():
-            if name not in known:
-                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            _known_component(name, known)
             if not names:
                 raise ValueError(f"component '{name}' would install no package")
         return value
@@ -276,11 +296,34 @@ class Scenario(BaseModel):
     def _known_memory(cls, value: dict[str, int]) -> dict[str, int]:
         known = services()
         for name, megabytes in value.items():
-            if name not in known:
-                raise ValueError(f"unknown component '{name}' (known: {', '.join(sorted(known))})")
+            _known_component(name, known)
             if megabytes < 64:
                 raise ValueError(f"component '{name}': {megabytes} MiB is below the 64 MiB a container needs")
         return value
+
+    @field_validator("upgrade_restarts")
+    @classmethod
+    def _known_restarts(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        known = services()
+        for name, names in value.items():
+            _known_component(name, known)
+            try:
+                check_services(names, known[name].upgrade)
+            except ValueError as error:
+                raise FieldError((name,), str(error)) from None
+        return value
+
+    def restarts_of(self, component: str) -> list[str] | None:
+        """The services `component`'s window step restarts in this scenario (None: all)."""
+        if component in self.upgrade_restarts:
+            return self.upgrade_restarts[component]
+        return all_components()[component].upgrade_restarts
+
+    def restarts_field(self, component: str) -> str:
+        """Where restarts_of(component) is declared: the file and field a message names."""
+        if component in self.upgrade_restarts:
+            return f"{self.path}: upgrade_restarts.{component}"
+        return f"{all_components()[component].folder / 'component.yaml'}: upgrade_restarts"
 
     def packages_of(self, component: str) -> list[str]:
         """The packages `component` installs in this scenario."""
@@ -300,11 +343,7 @@ class Scenario(BaseModel):
             for package, version in packages.items():
                 installed = any(package in p for p in installed_by.values())
                 if version.python_source is None and (version.rpm is None or not installed):
-                    try:
-                        spec_path(package)
-                    except InputError as error:
-                        hint = "; give its code with pypi, sdist or source" if installed else ""
-                        raise FieldError((set_name, package), error.message + hint) from None
+                    _check_spec(package, installed, (set_name, package))
                 elif not installed:
                     raise FieldError((set_name, package), f"no component installs '{package}' "
                                      "(containers/*/component.yaml: packages)")
@@ -313,11 +352,7 @@ class Scenario(BaseModel):
                         raise FieldError((set_name, package, "by_component", component),
                                          f"component '{component}' does not install '{package}'")
                     if other.python_source is None and other.rpm is None:
-                        try:
-                            spec_path(package)
-                        except InputError as error:
-                            raise FieldError((set_name, package, "by_component", component),
-                                             error.message) from None
+                        _check_spec(package, True, (set_name, package, "by_component", component))
                 header = version.header
                 if header is not None and header.name != package:
                     raise FieldError((set_name, package, "rpm"),

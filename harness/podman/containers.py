@@ -1,5 +1,5 @@
 """Every container operation of the engine (a mixin of `Engine`, which holds the connection):
-create, start, stop, exec, copy files in, logs, inspect, memory."""
+create, start, stop, exec, copy files in and out, logs, inspect, memory."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ from harness.podman.quirks import HostConfig
 # (seen with Podman 4.3): raw sockets would let a container forge its peers' addresses on the
 # run's network (the keygen trusts its segment), and no service makes device nodes.
 DROPPED_CAPS = ["NET_RAW", "MKNOD"]
+# A container asks only its run network's DNS server (aardvark-dns, at the network's gateway),
+# not the host's resolvers too: no query leaves the machine. A query aardvark-dns does not
+# answer (it stops for a while as containers come and go, e.g. builders being replaced) is asked
+# again after 1 s, and fails after 5 s rather than Podman's default 20 s (aardvark-dns, then
+# each host resolver, 5 s apiece, twice).
+DNS_OPTIONS = ["timeout:1", "attempts:5"]
 # Seconds Podman's archive endpoint gets to accept a copy (it refuses some under load: retried).
 COPY_TIMEOUT = 30
 FOLLOW_CONNECT_TIMEOUT = 30  # seconds to reach Podman when following a log (reading never ends)
@@ -52,6 +58,8 @@ class ContainerSpec:
     ports: list[int] = field(default_factory=list)  # container ports published on 127.0.0.1
     command: list[str] | None = None
     memory_mb: int | None = None
+    address: str | None = None  # a fixed address on `network` (else Podman picks one)
+    hosts: dict[str, str] = field(default_factory=dict)  # /etc/hosts entries: name -> address
 
 
 class Containers:
@@ -74,9 +82,13 @@ class Containers:
             name=spec.name,
             labels=spec.labels,
             environment=spec.environment,
-            networks={spec.network: {"aliases": spec.aliases}},
+            networks={spec.network: {"aliases": spec.aliases,
+                                     **({"static_ips": [spec.address]} if spec.address else {})}},
+            extra_hosts=spec.hosts,
             ports={f"{port}/tcp": {"ip": "127.0.0.1"} for port in spec.ports},
             cap_drop=DROPPED_CAPS,
+            dns=[self.network_gateway(spec.network)],
+            dns_opt=DNS_OPTIONS,
             volumes={vol: {"bind": dest, "mode": "rw"} for vol, dest in spec.volumes.items()},
             detach=True,
             **self._runtime(),
@@ -87,6 +99,21 @@ class Containers:
             kwargs["mem_limit"] = f"{spec.memory_mb}m"
         with interrupts.deferred():
             self.client.containers.create(spec.image, **kwargs)
+
+    def _subnet(self, name: str, key: str) -> str:
+        """One field ("subnet", "gateway") of a network's (first) subnet."""
+        subnets = self.client.networks.get(name).attrs.get("subnets") or []
+        if not subnets or not subnets[0].get(key):
+            raise InfraError(f"network {name} has no {key} (Podman: {subnets})")
+        return str(subnets[0][key])
+
+    def network_gateway(self, name: str) -> str:
+        """The gateway address of a network: where its aardvark-dns answers."""
+        return self._subnet(name, "gateway")
+
+    def network_subnet(self, name: str) -> str:
+        """The subnet of a network, e.g. 10.89.3.0/24."""
+        return self._subnet(name, "subnet")
 
     def run_once(self, image: str, command: list[str], timeout: int = 60) -> ExecResult:
         """Run a throw-away container to completion (doctor's trial run); return its result."""
@@ -152,6 +179,24 @@ class Containers:
                 raise wait.NotYet(f"HTTP {response.status_code}: {message(response)[:300]}")
 
         wait.until(copy, what=f"Podman to copy files into {name}:{directory}", timeout=COPY_TIMEOUT)
+
+    def read_files(self, name: str, directory: str) -> dict[str, bytes]:
+        """The regular files under `directory` of a container (running or stopped), by their path
+        below it; {} if there is no such directory."""
+        container = self.client.containers.get(name)
+        response = self.client.api.get(f"/containers/{container.id}/archive", params={"path": directory})
+        if response.status_code == 404:
+            return {}
+        check(response, f"copying {directory} out of {name}")
+        found = {}
+        with tarfile.open(fileobj=io.BytesIO(response.content), mode="r") as tar:
+            for member in tar.getmembers():
+                if member.isfile():
+                    parts = member.name.split("/", 1)  # the archive's top is the directory itself
+                    data = tar.extractfile(member)
+                    if len(parts) == 2 and data is not None:
+                        found[parts[1]] = data.read()
+        return found
 
     def logs(self, name: str, tail: int | None = None) -> str:
         """A container's output (stdout and stderr), the last `tail` lines if given."""

@@ -25,7 +25,7 @@ BRINGUP_COLORS = {"users": "#F0E442", "create": "#56B4E9", "start": "#0072B2", "
 BRINGUP_FIGURES = ("images", "packages")
 WINDOW_COLORS = {"stop": "#D55E00", "upgrade": "#CC79A7", "dump": "#E69F00", "migrate": "#F0E442",
                  "restore": "#999933", "rollback": "#882255", "start": "#0072B2", "ready": "#009E73",
-                 "replace": "#000000", "waiting": "#BBBBBB", "running": "#56B4E9"}
+                 "replace": "#000000", "settle": "#44AA99", "waiting": "#BBBBBB", "running": "#56B4E9"}
 BUILD_COLORS = {"waiting": "#BBBBBB", "running": "#56B4E9", "failed": "#D55E00",
                 "failed as its test expects": "#CC79A7"}
 MAX_BUILD_LANES = 150
@@ -159,8 +159,9 @@ def builds_section(builds: list[dict], now: float, expected: set[int] = frozense
 
 
 def _links(logs: list[Path]) -> str:
-    items = "".join(f'<li><a href="{escape(p.as_posix())}">{escape(p.name)}</a></li>' for p in logs)
-    return f"<h2>Container logs</h2><ul>{items or '<li>none saved</li>'}</ul>"
+    items = "".join(f'<li><a href="{escape(p.as_posix())}">{escape(p.as_posix().removeprefix("logs/"))}'
+                    '</a></li>' for p in logs)
+    return f"<h2>Logs</h2><ul>{items or '<li>none saved</li>'}</ul>"
 
 
 def _page(title: str, body: str) -> str:
@@ -241,9 +242,10 @@ def rehearsal_page(summary: dict, bringup: list[dict], builds: list[dict], logs:
 
 
 def log_links(folder: Path) -> list[Path]:
-    """The saved container logs, relative to the report folder."""
+    """The saved logs (each container's, and its services' log files), relative to the report
+    folder."""
     logs = folder / "logs"
-    return [p.relative_to(folder) for p in sorted(logs.glob("*.log"))] if logs.is_dir() else []
+    return [p.relative_to(folder) for p in sorted(logs.rglob("*.log"))] if logs.is_dir() else []
 
 
 def write_suite(folder: Path, suite: str, title: str) -> Path:

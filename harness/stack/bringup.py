@@ -19,6 +19,7 @@ from harness.model.scenario import Scenario
 from harness.naming import LABEL_OWNER, labels
 from harness.phases import Event, record
 from harness.podman.engine import ContainerSpec, Engine
+from harness.stack import addresses
 from harness.stack.probes import wait_ready
 from harness.stack.registry import Run, RunInfo, abandon, check_free, claim, settle
 
@@ -86,6 +87,7 @@ class Bringup:
         self.abort = threading.Event()
         self.secrets = run_secrets or new_secrets()
         self.events: list[Event] = []  # the bring-up timeline of the report (bringup.json)
+        self._addresses: tuple[dict[str, str], dict[str, str]] | None = None
 
     def phase(self, container: str, name: str) -> contextlib.AbstractContextManager[Event]:
         """Time a phase of a container (its lane: the name without the run id)."""
@@ -105,11 +107,20 @@ class Bringup:
         """Container name -> component, for every instance of every component."""
         return {name: c for c in self.components for name in self.containers(c)}
 
+    def addresses(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(container name -> its fixed address on the run's network, host name -> address for
+        every container's /etc/hosts): planned once per run."""
+        if self._addresses is None:
+            planned = addresses.plan(self.engine.network_subnet(self.run.network), self.run.instances())
+            self._addresses = planned, addresses.hosts(self.run.instances(), planned)
+        return self._addresses
+
     def create(self, component: str, image: str, owner_token: str,
                only: str | None = None) -> None:
         """Create a component's containers (with `only`, just that one) and their volumes."""
         spec = self.defined[component]
         run_labels = labels(self.run_id, component) | {LABEL_OWNER: owner_token}
+        planned, hosts = self.addresses()
         for instance in self.run.instances(component):
             if only and instance.name != only:
                 continue
@@ -122,7 +133,7 @@ class Bringup:
                 self.engine.create_container(ContainerSpec(
                     name=instance.name, image=image, labels=run_labels, network=self.run.network,
                     aliases=instance.aliases, volumes=volumes, ports=spec.ports,
-                    memory_mb=spec.memory_mb,
+                    memory_mb=spec.memory_mb, address=planned[instance.name], hosts=hosts,
                 ))
 
     def write_env(self, only: str | None = None, container: str | None = None) -> None:

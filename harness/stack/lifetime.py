@@ -71,7 +71,7 @@ def _leave(engine: Engine, info: RunInfo, keep: bool, save: bool,
     """Save the logs (and what `before_teardown` saves), then remove the run unless kept."""
     try:
         if save:
-            folder = save_logs(engine, info.run_id, info.run.containers())
+            folder = save_logs(engine, info.run, info.run.containers())
             progress.say(f"container logs saved in {folder}")
         if before_teardown is not None:
             before_teardown(info)

@@ -163,12 +163,21 @@ def containers_of(info: RunInfo) -> list[str]:
     return info.run.containers()
 
 
-def save_logs(engine: Engine, run_id: str, containers: list[str]) -> Path:
-    """Write each container's whole log to logs/<component>.log (name without the run id)."""
-    folder = run_dir(run_id) / "logs"
+def save_logs(engine: Engine, run: Run, containers: list[str]) -> Path:
+    """Write each container's whole log to logs/<instance>.log (its name without the run id),
+    and the files of its component's `log_dir` to logs/<instance>/."""
+    folder = run_dir(run.id) / "logs"
     folder.mkdir(exist_ok=True)
+    defined = all_components()
+    log_dirs = {name: defined[c].log_dir for c in run.components for name in run.containers(c)}
     for container in containers:
-        (folder / f"{Run(run_id).short(container)}.log").write_text(engine.logs(container))
+        short = run.short(container)
+        (folder / f"{short}.log").write_text(engine.logs(container))
+        if log_dirs.get(container):
+            for name, data in engine.read_files(container, log_dirs[container]).items():
+                target = folder / short / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
     return folder
 
 
@@ -234,7 +243,7 @@ def abandon(engine: Engine, run: Run, containers: list[str], error: BaseExceptio
             progress.say(f"could not start another Podman service: {_first_line(service_error)}")
         try:
             present = [name for name in containers if engine.exists(name)]
-            folder = save_logs(engine, run.id, present)
+            folder = save_logs(engine, run, present)
             progress.say(f"run {run.id} {why}: container logs saved in {folder}")
         except Exception as log_error:  # noqa: BLE001 - teardown must go on
             progress.say(f"could not save logs: {_first_line(log_error)}")

@@ -95,7 +95,7 @@ class ImportProblem:
                 "let this set through")
 
 
-def _payload(rpm: Path) -> tuple[bytes, list[str]]:
+def payload(rpm: Path) -> tuple[bytes, list[str]]:
     """An RPM's payload as a tar archive, and its member paths (without the leading ./)."""
     result = subprocess.run(["rpm2archive", "-n", "-"], stdin=rpm.open("rb"), capture_output=True)
     if result.returncode != 0:
@@ -148,7 +148,7 @@ def check_component(scenario: Scenario, component: str, which: str = "candidate"
     owner: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="copr-harness-imports-") as root:
         for name in names:
-            data, members = _payload(rpms[name])
+            data, members = payload(rpms[name])
             with tarfile.open(fileobj=io.BytesIO(data)) as archive:
                 archive.extractall(root, filter="data")
             for top in _top_levels(members):

@@ -12,7 +12,8 @@ from harness.model.components import all_components
 from harness.model.rules import RuleName
 from harness.model.scenario import PackageVersion, Scenario
 from harness.model.versions import rpmvercmp
-from harness.upgrade import imports
+from harness.upgrade import backend_gates, imports
+from harness.upgrade.backend_gates import Gates
 
 COMMON = "python3-copr-common"
 
@@ -26,6 +27,8 @@ class Step:
     migrate: bool = False
     replace: bool = False  # builders are replaced by new ones, not upgraded in place
     origins: dict[str, str] = field(default_factory=dict)  # package -> candidate's origin if not a spec
+    services: list[str] | None = None  # the services it stops and starts (None: all of them)
+    services_field: str = ""  # where `services` is declared (file: field), for messages
 
     def describe(self) -> str:
         packages = ", ".join(
@@ -36,7 +39,8 @@ class Step:
         if self.replace:
             return f"{self.component}: replace with new builders ({packages})"
         extra = "; dump the database, then alembic upgrade head" if self.migrate else ""
-        return f"{self.component}: stop, rpm -Uvh ({packages}){extra}, start, wait ready"
+        which = f" {' '.join(self.services)}" if self.services else ""
+        return f"{self.component}: stop{which}, rpm -Uvh ({packages}){extra}, start, wait ready"
 
 
 @dataclass
@@ -53,6 +57,8 @@ class Plan:
     steps: list[Step]
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The backend's MIN_FE_BE_API and MIN_BUILDER_VERSION, by set ("production", "candidate").
+    gates: dict[str, Gates] = field(default_factory=dict)
 
 
 def _macro(package: PackageVersion | None, name: str) -> str | None:
@@ -108,8 +114,9 @@ def _changes(old: PackageVersion, new: PackageVersion) -> bool:
     return old.rpm is None and new.rpm is None and old.macros != new.macros
 
 
-def make(scenario: Scenario) -> Plan:
-    """The steps of `scenario`'s window and the problems its order will cause."""
+def make(scenario: Scenario, read_code: bool = False) -> Plan:
+    """The steps of `scenario`'s window and the problems its order will cause. The gates of a
+    backend wrapped from Python code are known only with `read_code` (it builds its RPM)."""
     production, candidate = scenario.package_set("production"), scenario.candidate
     defined = all_components()
     order = [c for c in scenario.upgrade.order if c in scenario.components]
@@ -126,14 +133,21 @@ def make(scenario: Scenario) -> Plan:
                     origins[name] = new.origin
         role = defined[component].upgrade
         steps.append(Step(component, upgrades, migrate=role == "migrate" and bool(upgrades),
-                          replace=role == "replace", origins=origins))
-    plan = Plan(steps)
+                          replace=role == "replace", origins=origins,
+                          services=scenario.restarts_of(component),
+                          services_field=scenario.restarts_field(component)))
+    plan = Plan(steps, gates={which: backend_gates.of(scenario, which, read_code)
+                              for which in ("production", "candidate")})
 
     for step in steps:
         for message in _requires_common(scenario.component_set("candidate", step.component),
                                         scenario.packages_of(step.component)):
             plan.problems.append(Problem(RuleName.RPM_TRANSACTIONS, step.component, message))
 
+    for which, gates in plan.gates.items():
+        if gates.origin == "code":
+            plan.notes.append(f"{which} copr-backend's code sets MIN_FE_BE_API "
+                              f"{gates.min_fe_be_api}, MIN_BUILDER_VERSION {gates.min_builder_version}")
     _api_gate(plan, scenario, order)
     _builder_gate(plan, scenario, order)
     for set_name, packages in (("production", production), ("candidate", candidate)):
@@ -147,7 +161,7 @@ def make(scenario: Scenario) -> Plan:
 def predict(scenario: Scenario) -> Plan:
     """make(), plus what only the code shows: an upgraded component whose candidate packages
     cannot import each other (harness.upgrade.imports; this builds their RPMs on the host)."""
-    made = make(scenario)
+    made = make(scenario, read_code=True)
     upgraded = [step.component for step in made.steps if step.upgrades]
     for problem in imports.check(scenario, upgraded):
         made.problems.append(Problem(RuleName.COMPONENTS_START, problem.component, problem.describe()))
@@ -165,37 +179,38 @@ def _api_gate(plan: Plan, scenario: Scenario, order: list[str]) -> None:
     if "frontend" not in scenario.components or "backend" not in scenario.components:
         return
     assert scenario.production is not None
-    sets = {"frontend": scenario.production, "backend": scenario.production}
+    sets = {"frontend": "production", "backend": "production"}  # which set each one runs
     moments = [("before the window", None)] + [(f"after the {c} step", c) for c in order]
     for label, upgraded in moments:
         if upgraded in sets:
-            sets[upgraded] = scenario.candidate
-        frontend_api = _api_at(sets["frontend"], "copr-frontend", "fe_be_api_version")
-        backend_min = _api_at(sets["backend"], "copr-backend", "min_fe_be_api")
-        if frontend_api is None or backend_min is None:
+            sets[upgraded] = "candidate"
+        frontend_api = _api_at(scenario.package_set(sets["frontend"]), "copr-frontend",
+                               "fe_be_api_version")
+        backend_needs = plan.gates[sets["backend"]].min_fe_be_api
+        if frontend_api is None or backend_needs is None:
             return
         step = upgraded or "start"
-        if frontend_api < backend_min:
+        if frontend_api < backend_needs:
             last = moments[-1][0] == label
             if last:
                 plan.problems.append(Problem(
                     RuleName.BUILDS_COMPLETED, step,
                     f"at the end the frontend offers FE-BE API {frontend_api} but the backend "
-                    f"requires {backend_min}: builds never start"))
+                    f"requires {backend_needs}: builds never start"))
             else:
                 plan.notes.append(f"{label}: the backend waits (frontend API {frontend_api} < "
-                                  f"its MIN_FE_BE_API {backend_min}); queued builds stay pending")
-        elif frontend_api > backend_min:
+                                  f"its MIN_FE_BE_API {backend_needs}); queued builds stay pending")
+        elif frontend_api > backend_needs:
             plan.problems.append(Problem(
                 RuleName.NO_NEWER_FRONTEND_JOBS, step,
                 f"{label}: the frontend offers FE-BE API {frontend_api}, newer than the running "
-                f"backend understands ({backend_min}): upgrade the backend first"))
+                f"backend understands ({backend_needs}): upgrade the backend first"))
 
 
 def _builder_gate(plan: Plan, scenario: Scenario, order: list[str]) -> None:
     if "backend" not in scenario.components or "builder" not in scenario.components:
         return
-    minimum = _macro(scenario.candidate.get("copr-backend"), "min_builder_version")
+    minimum = plan.gates["candidate"].min_builder_version
     builder = scenario.candidate.get("copr-rpmbuild")
     if minimum and builder and rpmvercmp(builder.version, minimum) < 0:
         plan.problems.append(Problem(

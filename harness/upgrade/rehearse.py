@@ -7,8 +7,10 @@ window opens, the steps in the scenario's order, the post-release suite, then a 
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
+import re
 import secrets
 import tempfile
 import time
@@ -31,7 +33,8 @@ from harness.naming import DEFAULT_CHROOT
 from harness.podman.engine import Engine
 from harness.reports import build_times, publish
 from harness.stack import users
-from harness.upgrade import message_rule, plan as planning
+from harness.upgrade import backend_log, message_rule
+from harness.upgrade import plan as planning
 from harness.upgrade.rules import Rule, evaluate
 from harness.upgrade.window import Runner, Window
 
@@ -123,6 +126,42 @@ def check_data(client: Client, manifest: dict) -> list[str]:
     return problems
 
 
+# -- what the backend and the builders recorded ------------------------------------------------
+
+# The builder's live log (containers/builder/src/copr_rpmbuild/main.py) opens with its version,
+# then names its task; the backend keeps it in the build's result directory.
+LIVE_VERSION = re.compile(r"copr-rpmbuild version (\S+)")
+LIVE_TASK = re.compile(r"^Task (\S+) \(", re.MULTILINE)
+
+
+def live_log_builder(text: str) -> tuple[str, str] | None:
+    """(task id, copr-rpmbuild version) a builder's live log names, or None."""
+    version, task = LIVE_VERSION.search(text), LIVE_TASK.search(text)
+    return (task.group(1), version.group(1)) if version and task else None
+
+
+def builders_of(client: Client, builds: list[int]) -> list[tuple[str, str, str]]:
+    """(task, "builder", copr-rpmbuild version) of each RPM build of `builds` whose live log the
+    backend stored: copr-backend logs no builder version, the builder's own log does."""
+    found = []
+    for build_id in builds:
+        for chroot in client.build_chroot_proxy.get_list(build_id):
+            if not chroot.result_url:
+                continue
+            for name in ("builder-live.log.gz", "builder-live.log"):
+                response = requests.get(chroot.result_url.rstrip("/") + "/" + name, timeout=10)
+                if not response.ok:
+                    continue
+                data = response.content
+                text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode(
+                    errors="replace")
+                named = live_log_builder(text)
+                if named:
+                    found.append((named[0], "builder", named[1]))
+                break
+    return found
+
+
 # -- the whole rehearsal --------------------------------------------------------------------------
 
 
@@ -178,9 +217,14 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
         queued_states = _wait_builds(client, queued, timeout=QUEUED_BUILDS_TIMEOUT) if queued else {}
     except wait.WaitTimeout:
         queued_states = {i: client.build_proxy.get(i).state for i in queued}
-    rules = evaluate(scenario, window, queued, queued_states, engine.logs(run.first("backend").name),
+    judged_log = backend_log.collect(engine, run.first("backend").name)
+    # What the rules read, beside the report: the log drain's files are not in the container logs.
+    (run.report_dir / "backend-judged.log").write_text(judged_log)
+    rules = evaluate(scenario, window, queued, queued_states, judged_log,
                      installed_nvrs(engine, info),
-                     candidate_nvrs(info, scenario), check_data(client, manifest))
+                     candidate_nvrs(info, scenario), check_data(client, manifest),
+                     gates=plan.gates,
+                     builders=builders_of(client, queued))
     if collector is not None:
         rules.append(message_rule.judge_collector(collector, before, builds_after=bool(queued)))
     if window.failed_step is not None:
@@ -238,6 +282,10 @@ def write_report(folder: Path, scenario_path: Path, result: Verdict, window: Win
     (folder / "rehearsal.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     build_times.save(info.run_id, folder)
     # The logs are saved at teardown, after this page: link them by their names.
+    # (and the folders of the components' own log files, e.g. copr-backend's).
+    defined = all_components()
     logs = [Path("logs") / f"{instance.short}.log" for instance in info.run.instances()]
+    logs += [Path("logs") / instance.short for c in info.run.components if defined[c].log_dir
+             for instance in info.run.instances(c)]
     publish.rehearsal(folder, info.run_id, scenario_path, run[0], run[1], summary, logs)
     progress.say(f"report: {folder / 'rehearsal.html'} and {folder / 'rehearsal.json'}")

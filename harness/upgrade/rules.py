@@ -4,12 +4,14 @@ stack as it is after the window, judged against the scenario (rule names: model/
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 
 from harness.model.rules import RuleName
 from harness.model.scenario import Scenario
 from harness.model.versions import rpmvercmp
 from harness.upgrade import backend_log
+from harness.upgrade.backend_gates import Gates
 from harness.upgrade.window import Window
 
 
@@ -23,6 +25,10 @@ class Rule:
 
 
 
+def _clock(when: float) -> str:
+    return time.strftime("%H:%M:%S UTC", time.gmtime(when))
+
+
 def _switched_at(window: Window, component: str) -> float | None:
     """When the candidate version of a component started (the start of its start phase)."""
     return next((e.start for e in window.events
@@ -31,8 +37,11 @@ def _switched_at(window: Window, component: str) -> float | None:
 
 def evaluate(scenario: Scenario, window: Window, queued: list[int],
              queued_states: dict[int, str], log: str, nvrs: dict[str, list[str]],
-             expected_nvrs: dict[str, list[str]], lost: list[str]) -> list[Rule]:
-    """A verdict per rule, from what the window recorded and what the stack says now."""
+             expected_nvrs: dict[str, list[str]], lost: list[str],
+             gates: dict[str, Gates], builders: list[tuple[str, str, str]]) -> list[Rule]:
+    """A verdict per rule, from what the window recorded and what the stack says now. `gates`:
+    the backend's gates by set (read from its code); `builders`: (task, builder, its
+    copr-rpmbuild version) of the builds that ran (the backend's log does not say it)."""
     assert scenario.production is not None
     rules = []
     failed = window.failed_step
@@ -46,21 +55,44 @@ def evaluate(scenario: Scenario, window: Window, queued: list[int],
                       "every upgraded component started and came ready on its candidate packages"))
 
     backend_switch = _switched_at(window, "backend")
-    old_min = scenario_macro(scenario, "copr-backend", "min_fe_be_api", "production")
-    new_min = scenario_macro(scenario, "copr-backend", "min_fe_be_api", "candidate")
+    frontend_switch = _switched_at(window, "frontend")
+    old_api = scenario_macro(scenario, "copr-frontend", "fe_be_api_version", "production")
+    new_api = scenario_macro(scenario, "copr-frontend", "fe_be_api_version", "candidate")
 
     def backend_min(t: float) -> int | None:
-        value = new_min if backend_switch is not None and t >= backend_switch else old_min
+        upgraded = backend_switch is not None and t >= backend_switch
+        return gates["candidate" if upgraded else "production"].min_fe_be_api
+
+    def frontend_api(t: float) -> int | None:
+        """The FE-BE API the frontend served at `t` (the backend does not log it)."""
+        value = new_api if frontend_switch is not None and t >= frontend_switch else old_api
         return int(value) if value is not None else None
 
-    starts = [(t, task, api) for t, task, api in backend_log.task_starts(log)
-              if int(task.split("-")[0]) in queued]
-    too_old = [task for t, task, api in starts if backend_min(t) is not None and api < backend_min(t)]
-    newer = [f"task {task} (API {api}, backend knows {backend_min(t)})" for t, task, api in starts
-             if backend_min(t) is not None and api > backend_min(t)]
+    starts = [(t, task, frontend_api(t)) for t, task in backend_log.task_starts(log)]
+    starts = [s for s in starts if int(s[1].split("-")[0]) in queued]
+    known = [(t, task, api, backend_min(t)) for t, task, api in starts]
+    known = [(t, task, api, needs) for t, task, api, needs in known
+             if api is not None and needs is not None]
+    too_old = [task for t, task, api, needs in known if api < needs]
+    newer = [f"task {task} (API {api}, backend knows {needs})" for t, task, api, needs in known
+             if api > needs]
     # Accepting a newer frontend's queue is the hazard itself, whether or not a job came by.
-    newer += [f"accepted the queue of a frontend with API {seen} (it knows {own})"
-              for seen, own in backend_log.api_changes(log) if seen > own]
+    for t, taken in backend_log.polls(log):
+        needs, api = backend_min(t), frontend_api(t)
+        if taken and t >= window.started and needs is not None and api is not None:
+            if api > needs:
+                newer.append(f"accepted the queue of a frontend with API {api} (it knows {needs})")
+            elif api < needs:
+                too_old.append(f"the queue taken at {_clock(t)} (frontend API {api} < {needs})")
+    # Build workers outlive the dispatcher's restart: one started on the old backend still
+    # runs its code, and what it exchanges with a newer frontend is a job of that frontend.
+    for answered, began, pid in backend_log.worker_exchanges(log):
+        needs, api = backend_min(began), frontend_api(answered)
+        if needs is not None and api is not None and api > needs:
+            newer.append(f"a build worker (PID {pid}, started {_clock(began)} on the backend that "
+                         f"knows API {needs}) exchanged a job with a frontend with API {api} at "
+                         f"{_clock(answered)}")
+    newer = list(dict.fromkeys(newer))
     waited = backend_log.waited_for_frontend(log)
     failed_queued = [i for i, s in queued_states.items() if s == "failed"]
     rules.append(Rule(
@@ -74,17 +106,20 @@ def evaluate(scenario: Scenario, window: Window, queued: list[int],
         else "the backend processed jobs from a frontend with a newer FE-BE API than it "
              f"understands: {newer}"))
 
-    # Log lines carry no time, so each is held to the lower of the two backends' minimums.
-    minimums = [m for m in (scenario_macro(scenario, "copr-backend", "min_builder_version", c)
-                            for c in ("production", "candidate")) if m]
+    # The builds' records carry no time, so each is held to the lower of the two backends'
+    # minimums.
+    minimums = [m for m in (gates[c].min_builder_version for c in ("production", "candidate")) if m]
     floor = min(minimums, key=functools.cmp_to_key(rpmvercmp)) if minimums else "0"
-    below = []
-    for task, host, version in backend_log.builders_used(log):
-        if rpmvercmp(version, floor) < 0:
-            below.append(f"{task} on {host} ({version})")
-    rules.append(Rule(RuleName.BUILDER_VERSION_GATE, not below,
-                      "no build ran on a builder below MIN_BUILDER_VERSION" if not below
-                      else f"builds ran on builders below MIN_BUILDER_VERSION: {below}"))
+    below = [f"{task} on {host} ({version})" for task, host, version in builders
+             if rpmvercmp(version, floor) < 0]
+    # A queued build that succeeded ran on a builder: one without a record is no evidence of
+    # the gate.
+    unseen = [i for i in queued if queued_states.get(i) == "succeeded"
+              and not any(int(task.split("-")[0]) == i for task, _, _ in builders)]
+    rules.append(Rule(RuleName.BUILDER_VERSION_GATE, not below and not unseen,
+                      f"builds ran on builders below MIN_BUILDER_VERSION: {below}" if below
+                      else f"no builder version recorded for the succeeded builds {unseen}" if unseen
+                      else "no build ran on a builder below MIN_BUILDER_VERSION"))
 
     unfinished = [i for i in queued if queued_states.get(i) != "succeeded"]
     why = ""

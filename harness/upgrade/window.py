@@ -1,18 +1,21 @@
-"""The release window: each step stops a component, upgrades its packages (the frontend also
-dumps and migrates the database), starts it and waits until it is ready; builders are replaced.
+"""The release window: each step stops a component (the services that run the upgraded code:
+`upgrade_restarts`), upgrades its packages (the frontend also dumps and migrates the database),
+starts it and waits until it is ready; builders are replaced.
 A failed step is rolled back (packages, database) so the stack is as it was before that step."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import progress
+from harness import progress, wait
 from harness.artifacts import images, packages
-from harness.errors import HarnessError, InfraError, PackageError
+from harness.errors import HarnessError, InfraError, InputError, PackageError
 from harness.model.components import all_components
 from harness.model.scenario import PackageVersion
 from harness.phases import Event, record
@@ -20,11 +23,19 @@ from harness.podman.engine import Engine
 from harness.stack.bringup import Bringup
 from harness.stack.probes import ServiceStopped, wait_ready
 from harness.stack.registry import RunInfo
+from harness.upgrade import backend_log, builders
 from harness.upgrade.plan import Step
 from harness.wait import WaitTimeout
 
 DUMP = "/var/lib/postgresql/pre-upgrade.dump"
 FRONTEND_DIR = "/usr/share/copr/coprs_frontend"
+# copr-backend's build dispatcher logs each poll of the frontend there (harness.upgrade.backend_log).
+DISPATCHER_LOG = "/var/log/copr-backend/build_dispatcher.log"
+# It polls every second (copr-be.conf's sleeptime); a poll begun while the frontend was down
+# retries after pauses of 5, 10, 15, ... s (copr-common's requests), so after the frontend's step
+# the next poll may begin 25 s later.
+SETTLE_TIMEOUT = 90.0
+SERVICES = "/etc/copr-harness/services"  # where packages declare svc's services
 AS_FRONTEND = ["setpriv", "--reuid=copr-fe", "--regid=copr-fe", "--init-groups", "--"]
 
 
@@ -104,25 +115,53 @@ class Runner:
                         result.ok, result.error = False, str(error)
                         progress.say(f"step {step.component} failed: {error}")
                         break
+                    self._settle(step)
         finally:
             self.window.ended = time.time()
         return self.window
 
+    def _settle(self, step: Step) -> None:
+        """Wait until the backend's build dispatcher (the new one after a backend step) has
+        polled the frontend once since the step came ready: what it does with the stack as the
+        step left it is then in its log before the next step starts, whatever the timing."""
+        if "backend" not in self.info.components:
+            return
+        with self.window.phase(step.component, "settle"):
+            wait_polled(self.engine, self.containers("backend")[0], time.time(),
+                        f"the {step.component} step", SETTLE_TIMEOUT)
+
     # -- a normal step ----------------------------------------------------------------------
 
-    def _svc(self, container: str, action: str) -> None:
-        result = self.engine.exec(container, ["svc", action])
+    def _svc(self, container: str, action: str, step: Step) -> None:
+        """`svc stop` or `svc start` of the services the step restarts (all by default)."""
+        command = ["svc", action] + (step.services or [])
+        result = self.engine.exec(container, command)
         if not result.ok:
-            raise StepFailed(f"{container}: svc {action} failed: {result.output.strip()}")
+            raise StepFailed(f"{container}: {' '.join(command)} failed: {result.output.strip()}")
+
+    def _check_services(self, step: Step, names: list[str]) -> None:
+        """Every service the step names exists in its containers: `svc stop` of an unknown
+        service does nothing, and the step would upgrade code it never restarts."""
+        if step.services is None:
+            return
+        for name in names:
+            listed = self.engine.exec(name, ["ls", "-1", SERVICES])
+            have = listed.output.split() if listed.ok else []
+            missing = [s for s in step.services if s not in have]
+            if missing:
+                raise InputError(f"{step.services_field or step.component}: names "
+                                 f"{', '.join(missing)}, which {name} does not have (its "
+                                 f"services: {', '.join(have) or 'none'})")
 
     def _rpms(self, step: Step, package_set: dict[str, PackageVersion]) -> list[Path]:
         return list(packages.build_set(list(step.upgrades), package_set, step.component).values())
 
     def _upgrade(self, step: Step, result: StepResult) -> None:
         lane, names = step.component, self.containers(step.component)
+        self._check_services(step, names)
         with self.window.phase(lane, "stop"):
             for name in names:
-                self._svc(name, "stop")
+                self._svc(name, "stop", step)
         try:
             with self.window.phase(lane, "upgrade"):
                 if step.upgrades:
@@ -138,7 +177,7 @@ class Runner:
         try:
             with self.window.phase(lane, "start"):
                 for name in names:
-                    self._svc(name, "start")
+                    self._svc(name, "start", step)
             phase = "ready"
             with self.window.phase(lane, "ready"):
                 for name in names:
@@ -154,7 +193,7 @@ class Runner:
             why = why or str(error).splitlines()[0]
             with self.window.phase(lane, "downgrade"):
                 for name in names:
-                    self._svc(name, "stop")
+                    self._svc(name, "stop", step)
                 if step.migrate:
                     self._restore(step)
                 self._downgrade(step, names)
@@ -208,7 +247,7 @@ class Runner:
         """Start the (still production) component again so the stack is as before the step."""
         with self.window.phase(step.component, "rollback"):
             for name in names:
-                self._svc(name, "start")
+                self._svc(name, "start", step)
             for name in names:
                 self._wait_ready(step.component, name)
         result.rolled_back = True
@@ -219,9 +258,13 @@ class Runner:
     # -- builders are replaced ----------------------------------------------------------------
 
     def _replace(self, step: Step, result: StepResult) -> None:
+        hold = None
+        if "backend" in self.info.components:
+            backend = self.containers("backend")[0]
+            hold = functools.partial(builders.held_out, self.engine, backend)
         with self.window.phase(step.component, "replace"):
             replace_instances(self.engine, self.info, step.component,
-                                    self._rpms_all(step.component))
+                              self._rpms_all(step.component), hold)
         result.serving_since = time.time()
 
     def _rpms_all(self, component: str) -> list[Path]:
@@ -257,30 +300,53 @@ def _service_error(engine: Engine, names: list[str]) -> str:
     return ""
 
 
+def wait_polled(engine: Engine, container: str, since: float, after: str,
+                timeout: float) -> tuple[float, str]:
+    """(when it began, PID) of the first poll of the frontend by the build dispatcher in
+    `container` begun at `since` or later and ended; a bounded wait."""
+    def polled() -> tuple[float, str]:
+        read = engine.exec(container, ["tail", "-n", "400", DISPATCHER_LOG])
+        if not read.ok:
+            raise wait.NotYet(f"reading {DISPATCHER_LOG} failed: {read.output.strip()}")
+        polls = backend_log.polls_since(read.output, since)
+        if not polls:
+            raise wait.NotYet(f"no poll begun and ended in {DISPATCHER_LOG} since "
+                              f"{time.strftime('%H:%M:%S', time.gmtime(since))} UTC")
+        return polls[0]
+
+    return wait.until(polled, timeout=timeout,
+                      what=f"the backend's build dispatcher to poll the frontend once after {after}")
+
+
 def _last_lines(text: str, count: int) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return " | ".join(lines[-count:])
 
 
-def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[Path]) -> None:
+def replace_instances(engine: Engine, info: RunInfo, component: str, rpms: list[Path],
+                      hold: Callable[[str], contextlib.AbstractContextManager[None]] | None = None
+                      ) -> None:
     """Replace a component's containers, one at a time, with new ones running `rpms` (as
     resalloc replaces builders: the others keep serving meanwhile). Same names and aliases, the
-    run's own secrets; each new one is ready before the next is replaced."""
+    run's own secrets; each new one is ready before the next is replaced. `hold(host)`, if
+    given, is entered around each replacement (e.g. the builder holds no job meanwhile)."""
     if not info.secrets:
         raise InfraError(f"replacing {component} needs the run's secrets: only the process that "
                          "brought the run up has them")
     state = Bringup(engine, info.run_id, info.components, run_secrets=info.secrets)
     image = images.component_tag(component)
     spec = state.defined[component]
-    for name in state.containers(component):
-        engine.remove_container(name)
-        state.create(component, image, info.owner, only=name)
-        # Started before its stack.env is written: its services come with its packages,
-        # installed below, and copying into a just-created container intermittently failed.
-        engine.start(name)
-        state.write_env(only=component, container=name)
-        packages.install(engine, name, rpms)
-        result = engine.exec(name, ["svc", "start"])
-        if not result.ok:
-            raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
-        wait_ready(engine, spec, name)
+    for instance in info.run.instances(component):
+        name = instance.name
+        with hold(instance.aliases[0]) if hold else contextlib.nullcontext():
+            engine.remove_container(name)
+            state.create(component, image, info.owner, only=name)
+            # Started before its stack.env is written: its services come with its packages,
+            # installed below, and copying into a just-created container intermittently failed.
+            engine.start(name)
+            state.write_env(only=component, container=name)
+            packages.install(engine, name, rpms)
+            result = engine.exec(name, ["svc", "start"])
+            if not result.ok:
+                raise InfraError(f"{name}: 'svc start' failed: {result.output.strip()}")
+            wait_ready(engine, spec, name)

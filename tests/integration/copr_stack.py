@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -9,8 +10,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import naming, stack
+import requests
+
+from harness import naming, stack, wait
+from harness.gates.copr_waits import FINISHED
 from harness.model.scenario import load_scenario
+from harness.naming import DEFAULT_CHROOT
 from harness.podman.engine import Engine
 
 COPR_CLI = str(Path(sys.executable).with_name("copr-cli"))
@@ -35,6 +40,39 @@ class Stack:
         """Run the real copr-cli as `user` (or with another config file)."""
         return subprocess.run([COPR_CLI, "--config", config or self.config(user), *args],
                               capture_output=True, text=True, timeout=timeout)
+
+    def new_project(self, *chroots: str, name: str | None = None) -> str:
+        """Create a project of alice's (a fresh name unless `name`) in `chroots`; its name."""
+        project = name or f"p{secrets.token_hex(4)}"
+        args = [arg for chroot in (chroots or (DEFAULT_CHROOT,)) for arg in ("--chroot", chroot)]
+        created = self.copr("create", project, *args)
+        assert created.returncode == 0, f"create {project}: {created.stderr}"
+        return project
+
+    def submit(self, project: str, srpm: Path, *extra: str) -> int:
+        """Submit a build of an SRPM with copr-cli (`--nowait`); its build id."""
+        result = self.copr("build", project, str(srpm), "--nowait", *extra)
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout.split("Created builds:")[1].split()[0])
+
+    def build_state(self, build_id: int) -> str:
+        """A build's state as the frontend's API says."""
+        response = requests.get(f"{self.frontend_url}/api_3/build/{build_id}", timeout=10)
+        response.raise_for_status()
+        return response.json()["state"]
+
+    def wait_build(self, build_id: int, until: tuple[str, ...] = FINISHED, timeout: float = 180,
+                   what: str | None = None) -> str:
+        """Wait until a build's state is one of `until` (by default: it ended); that state."""
+
+        def reached() -> str:
+            state = self.build_state(build_id)
+            if state not in until:
+                raise wait.NotYet(f"build {build_id} is {state}")
+            return state
+
+        return wait.until(reached, what=what or f"build {build_id} to be one of {until}",
+                          timeout=timeout)
 
 
 @contextmanager

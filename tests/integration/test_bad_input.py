@@ -66,8 +66,11 @@ def build(folder: Path, name: str, version: PackageVersion) -> Path:
     (GOOD.replace("[database, frontend]", "database"), 1, "components: Input should be a valid list"),
     (GOOD + "upgrade: {order: [backend, fronted]}\n", 7, "upgrade.order: unknown upgrade step 'fronted'"),
     (GOOD + "expect: {failed_rules: [nope]}\n", 7, "expect.failed_rules: unknown rule 'nope'"),
+    (GOOD + "  copr-backend: {version: '2.11', macros: {min_fe_be_api: 9}}\n", 7,
+     "candidate.copr-backend: no spec builds 'copr-backend' (containers/*/copr-backend.spec): give "
+     "its code with pypi, sdist or source, or a prebuilt rpm"),
 ], ids=["malformed-yaml", "unknown-component", "unknown-package", "dash-version", "float-version",
-        "unknown-field", "wrong-type", "unknown-step", "unknown-rule"])
+        "unknown-field", "wrong-type", "unknown-step", "unknown-rule", "backend-without-its-code"])
 def test_bad_scenario_is_refused(engine, cli, run_id, reports_dir, tmp_path, text, line, message):
     path = write(tmp_path, text)
     result = cli("up", "--run-id", run_id, str(path))
@@ -111,7 +114,7 @@ def test_set_rpm_would_refuse_is_refused_before_anything_is_made(engine, cli, ru
     result = cli(command, "--run-id", run_id, str(scenario))
     refused(result, 1, f"copr-harness: {scenario} (candidate set): rpm would refuse component "
                        "backend's packages (rpm -Uvh --test): Failed dependencies: "
-                       "python3-copr-common >= 1.8 is needed by copr-backend-2.14-1.noarch")
+                       "python3-copr-common >= 1.8 is needed by copr-backend-2.12-1.noarch")
     nothing_made(engine, run_id, reports_dir)
 
 
@@ -119,9 +122,22 @@ def test_plan_of_that_set_still_predicts_the_failed_step(cli):
     """The rehearsal's candidate set is not refused up front: its window must fail at step backend."""
     result = cli("plan", "scenarios/backend-needs-newer-common.yaml")
     assert result.returncode == 1, result.stderr
-    assert ("PROBLEM [rpm-transactions] at step backend: copr-backend-2.14-1 requires "
+    assert ("PROBLEM [rpm-transactions] at step backend: copr-backend-2.12-1 requires "
             "python3-copr-common >= 1.8, the set has 1.7") in result.stdout
 
+
+
+def test_plan_predicts_what_rpm_lets_through_real_backend_and_common_1_8(cli):
+    """rpm's Requires (python3-copr-common >= 1.2.1) let copr-common 1.8 beside copr-backend 2.11;
+    plan imports the candidate set's code on the host and names the import that fails."""
+    result = cli("plan", "scenarios/copr-common-1.8.yaml")
+    assert result.returncode == 1, result.stderr
+    problems = [line for line in result.stdout.splitlines() if line.startswith("PROBLEM")]
+    assert problems == [
+        "PROBLEM [components-start] at step backend: copr-backend-2.11-1 cannot run with "
+        "python3-copr-common-1.8-1 in the backend: importing copr_backend.actions (and 1 more of "
+        "its modules) fails: cannot import name 'lock' from 'copr_common.lock'; rpm's Requires "
+        "let this set through"], result.stdout
 
 def test_podman_missing(engine, cli, run_id, reports_dir, tmp_path):
     result = cli("up", "--run-id", run_id, env={"PATH": str(tmp_path)})

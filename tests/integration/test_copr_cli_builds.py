@@ -3,7 +3,6 @@ builder -> keygen signature -> repository, and copr-cli sees what upstream's wou
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,39 +24,11 @@ def full(engine, built_images) -> Iterator[Stack]:
         yield client_view(engine, info)
 
 
-def new_project(full: Stack, *chroots: str) -> str:
-    project = f"b{secrets.token_hex(4)}"
-    args = [arg for chroot in (chroots or ("fedora-44-x86_64",)) for arg in ("--chroot", chroot)]
-    created = full.copr("create", project, *args)
-    assert created.returncode == 0, created.stderr
-    return project
-
-
-def submit(full: Stack, project: str, srpm, *extra: str) -> int:
-    result = full.copr("build", project, str(srpm), "--nowait", *extra)
-    assert result.returncode == 0, result.stderr
-    return int(result.stdout.split("Created builds:")[1].split()[0])
-
-
-def state(full: Stack, build_id: int) -> str:
-    return requests.get(f"{full.frontend_url}/api_3/build/{build_id}", timeout=10).json()["state"]
-
-
-def wait_finished(full: Stack, build_id: int, timeout: float = 120) -> str:
-    def finished() -> str:
-        current = state(full, build_id)
-        if current not in ("succeeded", "failed", "canceled", "skipped"):
-            raise wait.NotYet(f"build {build_id} is {current}")
-        return current
-
-    return wait.until(finished, what=f"build {build_id} to finish", timeout=timeout)
-
-
 def test_good_build_succeeds_and_is_listed(full, tmp_path):
-    project = new_project(full)
+    project = full.new_project()
     began = time.monotonic()
-    build_id = submit(full, project, make_srpm(tmp_path, "hello"))
-    assert wait_finished(full, build_id) == "succeeded"
+    build_id = full.submit(project, make_srpm(tmp_path, "hello"))
+    assert full.wait_build(build_id, timeout=120) == "succeeded"
     print(f"submit -> succeeded: {time.monotonic() - began:.1f}s")
     assert full.copr("status", str(build_id)).stdout.strip() == "succeeded"
     rows = full.copr("list-builds", project).stdout.strip().splitlines()
@@ -68,7 +39,7 @@ def test_good_build_succeeds_and_is_listed(full, tmp_path):
 
 
 def test_broken_build_exits_4(full, tmp_path):
-    project = new_project(full)
+    project = full.new_project()
     srpm = fixture_srpm(tmp_path, "broken")
     result = full.copr("build", project, str(srpm))  # watches: polls now, then every 30 s
     assert result.returncode == 4, result.stdout + result.stderr
@@ -76,9 +47,9 @@ def test_broken_build_exits_4(full, tmp_path):
 
 
 def test_download_build_verifies_against_project_key(full, tmp_path):
-    project = new_project(full)
-    build_id = submit(full, project, make_srpm(tmp_path / "src", "signed"))
-    assert wait_finished(full, build_id) == "succeeded"
+    project = full.new_project()
+    build_id = full.submit(project, make_srpm(tmp_path / "src", "signed"))
+    assert full.wait_build(build_id, timeout=120) == "succeeded"
     dest = tmp_path / "download"
     result = full.copr("download-build", str(build_id), "--dest", str(dest))
     assert result.returncode == 0, result.stderr
@@ -97,9 +68,9 @@ def test_download_build_verifies_against_project_key(full, tmp_path):
 
 
 def test_fork_has_its_own_key(full, tmp_path):
-    project = new_project(full)
-    build_id = submit(full, project, make_srpm(tmp_path, "forkme"))
-    assert wait_finished(full, build_id) == "succeeded"
+    project = full.new_project()
+    build_id = full.submit(project, make_srpm(tmp_path, "forkme"))
+    assert full.wait_build(build_id, timeout=120) == "succeeded"
     fork = f"{project}-fork"
     forked = full.copr("fork", project, fork)
     assert forked.returncode == 0, forked.stderr
@@ -122,9 +93,9 @@ def test_fork_has_its_own_key(full, tmp_path):
 
 
 def test_delete_makes_results_answer_404(full, tmp_path):
-    project = new_project(full)
-    build_id = submit(full, project, make_srpm(tmp_path, "gone"))
-    assert wait_finished(full, build_id) == "succeeded"
+    project = full.new_project()
+    build_id = full.submit(project, make_srpm(tmp_path, "gone"))
+    assert full.wait_build(build_id, timeout=120) == "succeeded"
     url = f"{full.env['BACKEND_URL']}/results/alice/{project}/"
     assert requests.get(url, timeout=10).status_code == 200
     deleted = full.copr("delete", project)

@@ -20,8 +20,6 @@ import pytest
 import requests
 from copr_cli.main import setup_parser
 
-from harness import wait
-
 from ..support.srpms import fixture_srpm, make_srpm
 from . import copr_cli_inprocess
 from .copr_stack import COPR_CLI, Stack
@@ -29,7 +27,6 @@ from .copr_stack import COPR_CLI, Stack
 pytestmark = pytest.mark.integration
 
 CHROOT = "fedora-44-x86_64"
-FINISHED = ("succeeded", "failed", "canceled", "skipped")
 
 
 def installed_commands() -> list[str]:
@@ -77,20 +74,6 @@ def login_pair(copr: Stack, user: str) -> tuple[str, str]:
     return tuple(re.search(rf"^{key} = (.*)$", text, re.MULTILINE)[1] for key in ("login", "token"))
 
 
-def build_state(copr: Stack, build_id: int) -> str:
-    return api(copr, f"build/{build_id}").json()["state"]
-
-
-def wait_state(copr: Stack, build_id: int, accept: tuple[str, ...], timeout: float = 180) -> str:
-    def reached() -> str:
-        state = build_state(copr, build_id)
-        if state not in accept:
-            raise wait.NotYet(f"build {build_id} is {state}")
-        return state
-
-    return wait.until(reached, what=f"build {build_id} to be one of {accept}", timeout=timeout)
-
-
 def build_ids(copr: Stack, project: str) -> list[int]:
     builds = api(copr, "build/list", ownername="alice", projectname=project).json()["items"]
     return sorted(build["id"] for build in builds)
@@ -124,7 +107,7 @@ def first_build(copr: Stack, project: str, folder: Path) -> int:
     result = cli(copr, "build", project, str(srpm), "--nowait")
     assert f"Uploading package {srpm}" in result.stdout
     created = created_build(result, project)
-    assert wait_state(copr, created, FINISHED) == "succeeded"
+    assert copr.wait_build(created) == "succeeded"
     return created
 
 
@@ -207,7 +190,7 @@ def test_cancel_and_delete_build(copr, project, tmp_path):
     endless = created_build(cli(copr, "build", project, str(fixture_srpm(tmp_path, "endless")),
                                       "--nowait"), project)
     assert ok(cli(copr, "cancel", str(endless))).strip() == "canceled"
-    assert build_state(copr, endless) == "canceled"
+    assert copr.build_state(endless) == "canceled"
     refused(cli(copr, "cancel", str(endless)), 1, f"Cannot cancel build {endless}")
     deleted = ok(cli(copr, "delete-build", str(endless)))
     assert deleted.strip() == f"Build(s) {endless} were deleted."

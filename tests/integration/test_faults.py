@@ -1,15 +1,12 @@
 """Faults on a real stack: a component is killed, stopped or restarted in the middle of work, and
-no build, project or result may be lost (issue 6).
-
-To land a fault mid-build, the test package's %build first leaves a marker on its builder, then
-waits for a gate file the test creates: the test sees exactly which builder runs the build and
-holds it there while it injects the fault.
+no build, project or result may be lost (issue 6). Faults land mid-build through gated builds
+(gated_builds.py). The backend is upstream's copr-backend 2.11: each build runs in a worker
+daemon outside its dispatcher's process tree (issue 13), and every build finishes exactly once.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shlex
 import shutil
@@ -24,30 +21,21 @@ import requests
 import testinfra
 
 from harness import wait
+from harness.gates.copr_waits import FINISHED
 from harness.paths import ROOT
 from harness.podman.engine import Engine
 from harness.stack import faults
 from harness.stack.registry import RunInfo
 
 from ..sanity._builds import CHROOT, RESULTS_DIR, build_dir, repo_package_names
-from ..support.srpms import FILES, make_srpm
+from ..support.srpms import make_srpm
 from .copr_stack import Stack
+from .gated_builds import (BUILD_TIMEOUT, BUILDERS, building_on, container, gated_srpm,
+                           open_gate, sh)
 
 pytestmark = pytest.mark.integration
 
 OWNER = "alice"
-BUILDERS = ("builder-1", "builder-2")
-# Builds here wait for the test at their gate: generous, the machine may be loaded.
-BUILD_TIMEOUT = 300
-
-# %build: mark the builder as busy with this package, then wait (bounded) for the gate.
-GATED_BUILD = """\
-%build
-touch /tmp/fault-building-{name}
-for i in $(seq 1200); do [ -e /tmp/fault-gate-{name} ] && break; sleep 0.5; done
-[ -e /tmp/fault-gate-{name} ] || {{ echo "the test never opened the gate" >&2; exit 1; }}
-
-"""
 
 
 @pytest.fixture
@@ -59,78 +47,11 @@ def fault(engine: Engine, stack_run: RunInfo) -> Callable[[str, str], list[str]]
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def container(info: RunInfo, short: str) -> str:
-    return f"{info.run_id}-{short}"
-
-
-def sh(engine: Engine, info: RunInfo, short: str, script: str) -> str:
-    result = engine.exec(container(info, short), ["bash", "-c", script])
-    assert result.ok, f"{short}: {script}: {result.output}"
-    return result.output
-
-
-def new_project(copr: Stack) -> str:
-    project = f"f{secrets.token_hex(4)}"
-    created = copr.copr("create", project, "--chroot", CHROOT)
-    assert created.returncode == 0, created.stderr
-    return project
-
-
-def gated_srpm(folder: Path, payload_mb: int = 0) -> tuple[str, Path]:
-    """A package whose %build waits for its gate; with a random (incompressible) payload of
-    `payload_mb` MiB as Source0, to make its import take a while."""
-    name = f"gated{secrets.token_hex(3)}"
-    header = "BuildArch: noarch"
-    if payload_mb:
-        sources = folder / "top" / "SOURCES"
-        sources.mkdir(parents=True)
-        (sources / "payload.bin").write_bytes(os.urandom(payload_mb << 20))
-        header += "\nSource0: payload.bin"
-    body = GATED_BUILD.format(name=name) + FILES.format(name=name)
-    return name, make_srpm(folder, name, body, header=header)
-
-
-def submit(copr: Stack, project: str, srpm: Path) -> int:
-    result = copr.copr("build", project, str(srpm), "--nowait")
-    assert result.returncode == 0, result.stderr
-    return int(result.stdout.split("Created builds:")[1].split()[0])
-
-
-def build_state(copr: Stack, build_id: int) -> str:
-    response = requests.get(f"{copr.frontend_url}/api_3/build/{build_id}", timeout=10)
-    response.raise_for_status()
-    return response.json()["state"]
-
-
 def wait_state(copr: Stack, build_id: int, wanted: str, timeout: float = BUILD_TIMEOUT) -> None:
     """Wait until the build is `wanted`; fail at once if it ends otherwise."""
 
-    def check() -> None:
-        state = build_state(copr, build_id)
-        if state == wanted:
-            return
-        if state in ("succeeded", "failed", "canceled", "skipped"):
-            raise AssertionError(f"build {build_id} ended {state}, not {wanted}")
-        raise wait.NotYet(f"build {build_id} is {state}")
-
-    wait.until(check, what=f"build {build_id} to be {wanted}", timeout=timeout)
-
-
-def building_on(engine: Engine, info: RunInfo, name: str, among: tuple[str, ...] = BUILDERS) -> str:
-    """Wait until a builder runs the %build of package `name`; return that builder."""
-
-    def check() -> str:
-        for builder in among:
-            if engine.exec(container(info, builder), ["test", "-e", f"/tmp/fault-building-{name}"]).ok:
-                return builder
-        raise wait.NotYet(f"no builder of {', '.join(among)} is in the %build of {name} yet")
-
-    return wait.until(check, what=f"{name} to be building", timeout=BUILD_TIMEOUT)
-
-
-def open_gate(engine: Engine, info: RunInfo, name: str, builders: tuple[str, ...] = BUILDERS) -> None:
-    for builder in builders:
-        sh(engine, info, builder, f"touch /tmp/fault-gate-{name}")
+    state = copr.wait_build(build_id, (wanted, *FINISHED), timeout, what=f"build {build_id} to be {wanted}")
+    assert state == wanted, f"build {build_id} ended {state}, not {wanted}"
 
 
 def log_says(engine: Engine, info: RunInfo, short: str, *texts: str) -> None:
@@ -142,6 +63,31 @@ def log_says(engine: Engine, info: RunInfo, short: str, *texts: str) -> None:
             raise wait.NotYet(f"{short} has not logged {texts}")
 
     wait.until(check, what=f"{short} to log {' ... '.join(texts)}", timeout=BUILD_TIMEOUT)
+
+
+WORKER_LOG = "/var/log/copr-backend/worker.log"
+DISPATCHER_LOG = "/var/log/copr-backend/build_dispatcher.log"
+
+
+def file_says(engine: Engine, info: RunInfo, path: str, *texts: str) -> str:
+    """Wait until one line of the backend's file `path` contains every one of `texts`; return it."""
+
+    def check() -> str:
+        text = sh(engine, info, "backend", f"cat {path} 2>/dev/null || true")
+        found = [line for line in text.splitlines() if all(t in line for t in texts)]
+        if not found:
+            raise wait.NotYet(f"{path} has no line with {texts}")
+        return found[0]
+
+    return wait.until(check, what=f"{path} to say {' ... '.join(texts)}", timeout=BUILD_TIMEOUT)
+
+
+def finished_once(engine: Engine, info: RunInfo, build_id: int) -> None:
+    """2.11's workers finished the build's RPM task once, and it succeeded: no worker that a
+    fault ended reported it, and no second worker built it again after a success."""
+    lines = [line for line in sh(engine, info, "backend", f"cat {WORKER_LOG}").splitlines()
+             if f"Finished build: id={build_id} " in line and f"chroot={CHROOT}" in line]
+    assert len(lines) == 1 and "failed=False" in lines[0], lines
 
 
 def chroot_rpms(engine: Engine, info: RunInfo, project: str) -> list[str]:
@@ -196,43 +142,57 @@ def assert_signed(copr: Stack, project: str, paths: list[str], engine: Engine, i
 
 
 def test_backend_killed_mid_build_then_the_build_completes(engine, stack_run, copr, fault, tmp_path):
-    project = new_project(copr)
+    """The backend container is killed while its worker's build waits at the gate on a builder.
+    The frontend still has the build running; the restarted dispatcher gives it a new worker.
+    The allocator's tickets survive the restart (as resalloc's database does), so the builder
+    the killed build still holds is not handed to the new worker; no process holds that ticket
+    any more, so the allocator closes it and ends the leftover build (copr-rpmbuild-cancel)
+    before that builder serves again. The build is built again, succeeds, finishes once."""
+    project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src")
-    build_id = submit(copr, project, srpm)
+    build_id = copr.submit(project, srpm)
     first = building_on(engine, stack_run, name)
-    other = next(b for b in BUILDERS if b != first)
     wait_state(copr, build_id, "running")
 
     fault("backend", "kill")
     assert engine.state(container(stack_run, "backend")) != "running"
-    assert build_state(copr, build_id) == "running"  # the frontend still has it
-    # The killed backend's build may still run on its builder, holding copr-rpmbuild's lock.
-    left = engine.exec(container(stack_run, first), ["pgrep", "-f", "copr-rpmbuild"]).ok
-    print(f"after the kill, copr-rpmbuild still runs on {first}: {left}")
+    assert copr.build_state(build_id) == "running"  # the frontend still has it
+    # The killed backend's build still runs on its builder, at the gate.
+    assert engine.exec(container(stack_run, first), ["pgrep", "-f", "copr-rpmbuild"]).ok
     sh(engine, stack_run, first, f"rm -f /tmp/fault-building-{name}")  # the next %build shows itself
-    fault(other, "stop")  # so the next backend has to use the builder with the leftover
-    try:
-        fault("backend", "start")
-        building_on(engine, stack_run, name, among=(first,))
-        if left:
-            log_says(engine, stack_run, "backend", f"on {first}: ending a leftover copr-rpmbuild")
-        open_gate(engine, stack_run, name, (first,))
-        wait_state(copr, build_id, "succeeded")
-    finally:
-        fault(other, "start")
+    fault("backend", "start")
+    log_says(engine, stack_run, "backend", "copr-backend-allocator:", "open tickets kept from before the restart")
+    log_says(engine, stack_run, "backend", "copr-backend-allocator:", "no build worker holds it",
+             f"{first} waits for its leftover build to end")
+    log_says(engine, stack_run, "backend", "copr-backend-allocator:",
+             f"{first}: the leftover build of a dead worker is ended")
+    building_on(engine, stack_run, name)
+    open_gate(engine, stack_run, name)
+    wait_state(copr, build_id, "succeeded")
     assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+    finished_once(engine, stack_run, build_id)
 
 
 def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack_run, copr, fault,
                                                                     tmp_path):
-    project = new_project(copr)
+    """The builder is killed while the build waits at its gate. 2.11's worker follows the live
+    log over ssh, which breaks; after four broken attempts, 10 s apart, it gives the ticket back
+    and asks for another host (BuildRetry, at most MAX_HOST_ATTEMPTS hosts). The allocator found
+    the killed builder dead, as resalloc finds a dead machine (the ticket fails: 2.11's liveness
+    probe may see it and try to cancel the build there), so the retry gets the other builder:
+    the build succeeds there and finishes once."""
+    project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src")
-    build_id = submit(copr, project, srpm)
+    build_id = copr.submit(project, srpm)
     lost = building_on(engine, stack_run, name)
     other = next(b for b in BUILDERS if b != lost)
+    reaped = engine.logs(container(stack_run, "backend")).count("no build worker holds it")
     try:
         fault(lost, "kill")
+        log_says(engine, stack_run, "backend", "copr-backend-allocator:", f"{lost} does not answer")
         again = building_on(engine, stack_run, name, among=(other,))
+        file_says(engine, stack_run, WORKER_LOG, "Re-try request for task on", f"hostname={lost}",
+                  "SSH problems when downloading live log")
         open_gate(engine, stack_run, name, (again,))
         wait_state(copr, build_id, "succeeded")
     finally:
@@ -240,30 +200,82 @@ def test_builder_killed_mid_build_then_the_other_builder_builds_it(engine, stack
     info = sh(engine, stack_run, "backend",
               f"cat {RESULTS_DIR}/{build_dir(OWNER, project, CHROOT, build_id, name)}/build.info")
     assert f"builder_ip={other}" in info
+    # The live worker's ticket was not taken for a dead worker's while the worker tried to
+    # cancel the build on the dead builder (its title drops the ticket id meanwhile).
+    assert engine.logs(container(stack_run, "backend")).count("no build worker holds it") == reaped
     assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+    finished_once(engine, stack_run, build_id)
 
 
 def test_keygen_down_while_rpms_wait_for_signing(engine, stack_run, copr, fault, tmp_path):
-    project = new_project(copr)
+    """2.11 signs the downloaded RPMs with /bin/sign (obs-signd's client, which asks the keygen);
+    a failed call is tried three times, 20 s apart, then the build fails (sign.py). The keygen
+    is down when the build reaches signing and back within that budget: the build succeeds
+    with signed RPMs, and ran once."""
+    project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src")
-    build_id = submit(copr, project, srpm)
+    build_id = copr.submit(project, srpm)
     building_on(engine, stack_run, name)
+    sign = f"/bin/sign -u {OWNER}#{project}@"
     try:
         fault("keygen", "stop")
         open_gate(engine, stack_run, name)
-        # The RPMs are built and downloaded; signing them fails while the keygen is down.
-        log_says(engine, stack_run, "backend", f"signing {name}-", "waiting for the keygen")
-        assert build_state(copr, build_id) == "running"
-        assert chroot_rpms(engine, stack_run, project) == [], "an unsigned RPM was published"
+        # The RPMs are built and downloaded; the worker's first /bin/sign call failed.
+        file_says(engine, stack_run, WORKER_LOG, f"Command '{sign}", "failed with")
+        assert copr.build_state(build_id) == "running"
+        host = testinfra.get_host(f"podman://{container(stack_run, 'backend')}")
+        published = repo_package_names(host, f"{RESULTS_DIR}/{OWNER}/{project}/{CHROOT}")
+        assert f"{name}.noarch" not in published, "an unsigned RPM was published"
     finally:
         fault("keygen", "start")
     wait_state(copr, build_id, "succeeded")
+    calls = [line for line in sh(engine, stack_run, "backend", f"cat {WORKER_LOG}").splitlines()
+             if f"Calling '{sign}" in line]
+    assert any("(attempt #1)" in line for line in calls), calls
+    assert any("(attempt #2)" in line or "(attempt #3)" in line for line in calls), calls
     assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+    finished_once(engine, stack_run, build_id)
+
+
+def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(engine, stack_run, copr,
+                                                                        tmp_path):
+    """The build worker is a daemon outside the dispatcher's process tree: SIGKILL it while the
+    RPM build waits at its gate. Its ticket, which no process names any more, is closed by the
+    allocator, which ends the leftover build. 2.11's WorkerManager finds the worker dead (its
+    'PID' no longer answers; it checks 180 s after the start, worker_timeout_deadcheck) and
+    forgets it; the task, still running on the frontend, gets a new worker: the build ends
+    succeeded, built once more from the start, finished once."""
+    project = copr.new_project()
+    name, srpm = gated_srpm(tmp_path / "src")
+    build_id = copr.submit(project, srpm)
+    worker = f"rpm_build_worker:{build_id}-{CHROOT}"
+    building_on(engine, stack_run, name)
+
+    def worker_pid() -> int:
+        pid = sh(engine, stack_run, "backend", f"redis-cli --raw hget {worker} PID").strip()
+        if not pid.isdigit():
+            raise wait.NotYet(f"{worker} has no PID in redis yet")
+        return int(pid)
+
+    pid = wait.until(worker_pid, what=f"the RPM build worker of build {build_id}", timeout=BUILD_TIMEOUT)
+    title = sh(engine, stack_run, "backend", f"tr '\\0' ' ' </proc/{pid}/cmdline")
+    assert "ticket_id=" in title, title
+    ticket = title.split("ticket_id=")[1].split()[0].rstrip(",)")
+    sh(engine, stack_run, "backend", f"kill -KILL {pid}")
+    assert engine.exec(container(stack_run, "backend"), ["kill", "-0", str(pid)]).exit_code != 0
+    log_says(engine, stack_run, "backend", "copr-backend-allocator:",
+             f"ticket {ticket}: no build worker holds it")
+    open_gate(engine, stack_run, name)  # the new worker's build passes it at once
+
+    wait_state(copr, build_id, "succeeded")
+    file_says(engine, stack_run, DISPATCHER_LOG, f"dead worker {worker}")
+    assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+    finished_once(engine, stack_run, build_id)
 
 
 def test_database_restarted_and_the_frontend_recovers_by_itself(engine, stack_run, copr, fault,
                                                                 tmp_path):
-    before = new_project(copr)
+    before = copr.new_project()
     frontend = container(stack_run, "frontend")
     pid = sh(engine, stack_run, "frontend", "cat /run/svc/copr-frontend.pid")
     for action in ("restart", "kill"):
@@ -278,20 +290,20 @@ def test_database_restarted_and_the_frontend_recovers_by_itself(engine, stack_ru
         listed = copr.copr("list", OWNER)
         assert listed.returncode == 0, listed.stderr
         assert f"Name: {before}" in listed.stdout
-        after = new_project(copr)
+        after = copr.new_project()
         assert f"Name: {after}" in copr.copr("list", OWNER).stdout
     assert engine.state(frontend) == "running"
     assert sh(engine, stack_run, "frontend", "cat /run/svc/copr-frontend.pid") == pid
     name = f"afterdb{secrets.token_hex(3)}"
-    build_id = submit(copr, before, make_srpm(tmp_path / "src", name))
+    build_id = copr.submit(before, make_srpm(tmp_path / "src", name))
     wait_state(copr, build_id, "succeeded")
     assert_nothing_lost(engine, stack_run, copr, before, build_id, name, tmp_path)
 
 
 def test_frontend_restarted_during_an_import(engine, stack_run, copr, fault, tmp_path):
-    project = new_project(copr)
+    project = copr.new_project()
     name, srpm = gated_srpm(tmp_path / "src", payload_mb=32)
-    build_id = submit(copr, project, srpm)
+    build_id = copr.submit(project, srpm)
     task_log = f"/var/lib/copr-dist-git/per-task-logs/{build_id}.log"
 
     def importing() -> None:

@@ -127,7 +127,10 @@ def test_a_run_through_a_shell(engine, cli, run_id, tmp_path):
     up = cli("up", "--run-id", run_id, "--scenario", str(small_scenario(tmp_path)), env=env)
     assert up.returncode == 0, up.stderr
 
-    # item 10: the reader of `logs` goes away after one line
+    # item 10: the reader of `logs` goes away after one line. The logs must outgrow the pipe's
+    # buffer (64 KiB) for the writer to see the closed pipe: 4,000 lines through PID 1's output.
+    filled = engine.exec(f"{run_id}-database", ["bash", "-c", "seq -f 'filler line %g' 4000 > /proc/1/fd/1"])
+    assert filled.ok, filled.output
     piped = subprocess.run(
         f"set -o pipefail; {shlex.quote(sys.executable)} -m harness.cli logs --run-id {run_id} "
         "| head -1", shell=True, executable="/bin/bash", capture_output=True, text=True,

@@ -18,14 +18,18 @@ from .conftest import leftovers
 
 pytestmark = pytest.mark.integration
 
-SCENARIOS = ["release-good", "frontend-first", "backend-needs-newer-common", "min-builder-raised",
-             "migration-fails"]
+# Every shipped scenario but release-good, which test_gates.py rehearses beside the sanity gate
+# (its PASS there needs every rule, no-data-lost among them). copr-common-1.8: upstream's
+# copr-backend 2.11 beside the candidate copr-common 1.8 that rpm lets through and 2.11 cannot
+# import.
+SCENARIOS = ["frontend-first", "backend-needs-newer-common", "min-builder-raised",
+             "migration-fails", "copr-common-1.8"]
 
-# The second attempt is of migration-fails: it leaves the most to get wrong (a restored database,
-# a rolled-back frontend, a backend waiting on the old FE-BE API). release-good runs again in
-# test_gates.py, beside the sanity gate. A cold or warm package cache no longer matters to a
-# verdict: the rehearsal builds the candidate packages before the window opens.
-CASES = [(name, 1) for name in SCENARIOS] + [("migration-fails", 2)]
+# The second attempt is of copr-common-1.8: a step that never comes ready, rolled back (the
+# shortest rehearsal that leaves something to get wrong on the host: built packages, images,
+# reports and the run registry of the first). A cold or warm package cache no longer matters to
+# a verdict: the rehearsal builds the candidate packages before the window opens.
+CASES = [(name, 1) for name in SCENARIOS] + [("copr-common-1.8", 2)]
 
 
 @pytest.mark.parametrize(("name", "attempt"), CASES, ids=[f"{n}-{a}" for n, a in CASES])
@@ -40,6 +44,8 @@ def test_shipped_scenario_gives_its_expected_verdict(engine, built_images, name,
     if scenario.expect.failed_step:
         assert result.failed_step == scenario.expect.failed_step
         assert "rolled back" in result.details["stack_state"]
+    if name == "copr-common-1.8":  # the backend's own ImportError, named in the verdict
+        assert "cannot import name 'lock' from 'copr_common.lock'" in rules["components-start"].message
     summary = json.loads((paths.run_dir(run_id) / "rehearsal.json").read_text())
     assert summary["verdict"] == result.verdict and summary["events"]
     assert "<svg" in (paths.run_dir(run_id) / "rehearsal.html").read_text()

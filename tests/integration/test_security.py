@@ -244,6 +244,25 @@ def test_ports_loopback_only_and_no_privileges(runs: Runs):
     assert checked == 11  # A: 7 containers, B: 4
 
 
+def test_containers_ask_only_their_runs_dns_server(runs: Runs):
+    """The stack's names are in every container's /etc/hosts (fixed addresses: no DNS wait while
+    aardvark-dns reloads); for any other name a container asks only its run network's
+    aardvark-dns, never the host's resolvers (a query would leave the machine)."""
+    servers = {}
+    for run in (runs.a, runs.b):
+        gateway = runs.engine.network_gateway(run.run.network)
+        for container in stack.containers_of(run):
+            conf = runs.engine.exec(container, ["cat", "/etc/resolv.conf"]).output.splitlines()
+            assert [line.split()[1] for line in conf if line.startswith("nameserver")] == [gateway], conf
+            assert "options timeout:1 attempts:5" in conf, conf
+        frontend = runs.engine.address(runs.name("frontend", run), run.run.network)
+        for container in stack.containers_of(run):
+            hosts = runs.engine.exec(container, ["cat", "/etc/hosts"]).output.split()
+            assert hosts[hosts.index("frontend") - 1] == frontend, (container, hosts)
+        servers[run.run_id] = gateway
+    assert servers[runs.a.run_id] != servers[runs.b.run_id]
+
+
 def test_secrets_are_made_per_run(runs: Runs):
     a, b = runs.a, runs.b
     values = {}

@@ -64,12 +64,6 @@ def ended(copr: Stack, build_id: int) -> str:
     return wait.until(check, what=f"build {build_id} to end", timeout=BUILD_TIMEOUT)
 
 
-def new_project(copr: Stack, name: str) -> str:
-    made = copr.copr("create", name, "--chroot", CHROOT)
-    assert made.returncode == 0, made.stderr
-    return name
-
-
 def task_log(copr: Stack, project: str, build_id: int, package: str, name: str = "backend.log") -> str:
     url = f"{copr.env['BACKEND_URL']}/results/{build_dir(OWNER, project, CHROOT, build_id, package)}/{name}"
     response = requests.get(url, timeout=10)
@@ -83,7 +77,7 @@ def task_log(copr: Stack, project: str, build_id: int, package: str, name: str =
 def test_a_build_planting_links_to_secrets_gets_nothing_served(engine, stack_run, copr, tmp_path):
     """Before: `key`, `environ` and `root/` were served (200): the builders' SSH key, the results
     server's environment with the backend password, a listing of the backend's /."""
-    project = new_project(copr, "planted")
+    project = copr.new_project(name="planted")
     first = build(copr, project, make_srpm(tmp_path / "a", "planter", PLANT + FILES.format(name="planter")))
     assert ended(copr, first) == "succeeded"
     secrets = [stack_env(engine, container(stack_run, "backend"), name).strip()
@@ -108,7 +102,7 @@ def test_a_build_planting_links_to_secrets_gets_nothing_served(engine, stack_run
     assert ended(copr, second) == "succeeded"
 
 
-@pytest.mark.parametrize("short, pattern", [("backend", "[c]opr_backend results"),
+@pytest.mark.parametrize("short, pattern", [("backend", "[c]opr_backend_glue.results"),
                                             ("distgit", "[c]opr_dist_git serve")])
 def test_no_process_serving_files_holds_a_secret_in_its_environment(engine, stack_run, short, pattern):
     """Before: the backend password (and the builders' key) were in /proc/<pid>/environ of the
@@ -131,13 +125,15 @@ def test_no_process_serving_files_holds_a_secret_in_its_environment(engine, stac
 def test_a_createrepo_that_walks_everything_is_stopped_and_other_projects_build(engine, stack_run, copr,
                                                                                tmp_path):
     """A link to / in a project's chroot directory (left by an older backend) made createrepo_c
-    walk the backend's whole file system with no end. Its timeout is lowered for the test (the
-    service reads COPR_BACKEND_CREATEREPO_TIMEOUT); before, the build never ended."""
+    walk the backend's whole file system with no end. The glue's copr-repo stops it (timeout
+    lowered for the test: COPR_BACKEND_CREATEREPO_TIMEOUT). The project's Createrepo action then
+    fails, and 2.11's build worker, which waits for the project's repository before it builds,
+    fails the build; other projects build meanwhile."""
     services = "copr-backend-build copr-backend-action"
     # Before the projects exist: their createrepo actions must already run with the knob.
     sh(engine, stack_run, "backend", "echo COPR_BACKEND_CREATEREPO_TIMEOUT=20 >> /etc/copr-harness/stack.env"
        f" && svc restart {services}")
-    stalled, other = new_project(copr, "stalled"), new_project(copr, "bystander")
+    stalled, other = copr.new_project(name="stalled"), copr.new_project(name="bystander")
     chroot_dir = f"{RESULTS_DIR}/{OWNER}/{stalled}/{CHROOT}"
     sh(engine, stack_run, "backend", f"mkdir -p {chroot_dir} && ln -sfn / {chroot_dir}/loop", user="copr")
     try:
@@ -145,7 +141,9 @@ def test_a_createrepo_that_walks_everything_is_stopped_and_other_projects_build(
         fine = build(copr, other, make_srpm(tmp_path / "o", "bystander", FILES.format(name="bystander")))
         assert ended(copr, fine) == "succeeded"
         assert ended(copr, hung) == "failed"
-        assert "did not finish within 20s: stopped" in task_log(copr, stalled, hung, "stalled")
+        actions = sh(engine, stack_run, "backend", "cat /var/log/copr-backend/actions.log")
+        assert f"{chroot_dir}: createrepo_c did not finish within 20s: stopped" in actions, actions[-3000:]
+        assert "Waiting for copr_base repository" in task_log(copr, stalled, hung, "stalled")
     finally:
         sh(engine, stack_run, "backend", f"rm -f {chroot_dir}/loop && sed -i '/CREATEREPO_TIMEOUT/d' "
            f"/etc/copr-harness/stack.env && svc restart {services}")  # the test's knob goes
@@ -157,7 +155,7 @@ def test_a_createrepo_that_walks_everything_is_stopped_and_other_projects_build(
 def test_build_code_gets_no_signature_from_the_keygen(engine, stack_run, copr, tmp_path):
     """Before: from a builder, POST /sign/<another project's key> answered 200 and
     `rpmkeys --checksig` accepted the forged signature."""
-    project = new_project(copr, "victim")
+    project = copr.new_project(name="victim")
     first = build(copr, project, make_srpm(tmp_path / "v", "victim", FILES.format(name="victim")))
     assert ended(copr, first) == "succeeded"  # the backend signs: the key exists
     rpm = f"{copr.env['BACKEND_URL']}/results/{build_dir(OWNER, project, CHROOT, first, 'victim')}" \

@@ -37,7 +37,7 @@ def test_up_status_exec_down_leaves_nothing(engine, cli, run_id):
     assert "running   yes" in rows["database"]
     assert "copr-frontend-2.7-1" in rows["frontend"]
     assert "python3-copr-common-1.7-1" in rows["frontend"]
-    assert "copr-backend-2.13-1" in rows["backend"] and "obs-signd-2.6.1-1" in rows["backend"]
+    assert "copr-backend-2.11-1" in rows["backend"] and "obs-signd-2.6.1-1" in rows["backend"]
     assert "copr-rpmbuild-1.8-1" in rows["builder"]
 
     url = frontend_url(cli, run_id)

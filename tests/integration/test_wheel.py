@@ -69,6 +69,8 @@ def test_the_installed_wheel_plans_brings_up_and_tears_down(installed, tmp_path,
     env = env | {"COPR_HARNESS_REPORTS": str(tmp_path / "reports")}
     scenario = tmp_path / "release.yaml"
     shutil.copy(ROOT / "scenarios" / "release-good.yaml", scenario)
+    # Its patches to copr-backend are named relative to it: they go along.
+    shutil.copytree(ROOT / "scenarios" / "patches", tmp_path / "patches")
     plan = run([str(bin_dir / "copr-harness"), "plan", str(scenario)], tmp_path, env)
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert "unknown component" not in plan.stdout + plan.stderr

@@ -8,6 +8,7 @@ made, so the suites can run against any Copr described in the same shape.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -51,8 +52,36 @@ def other_client(copr_stack, copr_client_for) -> Client:
     return copr_client_for(next(u for u in copr_stack["users"] if u != copr_stack["default_user"]))
 
 
+# Modules whose tests hardly build (a second or two each, mostly frontend calls): they run last,
+# filling the workers' gaps instead of starting a long test near the end.
+QUICK_MODULES = ("test_packages.py", "test_projects.py", "test_smoke.py")
+# The suite's tests spend most of their time waiting for the stack's builds and actions, not on
+# the CPU: `-n auto` runs this many workers per core so those waits overlap.
+WORKERS_PER_CORE = 2
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"chroots(*names): chroots a test needs besides {CHROOT}")
+    config.addinivalue_line("markers", "slow: a long test (a chain of builds, copr-cli's 30 s "
+                            "wait); it starts first so it does not end the run alone")
+
+
+@pytest.hookimpl(optionalhook=True)  # the gate collects with -p no:xdist
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: WORKERS_PER_CORE workers per core."""
+    return WORKERS_PER_CORE * (os.cpu_count() or 1)
+
+
+def run_order(item: pytest.Item) -> int:
+    """0: slow tests, 1: the others, 2: tests of QUICK_MODULES."""
+    if item.get_closest_marker("slow"):
+        return 0
+    return 2 if item.path.name in QUICK_MODULES else 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first: xdist hands tests out in this order, so the run ends on short ones."""
+    items.sort(key=run_order)  # stable: collection order within each group
 
 
 @pytest.fixture(scope="session")

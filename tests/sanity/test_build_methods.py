@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import re
 
+import pytest
 import requests
 
 from ._builds import CHROOT, created_ids, srpm_dir
@@ -45,6 +46,7 @@ def srpm_log(backend_url: str, owner: str, project: str, build_id: int) -> str:
     raise AssertionError(f"no builder-live.log in {base}")
 
 
+@pytest.mark.slow
 def test_every_build_method(copr_cli, client, owner, project, backend_url, stack_host, tmp_path):
     name = project()
     # hello 1.0 tagged v1 in pkg/, then 2.0 on main with a .copr/Makefile; a dist-git-like

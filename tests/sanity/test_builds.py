@@ -8,6 +8,7 @@ import json
 import secrets
 from pathlib import Path
 
+import pytest
 import requests
 
 from ..support.srpms import fixture_srpm, make_srpm
@@ -26,6 +27,7 @@ def srpm_task(frontend_url: str, build_id: int) -> dict:
     return task
 
 
+@pytest.mark.slow
 def test_uploaded_srpms_good_one_succeeds_broken_one_exits_4(copr_cli, client, project, tmp_path):
     name = project()
     good = submit(copr_cli, name, fixture_srpm(tmp_path / "good", "hello"))
@@ -65,6 +67,7 @@ def test_spec_file_upload_is_built_into_an_srpm_by_the_builder(copr_cli, client,
     assert sorted((p["name"], p["arch"]) for p in packages) == [("fromspec", "noarch"), ("fromspec", "src")]
 
 
+@pytest.mark.slow
 def test_url_builds_good_one_succeeds_broken_one_fails(copr_cli, client, frontend_url, project,
                                                       tmp_path):
     name = project()

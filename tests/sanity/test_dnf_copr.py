@@ -41,6 +41,7 @@ def signed_by(machine, package: str) -> str:
     return line.strip().lower()
 
 
+@pytest.mark.slow
 # The client machine is a container on the run's network: only a copr-harness run on this
 # machine gives that (its hub is the frontend's internal URL).
 @pytest.mark.needs("containers")

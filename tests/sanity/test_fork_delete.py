@@ -85,6 +85,7 @@ def verifies(rpm: Path, key: str) -> bool:
 # -- fork -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fork_copies_builds_into_its_own_repo_with_its_own_key(
         copr_cli, client, owner, backend_url, project, forks, tmp_path):
     source = project()

@@ -120,6 +120,10 @@ class FakeEngine:
         self._do("put_files", name, directory)
         self.files.setdefault((name, directory), {}).update(files)
 
+    def read_files(self, name: str, directory: str) -> dict[str, bytes]:
+        self._do("read_files", name, directory, read=True)
+        return dict(self.files.get((name, directory), {}))
+
     def logs(self, name: str, tail: int | None = None) -> str:
         self._do("logs", name, read=True)
         return self.logs_text.get(name, "")

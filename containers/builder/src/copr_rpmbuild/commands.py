@@ -18,6 +18,17 @@ from .errors import TaskError
 from .helpers import split_chroot
 
 
+# How often the live log's follower checks that the build's logger is still there: the backend
+# downloads the results only once it ends, so each check saved is a builder idle for less.
+LOGGER_CHECK_SECONDS = 0.1
+
+
+def tail_command(config: Config, pid: str) -> list[str]:
+    """The `tail` that prints the whole live log and ends once the logger `pid` is gone."""
+    return ["tail", "-F", "-n", "+0", "-s", str(LOGGER_CHECK_SECONDS), f"--pid={pid}",
+            str(config.logfile)]
+
+
 def tail_log(config: Config, wait: float = 120.0) -> int:
     """copr-rpmbuild-log: print the live log, following it until the background build ends."""
     deadline = time.monotonic() + wait
@@ -25,9 +36,9 @@ def tail_log(config: Config, wait: float = 120.0) -> int:
         if time.monotonic() > deadline:
             print("Unable to wait for copr-rpmbuild process, exit.")
             return 1
-        time.sleep(0.5)
+        time.sleep(0.1)
     pid = config.logger_pidfile.read_text().strip()
-    os.execv("/usr/bin/tail", ["tail", "-F", "-n", "+0", "-s", "0.5", f"--pid={pid}", str(config.logfile)])
+    os.execv("/usr/bin/tail", tail_command(config, pid))
     return 1  # not reached
 
 

@@ -1,9 +1,12 @@
 """Python package sources in a scenario (PyPI pin, sdist, source directory, patches): checked
 when the scenario loads, wrapped into an RPM with upstream's name, cached by content."""
 
+import importlib.util
 import io
+import marshal
 import shutil
 import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -98,6 +101,28 @@ def test_pypi_pin_is_downloaded_once_and_cached_by_content(tmp_path, pip_log):
     assert patched != first  # a patch is part of the key
     assert 'VALUE = "patched"' in installed_file(patched, tmp_path, SITE_FILE)
     assert len([c for c in pyprojects.calls(pip_log) if "--no-binary" in c]) == 1  # sdist cached
+
+
+@needs_rpm
+def test_modules_ship_compiled_for_users_who_cannot_write_pycache(tmp_path):
+    """The backend's processes run as copr, who cannot write __pycache__ into dist-packages:
+    without compiled modules in the package every worker would compile copr_backend again."""
+    tree = pyprojects.source_dir(tmp_path)
+    pyprojects.patch(tmp_path)
+    built = packages.build_rpm("python3-copr-common", common(
+        tmp_path, f"{{source: {tree.name}, patches: [fix.patch]}}"))
+    compiled = f"/usr/lib/python3/dist-packages/tinypkg/__pycache__/__init__.{sys.implementation.cache_tag}.pyc"
+    assert compiled in rpm_query(built, "[%{FILENAMES}\n]").splitlines()
+    result = subprocess.run(["rpm2archive", "-n", "-"], stdin=open(built, "rb"),
+                            capture_output=True, check=True)
+    with tarfile.open(fileobj=io.BytesIO(result.stdout)) as archive:
+        data = archive.extractfile("." + compiled).read()
+    assert data[:4] == importlib.util.MAGIC_NUMBER
+    # PEP 552 flags 0b11: checked against the source's hash, whatever the files' times.
+    assert int.from_bytes(data[4:8], "little") == 0b11
+    code = marshal.loads(data[16:])
+    assert code.co_filename == SITE_FILE  # tracebacks name the installed file
+    assert "patched" in code.co_consts  # compiled from the patched source
 
 
 @needs_rpm
@@ -262,19 +287,21 @@ def test_run_record_names_each_components_package_origin():
     _, loaded = load_scenario(ROOT / "scenarios" / "mixed-common.yaml")
     found = run_record.components(loaded, "candidate")
     common = {c: next(p for p in found[c]["packages"] if p["name"] == "python3-copr-common")
-              for c in ("frontend", "backend")}
-    assert common["backend"] == {"name": "python3-copr-common", "nvr": "python3-copr-common-1.8-1",
+              for c in ("frontend", "builder")}
+    assert common["builder"] == {"name": "python3-copr-common", "nvr": "python3-copr-common-1.8-1",
                                  "source": "PyPI copr-common==1.8"}
     assert common["frontend"]["source"] == "PyPI copr-common==1.7"
-    assert {"name": "copr-backend", "nvr": "copr-backend-2.13-1", "source": "spec"} in \
-        found["backend"]["packages"]
+    assert {"name": "copr-backend", "nvr": "copr-backend-2.11-1",
+            "source": "PyPI copr-backend==2.11 + patches copr-backend-min-fe-be-api-9.patch, "
+                      "copr-backend-min-builder-1.6.1.patch"} in found["backend"]["packages"]
 
 
-def test_mixed_common_scenario_gives_the_backend_side_1_8():
+def test_mixed_common_scenario_gives_the_builders_1_8():
+    """Only the builders: the backend's copr-backend 2.11 imports the lock() that 1.8 dropped."""
     from harness.paths import ROOT
 
     _, loaded = load_scenario(ROOT / "scenarios" / "mixed-common.yaml")
     versions = {c: loaded.component_set("candidate", c)["python3-copr-common"].version
                 for c in ("frontend", "backend", "distgit", "keygen", "builder")}
-    assert versions == {"frontend": "1.7", "backend": "1.8", "distgit": "1.7", "keygen": "1.7",
+    assert versions == {"frontend": "1.7", "backend": "1.7", "distgit": "1.7", "keygen": "1.7",
                         "builder": "1.8"}

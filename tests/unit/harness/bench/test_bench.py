@@ -118,3 +118,24 @@ def test_each_bench_run_keeps_its_own_file_and_latest_follows(tmp_path):
     assert json.loads(second.read_text())["figures"][0]["value"] == 2.0
     assert json.loads((tmp_path / bench.LATEST).read_text())["figures"][0]["value"] == 2.0
     assert bench.OUTPUT.parent.name == "bench" and bench.OUTPUT.suffix == ".json"
+
+
+def test_the_figures_are_measured_on_the_scenario_given(monkeypatch, tmp_path):
+    """`bench SCENARIO` (e.g. the real backend's) measures that stack and says so in its file."""
+    from harness.cli.grammar import parse
+
+    loaded, path = [], tmp_path / "bench.json"
+
+    def measure(self: bench.Bench) -> bench.Figure:
+        return bench.Figure("up", 1.0, "s", detail={"scenario": self.scenario})
+
+    monkeypatch.setattr(bench, "FIGURES", {n: (d, measure) for n, (d, _) in bench.FIGURES.items()})
+    monkeypatch.setattr(bench, "load_scenario", lambda p: (loaded.append(p), f"loaded {p}"))
+    given = parse(["bench", "scenarios/mixed-common.yaml", "--only", "up"]).scenario
+    [figure] = bench.run(engine=None, only=["up"], repeat=1, output=path,  # type: ignore[arg-type]
+                         scenario=given)
+    assert loaded == [given] and str(given) == "scenarios/mixed-common.yaml"
+    assert figure.detail == {"scenario": f"loaded {given}"}
+    assert json.loads(path.read_text())["scenario"] == "scenarios/mixed-common.yaml"
+    bench.run(engine=None, only=["up"], repeat=1, output=path)  # type: ignore[arg-type]
+    assert loaded[-1] is None and json.loads(path.read_text())["scenario"] == "scenarios/default.yaml"

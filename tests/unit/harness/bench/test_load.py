@@ -97,10 +97,11 @@ def test_results_json_must_name_exactly_the_rpms_of_its_dir():
 
 
 def log_of(tasks: list[str]) -> str:
-    return "".join(f"2026-12-06 03:21:27,877 INFO copr-backend.build: task {t}: starting build "
-                   f"{t.split('-')[0]} (x) for alice/p, frontend FE/BE API 9\n"
-                   f"2026-12-06 03:21:29,413 INFO copr-backend.build: task {t}: succeeded\n"
-                   for t in tasks)
+    """The build dispatcher's lines as copr-backend's log drain writes them: each task handed to
+    a worker (copr_common/worker_manager.py), a poll between."""
+    from tests.unit.harness.upgrade.test_backend_log import upstream
+    return "".join(upstream("Starting worker %s, task.priority=%s", f"rpm_build_worker:{t}", 1) + "\n"
+                   + upstream("getting %ss from frontend", "build") + "\n" for t in tasks)
 
 
 def test_each_task_must_have_started_exactly_once():

@@ -49,3 +49,25 @@ def test_instances_are_named_once_with_their_short_name_and_aliases():
     assert defined["builder"].instances("r1") == [
         Instance("r1-builder-1", "builder-1", ["builder-1"]),
         Instance("r1-builder-2", "builder-2", ["builder-2"])]
+
+
+def test_upgrade_restarts_defaults_to_every_service_and_is_checked(tmp_path):
+    """component.yaml's upgrade_restarts: absent means every service; a bad value is one line
+    naming the file and the field. Only the backend's step restarts a part of its services
+    (copr-backend's dispatchers and log drain; its redis, allocator and results server stay up)."""
+    restarts = {name: c.upgrade_restarts for name, c in all_components().items()
+                if c.upgrade_restarts is not None}
+    assert restarts == {"backend": ["copr-backend-build", "copr-backend-action", "copr-backend-log"]}
+    path = tmp_path / "component.yaml"
+    probe = "probe:\n  exec: [\"true\"]\n"
+    path.write_text(f"upgrade_restarts: [copr-backend-build, copr-backend-log]\n{probe}")
+    assert load_model(path, Component).upgrade_restarts == ["copr-backend-build", "copr-backend-log"]
+    for value, why in [("[]", "lists no service"),
+                       ("[a, a]", "service 'a' is listed twice"),
+                       ("['../x']", "'../x' is not a service name"),
+                       ("[a]\nupgrade: replace", "this one's upgrade is 'replace'")]:
+        path.write_text(f"upgrade_restarts: {value}\n{probe}")
+        with pytest.raises(InputError) as error:
+            load_model(path, Component)
+        assert str(error.value).startswith(f"{path}:1: upgrade_restarts: ")
+        assert why in str(error.value) and error.value.exit_code == 2

@@ -97,13 +97,32 @@ def test_start_order_puts_dependencies_first():
     assert start_order(["frontend", "database"]) == [["database"], ["frontend"]]
 
 
-def test_the_broker_is_only_in_scenarios_that_list_it(tmp_path):
+def test_upgrade_restarts_replaces_the_components_services_in_one_scenario(tmp_path):
+    _, scenario = load_scenario(write(tmp_path, GOOD + "upgrade_restarts: {frontend: [copr-frontend]}\n"))
+    assert scenario.restarts_of("frontend") == ["copr-frontend"]
+    assert scenario.restarts_of("database") is None  # component.yaml's default: every service
+
+
+@pytest.mark.parametrize("value, why", [
+    ("{fronted: [x]}", "upgrade_restarts: unknown component 'fronted'"),
+    ("{frontend: []}", "upgrade_restarts.frontend: lists no service"),
+    ("{builder: [sshd]}", "upgrade_restarts.builder: only a component upgraded in place"),
+    ("{frontend: ['a b']}", "upgrade_restarts.frontend: 'a b' is not a service name")])
+def test_a_bad_upgrade_restarts_names_file_line_and_field(tmp_path, value, why):
+    path = write(tmp_path, GOOD + f"upgrade_restarts: {value}\n")
+    with pytest.raises(InputError) as error:
+        load_scenario(path)
+    assert str(error.value).startswith(f"{path}:7: ") and why in str(error.value)
+    assert error.value.exit_code == 2
+
+
+def test_the_broker_is_in_the_default_stack_and_only_in_scenarios_that_list_it(tmp_path):
     text = "\n".join(line for line in DEFAULT_SCENARIO.read_text().splitlines()
                       if not line.startswith("components:"))
     _, unlisted = load_scenario(write(tmp_path, text))
     assert "broker" not in unlisted.components and "backend" in unlisted.components
-    _, real = load_scenario(DEFAULT_SCENARIO.with_name("real-backend.yaml"))
-    assert "broker" in real.components
+    _, default = load_scenario(DEFAULT_SCENARIO)
+    assert "broker" in default.components
     broker = load_model(DEFAULT_SCENARIO.parents[1] / "containers" / "broker" / "component.yaml",
                         Component)
     # Reached by tests on loopback only (the engine publishes on 127.0.0.1), memory bounded.

@@ -104,8 +104,12 @@ def test_write_suite_reads_the_run_folder(tmp_path):
     (tmp_path / build_times.FILE).write_text(json.dumps(fx.builds()))
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "backend.log").write_text("hello")
+    (tmp_path / "logs" / "backend").mkdir()
+    (tmp_path / "logs" / "backend" / "worker.log").write_text("Worker succeeded build")
     page = pages.write_suite(tmp_path, "sanity", "copr-harness sanity suite").read_text()
     assert page.count("<svg ") == 3 and '<a href="logs/backend.log">backend.log</a>' in page
+    # copr-backend's own log files, saved under the container's folder, are linked too.
+    assert '<a href="logs/backend/worker.log">backend/worker.log</a>' in page
 
 
 # -- the pages in a browser -------------------------------------------------------------------

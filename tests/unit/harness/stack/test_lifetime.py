@@ -24,7 +24,7 @@ def calls(monkeypatch):
         return RunInfo(run_id, ["database", "frontend"])
 
     monkeypatch.setattr(lifetime, "up", up)
-    monkeypatch.setattr(lifetime, "save_logs", lambda engine, run_id, names: done.append(
+    monkeypatch.setattr(lifetime, "save_logs", lambda engine, run, names: done.append(
         ("logs", " ".join(names))))
     monkeypatch.setattr(lifetime, "down", lambda engine, run_id: done.append(("down", run_id)))
     return done

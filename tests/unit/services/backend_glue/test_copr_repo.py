@@ -83,3 +83,16 @@ def test_update_makes_repodata_and_removes_deleted_builds(tmp_path: Path, monkey
     assert (directory / "repodata" / "repomd.xml").is_file()
     assert copr_repo.update(Request(directory, delete=["00000001-hello"]), logging.getLogger("t"))
     assert not (directory / "00000001-hello").exists()
+
+
+def test_a_createrepo_c_that_does_not_finish_is_stopped(tmp_path: Path, monkeypatch) -> None:
+    """A link to / in a chroot directory had createrepo_c walk the whole file system for ever."""
+    hang = tmp_path / "createrepo_c"
+    hang.write_text("#!/bin/sh\nexec sleep 60\n")
+    hang.chmod(0o755)
+    monkeypatch.setattr(copr_repo, "CREATEREPO", str(hang))
+    monkeypatch.setenv("COPR_BACKEND_CREATEREPO_TIMEOUT", "0.5")
+    directory = chroot_dir(tmp_path, with_repodata=False)
+    with pytest.raises(RuntimeError, match=r"^createrepo_c did not finish within 0.5s: stopped$"):
+        copr_repo.update(Request(directory, full=True), logging.getLogger("t"))
+    assert not (directory / "repodata").exists()

@@ -181,3 +181,20 @@ def test_unreachable_keygen() -> None:
     result = run(f"http://127.0.0.1:{port}", "-u", EMAIL, "-p")
     assert result.returncode == 1
     assert result.stderr.startswith("cannot reach the keygen at") and result.stderr.count("\n") == 1
+
+
+def test_sign_starts_without_requests() -> None:
+    """The backend runs `sign` three times per build (public key, each RPM, public key again):
+    importing requests would double each call's start-up."""
+    probe = ("import importlib.machinery, importlib.util, sys; "
+             f"loader = importlib.machinery.SourceFileLoader('sign', {str(CLIENT)!r}); "
+             "module = importlib.util.module_from_spec(importlib.util.spec_from_loader('sign', loader)); "
+             "loader.exec_module(module); print(sorted(m for m in sys.modules if m.split('.')[0] == 'requests'))")
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
+
+
+def test_a_keygen_url_that_is_not_http_is_one_line() -> None:
+    result = run("https://keygen:5003", "-u", EMAIL, "-p")
+    assert result.returncode == 1
+    assert result.stderr == "the keygen URL https://keygen:5003/pubkey/owner%23project@copr.example.org is not http://HOST[:PORT]\n"

@@ -17,8 +17,17 @@ HOME = Path("/var/lib/copr")
 DESTDIR = "/var/lib/copr/public_html/results"
 LOG_DIR = "/var/log/copr-backend"
 # Directories the backend's processes write, all owned by the user they run as (copr).
+# The SSH master connections to the builders, shared by every worker (ssh_config).
+SSH_CONTROL_DIR = "/run/copr-backend/ssh"
 DIRECTORIES = ["/var/lib/copr/public_html", DESTDIR, LOG_DIR, "/var/lock/copr-backend",
-               "/run/copr-backend", "/var/lib/copr/.ssh"]
+               "/run/copr-backend", SSH_CONTROL_DIR, "/var/lib/copr/.ssh"]
+# How long an idle master connection stays open, and how soon a silent builder (killed, its
+# address gone) drops it: 3 keep-alives 2 s apart.
+SSH_PERSIST_SECONDS = 300
+SSH_ALIVE_INTERVAL = 2
+SSH_ALIVE_COUNT = 3
+WORKERS_PER_BUILDER = 2
+ACTION_WORKERS = 4
 
 
 class MissingSetting(Exception):
@@ -53,11 +62,16 @@ def backend_conf(env: dict[str, str], builder_config: Path) -> str:
         # The builders' sshd lets only root in.
         "build_user=root",
         "sleeptime=1",
-        # One build worker per builder: every worker is a ~45 MB daemon, and more than the
-        # builders would only wait for a ticket, inside the container's memory limit (256 MB:
-        # with 8 the kernel killed the dispatchers).
-        f"builds_max_workers={max(1, len(env.get('BUILDERS', '').split()))}",
-        "actions_max_workers=2",
+        # Two build workers per builder. A worker holds its builder only from the ticket to
+        # the results' download; before it (start-up) and after it (signing, copr-repo, the
+        # frontend update) the builder would idle with one worker each. More would only wait
+        # for a ticket, and each is a ~45 MB daemon inside the container's memory limit (at
+        # 256 MB, 8 workers got the dispatchers killed).
+        f"builds_max_workers={WORKERS_PER_BUILDER * max(1, len(env.get('BUILDERS', '').split()))}",
+        # Actions (a daemon each, ~45 MB) wait on keygen's key generation and createrepo_c;
+        # 2.11 runs deletions last (the frontend's priority), so with two workers a project's
+        # creations kept a deletion queued for over a minute under the sanity suite.
+        f"actions_max_workers={ACTION_WORKERS}",
         f"resalloc_connection=http://127.0.0.1:{env.get('ALLOCATOR_PORT', '49100')}",
         "",
         "[builder]",
@@ -70,12 +84,22 @@ def backend_conf(env: dict[str, str], builder_config: Path) -> str:
     return "\n".join(lines)
 
 
-def ssh_config(key: Path) -> str:
+def ssh_config(key: Path, control_dir: str = SSH_CONTROL_DIR) -> str:
     """The `ssh -F` file of the backend: the run's key, and builders whose host keys are new
-    in every container."""
+    in every container.
+
+    2.11 runs a new ssh (or rsync over ssh) for every step of a build on its builder (version
+    gate, copr-builder-ready, start, live log, results): each would pay a key exchange. One
+    master connection per builder, kept open between builds and shared by every worker
+    process (the sshcmd.py docstring of 2.11 suggests the same options), makes each of them a
+    new channel instead."""
     return (f"Host *\n    IdentityFile {key}\n    IdentitiesOnly yes\n"
             "    StrictHostKeyChecking no\n    UserKnownHostsFile /dev/null\n"
-            "    LogLevel ERROR\n    ConnectTimeout 10\n")
+            "    LogLevel ERROR\n    ConnectTimeout 10\n"
+            f"    ControlMaster auto\n    ControlPath {control_dir}/%C\n"
+            f"    ControlPersist {SSH_PERSIST_SECONDS}\n"
+            f"    ServerAliveInterval {SSH_ALIVE_INTERVAL}\n"
+            f"    ServerAliveCountMax {SSH_ALIVE_COUNT}\n")
 
 
 def _write(path: Path, text: str, mode: int, owner: tuple[int, int] | None) -> None:
@@ -99,6 +123,8 @@ def write_all(env: dict[str, str], user: str = "copr", root: Path = Path("/")) -
             os.chown(path, *owner)
     ssh_dir = root / "var/lib/copr/.ssh"
     ssh_dir.chmod(0o700)
+    # Whoever reaches a master's socket runs commands as root on that builder.
+    (root / SSH_CONTROL_DIR.lstrip("/")).chmod(0o700)
     key = ssh_dir / "id_builder"
     # The key is the run's secret: readable by the backend's user only.
     _write(key, _need(env, "BUILDER_SSH_KEY").strip() + "\n", 0o600, owner)

@@ -24,6 +24,14 @@ CREATEREPO = "/usr/bin/createrepo_c"
 LOCK_DIR = os.environ.get("COPR_REPO_LOCK_DIR", "/var/lock/copr-backend")
 CONFIG = os.environ.get("COPR_BE_CONFIG", "/etc/copr/copr-be.conf")
 PKGLIST = ".copr-createrepo-pkglist"
+# Seconds createrepo_c gets (COPR_BACKEND_CREATEREPO_TIMEOUT). Upstream's copr-repo gives it no
+# limit; a link to / in a chroot directory then had it walk the backend's file system for ever
+# while holding the directory's lock (README: Security). A difference from upstream, named there.
+CREATEREPO_TIMEOUT = 600
+
+
+def createrepo_timeout() -> float:
+    return float(os.environ.get("COPR_BACKEND_CREATEREPO_TIMEOUT") or CREATEREPO_TIMEOUT)
 
 
 def _subdir(value: str) -> str:
@@ -124,7 +132,11 @@ def update(request: Request, log: logging.Logger) -> bool:
         if request.devel:
             (request.directory / "devel").mkdir(exist_ok=True)
         log.info("running %s", " ".join(command))
-        result = subprocess.run(command, capture_output=True, text=True)
+        limit = createrepo_timeout()
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=limit)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"createrepo_c did not finish within {limit:g}s: stopped") from None
         if result.returncode != 0:
             raise RuntimeError(f"createrepo_c exited {result.returncode}: {result.stderr.strip()}")
     finally:
