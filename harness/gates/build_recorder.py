@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from copr.v3.proxies.build import BuildProxy
+from copr.v3.proxies.build_chroot import BuildChrootProxy
 from copr.v3.proxies.package import PackageProxy
 from copr.v3.proxies.project import ProjectProxy
 
@@ -35,10 +36,19 @@ def subprocess_env(env: dict[str, str], log: Path) -> dict[str, str]:
 FAILED = ("failed", "canceled")
 
 
+ENDED = ("succeeded", "failed")
+
+
 def record(build: Any, project: str) -> dict:
     """What the reports keep of a python-copr build (a Munch)."""
     return {"id": build.id, "project": project, "state": build.state, "submitted": build.submitted_on,
-            "started": build.started_on, "ended": build.ended_on}
+            "started": build.started_on, "ended": build.ended_on,
+            "package": (build.get("source_package") or {}).get("name")}
+
+
+def chroot_states(config: dict, build_id: int) -> dict[str, str]:
+    """{chroot: state} of one build (what its messages are checked against: harness.messages)."""
+    return {c.name: c.state for c in BuildChrootProxy(config).get_list(build_id)}
 
 
 def _append(path: str, records: list[dict]) -> None:
@@ -56,6 +66,8 @@ def _keep(config: dict, builds: Iterable[Any]) -> None:
     if not path:
         return
     records = [record(b, f"{b.ownername}/{b.projectname}") for b in builds]
+    for ended in (r for r in records if r["state"] in ENDED):
+        ended["chroot_states"] = chroot_states(config, ended["id"])
     _append(path, records)
     failed = [r for r in records if r["state"] == "failed"]
     if failed:

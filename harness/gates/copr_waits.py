@@ -13,7 +13,8 @@ from harness import wait
 if TYPE_CHECKING:
     from copr.v3 import Client
 
-FINISHED = ("succeeded", "failed", "canceled", "skipped")
+# A fork's copies of builds stay "forked", as upstream's frontend leaves them: never running.
+FINISHED = ("succeeded", "failed", "canceled", "skipped", "forked")
 # How long a build may take; a gate run against a broken stack sets it lower to fail sooner.
 BUILD_TIMEOUT = float(os.environ.get("COPR_SANITY_BUILD_TIMEOUT", "120"))
 # Polling at most every half second: a build or action ends a few seconds after it starts, and

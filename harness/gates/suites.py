@@ -79,7 +79,7 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
                "-p", "harness.gates.pytest_lifeline", "-p", "harness.gates.build_recorder",
                *pytest_args]
     # A stack with a broker: its messages are consumed from before the suite's first build.
-    collector = None
+    collector, began = None, time.time()
     if "broker" in info.components:
         collector = bus.connect(engine, info.run.first("broker").name)
     with progress.step(f"running the {suite} suite against run {info.run_id}"):
@@ -97,7 +97,8 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
             raise
     progress.say(f"{suite} suite exit code {code}; JUnit XML: {junit}")
     if collector is not None:
-        if suite_check.finish(collector, folder) and code == 0:
+        ended = lambda: suite_check.api_builds(info.run_id, folder, began)  # noqa: E731
+        if suite_check.finish(collector, folder, ended) and code == 0:
             code = 1  # pytest's "tests failed": a message check is part of the suite's verdict
     return code
 

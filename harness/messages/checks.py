@@ -46,15 +46,16 @@ def validate(message: Message, classes: dict[str, type]) -> None:
 
 
 def check_build(messages: list[Message], build: dict, chroots: list[str]) -> list[str]:
-    """Problems of one build's messages against the API's `build` (its /api_3/build answer):
-    exactly one of each topic per chroot, every body valid and agreeing with the API."""
-    classes = schema_classes()
+    """Problems of one build's messages: schema violations, then `against_api`'s."""
+    return violations(messages) + against_api(messages, build, chroots)
+
+
+def against_api(messages: list[Message], build: dict, chroots: list[str]) -> list[str]:
+    """Problems of one build's messages against the API's `build` (its /api_3/build answer, with
+    `chroot_states` {chroot: state} when known): exactly one of each topic per chroot in
+    `chroots`, and the bodies agree with the API; each chroot's build.end status is that
+    chroot's state (else the build's)."""
     problems = []
-    for message in messages:
-        try:
-            validate(message, classes)
-        except SchemaViolation as violation:
-            problems.append(str(violation))
     counts = {(m.topic, m.body.get("chroot")): 0 for m in messages}
     for m in messages:
         counts[(m.topic, m.body.get("chroot"))] += 1
@@ -66,10 +67,12 @@ def check_build(messages: list[Message], build: dict, chroots: list[str]) -> lis
     problems += [f"build {build['id']}: unexpected {n} {topic} for chroot {chroot}"
                  for (topic, chroot), n in counts.items()]
     package = (build.get("source_package") or {}).get("name")
+    states = build.get("chroot_states") or {}
     for m in messages:
         body = m.body
+        ended = states.get(body.get("chroot"), build["state"])
         want = {"owner": build["ownername"], "copr": build["projectname"],
-                "status": ENDED.get(build["state"]) if m.topic == "copr.build.end" else RUNNING}
+                "status": ENDED.get(ended) if m.topic == "copr.build.end" else RUNNING}
         if body.get("chroot") != "srpm-builds":
             want["pkg"] = package
         for key, value in want.items():

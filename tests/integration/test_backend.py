@@ -2,8 +2,9 @@
 scenario's patches, its services and readiness, one build from copr-cli to a signed, published
 RPM through upstream's dispatcher and worker (SRPM build on a builder, dist-git import, RPM build
 on a builder handed out by the glue's allocator, results fetched with rsync, signed through the
-keygen, createrepo'd by copr-repo), the results web server, its secrets, and its results
-across a container restart. (How the dispatchers ride out a restarted frontend: test_faults.py.)"""
+keygen, createrepo'd by copr-repo) and announced on the broker, the harness's suite runner's
+message check, the results web server, its secrets, and its results across a container
+restart. (How the dispatchers ride out a restarted frontend: test_faults.py.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness import stack, wait
+from harness import paths, stack, wait
+from harness.gates import suites
+from harness.messages import bus, suite_check
+from harness.messages.bus import TOPICS_PER_CHROOT
+from harness.messages.checks import check_build
 from harness.model.components import all_components
 from harness.naming import resource_name
 from harness.podman.engine import Engine, ExecResult
@@ -110,11 +115,22 @@ def test_one_build_goes_from_submit_to_a_signed_published_rpm(backend: Backend, 
     project = f"r{secrets.token_hex(4)}"
     created = copr.copr("create", project, "--chroot", CHROOT)
     assert created.returncode == 0, created.stderr
-    began = time.monotonic()
-    build_id = copr.submit(project, make_srpm(tmp_path, "hello"))
-    state = copr.wait_build(build_id, timeout=240, what=f"build {build_id} to finish")
-    print(f"build submit -> {state} {time.monotonic() - began:.1f}s")
-    assert state == "succeeded", backend.log("worker.log")[-3000:]
+    collector = bus.connect(backend.engine, resource_name(backend.info.run_id, "broker"))
+    try:
+        began = time.monotonic()
+        build_id = copr.submit(project, make_srpm(tmp_path, "hello"))
+        state = copr.wait_build(build_id, timeout=240, what=f"build {build_id} to finish")
+        print(f"build submit -> {state} {time.monotonic() - began:.1f}s")
+        assert state == "succeeded", backend.log("worker.log")[-3000:]
+        # Its messages on the broker: start, chroot start and end for the source build and the
+        # RPM chroot, each valid against copr-messaging's schema and agreeing with the API.
+        chroots = ["srpm-builds", CHROOT]
+        messages = collector.wait_for_build(build_id, chroots)
+    finally:
+        collector.close()
+    api = requests.get(f"{copr.frontend_url}/api_3/build/{build_id}", timeout=10).json()
+    assert check_build(messages, api, chroots) == [], [str(m) for m in messages]
+    assert [m.schema for m in messages if m.body["chroot"] == CHROOT] == list(TOPICS_PER_CHROOT)
 
     chroot_dir = f"{RESULTS}/alice/{project}/{CHROOT}"
     rpms = [line for line in backend.must("find", chroot_dir, "-name", "hello-*.rpm").split()
@@ -211,3 +227,15 @@ def test_results_survive_a_container_restart(backend: Backend) -> None:
     backend.url = stack.url(backend.engine, backend.info.run_id, all_components()["backend"])
     answer = requests.get(f"{backend.url}/results/alice/kept/pubkey.gpg", timeout=10)
     assert answer.ok and answer.text == "key"
+
+
+def test_a_suite_run_checks_and_lists_its_builds_messages(backend: Backend) -> None:
+    """The harness's own suite runner on this stack: one sanity test that makes one build."""
+    code = suites.run(backend.engine, backend.info, "sanity",
+                      ["-n", "0", "-k", "test_nowait_status_and_watch_build"])
+    listed = suite_check.load(paths.run_dir(backend.info.run_id))
+    assert listed is not None, "no messages.json beside the suite's report"
+    assert code == 0 and listed["problems"] == [], listed["problems"]
+    [messages] = [ms for ms in listed["builds"].values() if any(m["chroot"] == CHROOT for m in ms)]
+    assert sorted((m["topic"], m["chroot"]) for m in messages) == sorted(
+        (topic, chroot) for chroot in ("srpm-builds", CHROOT) for topic in TOPICS_PER_CHROOT)

@@ -22,6 +22,7 @@ import testinfra
 
 from harness import wait
 from harness.gates.copr_waits import FINISHED
+from harness.messages import bus
 from harness.paths import ROOT
 from harness.podman.engine import Engine
 from harness.stack import faults
@@ -271,6 +272,34 @@ def test_a_killed_build_worker_is_noticed_and_its_build_still_succeeds(engine, s
     file_says(engine, stack_run, DISPATCHER_LOG, f"dead worker {worker}")
     assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
     finished_once(engine, stack_run, build_id)
+
+
+def test_broker_down_when_a_build_ends_then_messages_flow_again(engine, stack_run, copr, fault,
+                                                                tmp_path):
+    """The broker is stopped while a build waits at its gate, so its copr.build.end cannot be
+    published. 2.11's bus logs the failed attempt and goes on (upstream: messaging must not halt
+    the worker): the build succeeds with nothing lost, and ran once. Once the broker is back,
+    the next build's messages arrive."""
+    project = copr.new_project()
+    name, srpm = gated_srpm(tmp_path / "src")
+    build_id = copr.submit(project, srpm)
+    building_on(engine, stack_run, name)
+    fault("broker", "stop")
+    try:
+        open_gate(engine, stack_run, name)
+        wait_state(copr, build_id, "succeeded")
+        file_says(engine, stack_run, WORKER_LOG, "Attempt 1 to publish a message failed")
+    finally:
+        fault("broker", "start")
+    assert_nothing_lost(engine, stack_run, copr, project, build_id, name, tmp_path)
+    finished_once(engine, stack_run, build_id)
+    collector = bus.connect(engine, container(stack_run, "broker"))
+    try:
+        again = copr.submit(project, make_srpm(tmp_path / "again", "again"))
+        wait_state(copr, again, "succeeded")
+        assert len(collector.wait_for_build(again, ["srpm-builds", CHROOT])) == 6
+    finally:
+        collector.close()
 
 
 def test_database_restarted_and_the_frontend_recovers_by_itself(engine, stack_run, copr, fault,

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 # copr-backend 2.11 beside the candidate copr-common 1.8 that rpm lets through and 2.11 cannot
 # import.
 SCENARIOS = ["frontend-first", "backend-needs-newer-common", "min-builder-raised",
-             "migration-fails", "copr-common-1.8"]
+             "migration-fails", "copr-common-1.8", "malformed-message"]
 
 # The second attempt is of copr-common-1.8: a step that never comes ready, rolled back (the
 # shortest rehearsal that leaves something to get wrong on the host: built packages, images,
@@ -46,6 +46,10 @@ def test_shipped_scenario_gives_its_expected_verdict(engine, built_images, name,
         assert "rolled back" in result.details["stack_state"]
     if name == "copr-common-1.8":  # the backend's own ImportError, named in the verdict
         assert "cannot import name 'lock' from 'copr_common.lock'" in rules["components-start"].message
+    if name == "malformed-message":  # the candidate's build.end, named by field and schema
+        message = rules["message-schemas"].message
+        assert "after the window: copr.build.end" in message and "field 'status'" in message, message
+        assert "before the window" not in message, message
     summary = json.loads((paths.run_dir(run_id) / "rehearsal.json").read_text())
     assert summary["verdict"] == result.verdict and summary["events"]
     assert "<svg" in (paths.run_dir(run_id) / "rehearsal.html").read_text()

@@ -12,7 +12,7 @@ from harness.model.components import start_order
 from harness.podman.engine import ExecResult
 
 COMPONENTS = ["database", "frontend", "backend", "distgit", "keygen", "builder"]
-SECRETS = {"db_password": "a", "backend_password": "b", "builder_ssh_key": "c",
+SECRETS = {"db_password": "a", "backend_password": "b", "broker_password": "d", "builder_ssh_key": "c",
            "builder_ssh_pubkey": "d"}
 
 

@@ -79,3 +79,42 @@ def test_the_summary_lists_the_messages_per_build(tmp_path: Path) -> None:
     assert "| 7 | `copr.build.start` srpm-builds, `copr.chroot.start` srpm-builds, " \
            "`copr.build.end` srpm-builds |" in text
     assert suite_check.load(tmp_path / "none") is None
+
+
+def api_build(state: str = "succeeded", **chroot_states: str) -> dict:
+    """The API's view of build 7 (tests/unit/harness/messages/test_checks.py's bodies)."""
+    return {"id": 7, "ownername": "alice", "projectname": "p1", "state": state,
+            "source_package": {"name": "hello"},
+            "chroot_states": chroot_states or {"fedora-44-x86_64": state}}
+
+
+def test_builds_the_api_lists_as_ended_are_checked_against_their_messages(tmp_path: Path) -> None:
+    complete = messages_of(["srpm-builds", "fedora-44-x86_64"])
+    assert suite_check.finish(FakeCollector(complete), tmp_path, lambda: [api_build()]) == []
+    # The API says the chroot failed; its build.end said succeeded.
+    [problem] = suite_check.finish(FakeCollector(complete), tmp_path,
+                                   lambda: [api_build("failed")])
+    assert "copr.build.end" in problem and "'status' is 1, the API says 0" in problem
+
+
+def test_an_ended_build_without_messages_is_a_problem(tmp_path: Path) -> None:
+    problems = suite_check.finish(FakeCollector([]), tmp_path, lambda: [api_build()])
+    assert "build 7: 0 copr.build.start messages for srpm-builds, not 1" in problems
+    assert "build 7: 0 copr.build.end messages for fedora-44-x86_64, not 1" in problems
+
+
+def test_a_fork_or_a_failed_source_build_owes_only_what_ran(tmp_path: Path) -> None:
+    forked = api_build("forked", **{"fedora-44-x86_64": "forked"})
+    assert suite_check.expected_chroots(forked) == []
+    assert suite_check.finish(FakeCollector([]), tmp_path, lambda: [forked]) == []
+    # The frontend fails the chroots of a build whose source build failed: none ran.
+    failed_source = api_build("failed", **{"fedora-44-x86_64": "failed"}) | {"source_package": {}}
+    assert suite_check.expected_chroots(failed_source) == ["srpm-builds"]
+
+
+def test_an_unreadable_api_is_a_problem(tmp_path: Path) -> None:
+    def down() -> list[dict]:
+        raise ConnectionError("refused")
+
+    [problem] = suite_check.finish(FakeCollector(messages_of(["srpm-builds"])), tmp_path, down)
+    assert problem.startswith("could not read the suite's builds from the API: ConnectionError")

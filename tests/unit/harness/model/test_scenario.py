@@ -119,6 +119,7 @@ def test_a_bad_upgrade_restarts_names_file_line_and_field(tmp_path, value, why):
 def test_the_broker_is_in_the_default_stack_and_only_in_scenarios_that_list_it(tmp_path):
     text = "\n".join(line for line in DEFAULT_SCENARIO.read_text().splitlines()
                       if not line.startswith("components:"))
+    (tmp_path / "patches").symlink_to(DEFAULT_SCENARIO.with_name("patches"))
     _, unlisted = load_scenario(write(tmp_path, text))
     assert "broker" not in unlisted.components and "backend" in unlisted.components
     _, default = load_scenario(DEFAULT_SCENARIO)

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from . import app
 from .db import session
 from .enums import FAIL_TYPES, StatusEnum
-from .errors import ObjectNotFound
 from .logic import build_finished
 from .build_tasks import rpm_task, sandbox, small_rpm, small_srpm, srpm_task
 from .models import Action, Build, BuildChroot, BuildChrootResult, CancelRequest, Package, now
@@ -229,26 +228,10 @@ def update():
             action.result = int(item.get("result", 0))
             action.message = item.get("message")
             action.ended_on = now()
-            if action.action_type == 7 and action.result == 1:
-                _fork_done(action)
             updated.append(action.id)
         result.update({"updated_actions_ids": updated, "non_existing_actions_ids": missing})
     session.commit()
     return flask.jsonify(result)
-
-
-def _fork_done(action: Action) -> None:
-    """The backend copied a fork's results: its forked chroots become succeeded."""
-    owner, _, name = (action.new_value or "").partition("/")
-    from .logic import get_copr
-    try:
-        target = get_copr(owner, name)
-    except ObjectNotFound:
-        return
-    for build in target.builds:
-        for chroot in build.chroots:
-            if chroot.status == StatusEnum.forked:
-                chroot.status = StatusEnum.succeeded
 
 
 @route("/reschedule_build_chroot/", methods=("POST", "PUT"))

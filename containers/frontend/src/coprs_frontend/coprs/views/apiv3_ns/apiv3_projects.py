@@ -267,7 +267,7 @@ def _fork_builds(source: Copr, target: Copr, user: User) -> dict:
                                   source_json=package.source_json)
             target.packages.append(new_package)
         new = Build(copr=target, package=new_package, user=user, source_type=old.source_type,
-                    source_json=old.source_json, source_status=StatusEnum.succeeded,
+                    source_json=old.source_json, source_status=StatusEnum.forked,
                     pkg_version=old.pkg_version, srpm_url=old.srpm_url, submitted_on=now(),
                     timeout=old.timeout, results_json=old.results_json)
         session.add(new)
