@@ -158,6 +158,24 @@ def builds_section(builds: list[dict], now: float, expected: set[int] = frozense
             + timeline.svg(bars, BUILD_COLORS, "builds timeline"))
 
 
+def messages_section(found: dict | None) -> str:
+    """The broker's messages per build (topic and chroot; a violation marked), and the message
+    check's problems (a stack with a broker: harness/messages)."""
+    if found is None:
+        return ""
+    problems = "".join(f"<li>{escape(problem)}</li>" for problem in found["problems"])
+    rows = "".join(
+        f"<tr><td>{escape(build)}</td><td>"
+        + ", ".join(f'<span class="{"bad" if m["violation"] else "ok"}">'
+                    f'{escape(m["topic"])} {escape(str(m["chroot"]))}</span>' for m in messages)
+        + "</td></tr>" for build, messages in found["builds"].items())
+    count = sum(len(messages) for messages in found["builds"].values())
+    return (f"<h2>Messages ({count} of {len(found['builds'])} builds)</h2>"
+            + (f'<ul class="bad">{problems}</ul>' if problems else
+               '<p class="note">all valid against copr-messaging\'s schemas and the API</p>')
+            + f"<table><tr><th>build</th><th>messages seen</th></tr>{rows}</table>")
+
+
 def _links(logs: list[Path]) -> str:
     items = "".join(f'<li><a href="{escape(p.as_posix())}">{escape(p.as_posix().removeprefix("logs/"))}'
                     '</a></li>' for p in logs)
@@ -179,14 +197,17 @@ def suite_page(title: str, junit: Path, logs: list[Path], bringup: list[dict], b
     table (failures first) and log links; `folder` holds the failed builds' saved logs."""
     cases = junit_html.cases(junit)
     counts = junit_html.totals(cases)
-    passed = sum(counts.values()) > 0 and not counts["failed"] and not counts["error"]
+    messages = (record or {}).get("messages")
+    passed = (sum(counts.values()) > 0 and not counts["failed"] and not counts["error"]
+              and not (messages and messages["problems"]))
     now = now if now is not None else time.time()
     logs_of = failed_build_logs(builds, cases, folder) if folder is not None else {}
     return _page(title, outcome.banner(passed, junit_html.summary(counts), title)
                  + f"<h1>{escape(title)}</h1>" + outcome.record_section(record)
                  + outcome.failures_section(cases, logs_of)
                  + bringup_section(bringup) + builds_section(builds, now, expected_failures(builds, cases))
-                 + latency_section(builds) + outcome.slowest_section(cases)
+                 + latency_section(builds) + messages_section(messages)
+                 + outcome.slowest_section(cases)
                  + "<h2>Tests</h2>" + junit_html.table(cases) + _links(logs))
 
 

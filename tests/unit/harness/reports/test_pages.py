@@ -318,3 +318,19 @@ def test_in_chromium_the_failed_banner_and_the_failure_are_above_the_fold(tmp_pa
     border = [y for y in range(banner[-1] + 1, image.height)
               if all(close(image[x, y], outcome.FAILED_COLOR) for x in range(34, 38))]
     assert border and border[0] < fold, border[:3]
+
+
+def test_the_suite_page_lists_the_messages_per_build_and_fails_on_a_message_problem(tmp_path,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(pages.outcome, "record_section", lambda record: "")  # the record's rest
+    junit = tmp_path / "sanity.junit.xml"
+    junit.write_text('<testsuite name="sanity" tests="1"><testcase classname="t" name="ok" '
+                     'time="1"/></testsuite>')
+    seen = {"builds": {"7": [{"topic": "copr.build.end", "chroot": "srpm-builds", "violation": None}]},
+            "problems": []}
+    page = pages.suite_page("t", junit, [], [], [], now=0, record={"messages": seen})
+    assert "Messages (1 of 1 builds)" in page and "copr.build.end srpm-builds" in page
+    assert 'class="banner passed"' in page
+    bad = {**seen, "problems": ["build 7: 0 copr.build.start messages for srpm-builds, not 1"]}
+    page = pages.suite_page("t", junit, [], [], [], now=0, record={"messages": bad})
+    assert "0 copr.build.start messages for srpm-builds" in page and 'class="banner failed"' in page
