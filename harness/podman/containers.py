@@ -62,6 +62,11 @@ class ContainerSpec:
     hosts: dict[str, str] = field(default_factory=dict)  # /etc/hosts entries: name -> address
 
 
+def mac_for(address: str) -> str:
+    """A locally administered unicast MAC address holding an IPv4 address (as Docker makes them)."""
+    return "02:42:" + ":".join(f"{int(part):02x}" for part in address.split("."))
+
+
 class Containers:
     """Container operations; `client` and `host` are the engine's."""
 
@@ -82,8 +87,7 @@ class Containers:
             name=spec.name,
             labels=spec.labels,
             environment=spec.environment,
-            networks={spec.network: {"aliases": spec.aliases,
-                                     **({"static_ips": [spec.address]} if spec.address else {})}},
+            networks={spec.network: {"aliases": spec.aliases, **self._fixed(spec.address)}},
             extra_hosts=spec.hosts,
             ports={f"{port}/tcp": {"ip": "127.0.0.1"} for port in spec.ports},
             cap_drop=DROPPED_CAPS,
@@ -99,6 +103,16 @@ class Containers:
             kwargs["mem_limit"] = f"{spec.memory_mb}m"
         with interrupts.deferred():
             self.client.containers.create(spec.image, **kwargs)
+
+    @staticmethod
+    def _fixed(address: str | None) -> dict:
+        """A fixed address, and a MAC address made from it: a container started again on a new
+        interface keeps both, so its peers' ARP entries stay right. With a new MAC, the peers
+        sent to the old one until their entries expired, and the first requests to a restarted
+        database or keygen hung for about 35 s."""
+        if not address:
+            return {}
+        return {"static_ips": [address], "static_mac": mac_for(address)}
 
     def _subnet(self, name: str, key: str) -> str:
         """One field ("subnet", "gateway") of a network's (first) subnet."""

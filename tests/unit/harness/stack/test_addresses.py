@@ -32,3 +32,12 @@ def test_every_alias_of_every_instance_is_a_host_entry():
 def test_a_network_too_small_is_named():
     with pytest.raises(InfraError, match="10.89.3.0/29 has too few addresses for 4 containers"):
         addresses.plan("10.89.3.0/29", INSTANCES)
+
+
+def test_a_fixed_address_comes_with_a_mac_address_made_from_it():
+    """A restarted container keeps its MAC with its address: its peers' ARP entries stay right."""
+    from harness.podman.containers import Containers, mac_for
+    assert mac_for("10.89.0.14") == "02:42:0a:59:00:0e"
+    assert Containers._fixed("10.89.3.255") == {"static_ips": ["10.89.3.255"],
+                                                "static_mac": "02:42:0a:59:03:ff"}
+    assert Containers._fixed(None) == {}
