@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from harness import naming, stack
+from harness.messages import bus
 from harness.podman.engine import Engine
 
 from .copr_stack import Stack, client_view, running
@@ -241,7 +242,28 @@ def test_ports_loopback_only_and_no_privileges(runs: Runs):
             effective = int(status.output.split()[1], 16)
             granted = [cap for cap, bit in DANGEROUS_CAPS.items() if effective & (1 << bit)]
             assert granted == [], f"{container} has {granted}"
-    assert checked == 11  # A: 7 containers, B: 4
+    assert checked == 12  # A: 8 containers (the broker among them), B: 4
+
+
+def test_the_broker_takes_only_the_runs_user_and_keeps_erlang_on_loopback(runs: Runs):
+    """AMQP is the broker's only socket beyond loopback (epmd and the node's distribution port
+    listen on 127.0.0.1), and only the run's user logs in: RabbitMQ's guest is loopback-only,
+    so a build on a builder gets nowhere with it."""
+    broker = runs.name("broker")
+    listening = runs.engine.exec(broker, ["bash", "-c", "cat /proc/net/tcp /proc/net/tcp6"]).output
+    # /proc/net/tcp{,6}: "local_address" is hex address:port, state 0A is LISTEN.
+    listeners = [line.split()[1].split(":") for line in listening.splitlines()
+                 if len(line.split()) > 3 and line.split()[3] == "0A"]
+    loopback = ("0100007F", "00000000000000000000000001000000")
+    wide = [(address, int(port, 16)) for address, port in listeners
+            if address not in loopback and int(port, 16) != 5672]
+    assert wide == [] and any(int(port, 16) == 5672 for _, port in listeners), listeners
+    guest = ("import pika; pika.BlockingConnection(pika.ConnectionParameters("
+             "'broker', credentials=pika.PlainCredentials('guest', 'guest')))")
+    tried = runs.engine.exec(runs.name("builder-1"), ["python3", "-c", guest])
+    assert not tried.ok and "ACCESS_REFUSED" in tried.output, tried.output
+    collector = bus.connect(runs.engine, broker)  # the run's user, from the host's loopback port
+    collector.close()
 
 
 def test_containers_ask_only_their_runs_dns_server(runs: Runs):
