@@ -2,6 +2,8 @@
 build list filtering, build-chroot pagination, package builds without a source, permission
 texts, build configs."""
 
+import base64
+
 URL = "http://example.org/hello-1-1.src.rpm"
 
 
@@ -193,3 +195,35 @@ def test_group_project_is_deleted_by_members_only(project, bob, api):
     assert refused.get_json() == {"error": "User 'bob' doesn't have access to the copr group "
                                            "'copr' (fas_name='copr')"}
     assert api("carol").post("/project/delete/@copr/grp", method="DELETE").status_code == 200
+
+
+def test_a_forks_builds_stay_forked_after_the_backend_copied_them(project, alice, api, frontend,
+                                                                  monkeypatch):
+    """Upstream's fork_copr marks the copies "forked" (source and chroots) and nothing flips
+    them: they never ran, so they announce no message (harness/messages)."""
+    project("orig")
+    build_id = url_build(alice, "orig")
+    from coprs.db import session
+    from coprs.enums import StatusEnum
+    from coprs.models import Action, Build, Package
+    build = session.get(Build, build_id)
+    build.package = Package(name="hello", copr=build.copr)
+    build.source_status = StatusEnum.succeeded
+    for chroot in build.chroots:
+        chroot.status = StatusEnum.succeeded
+    session.commit()
+    session.remove()
+    assert alice.post("/project/fork/alice/orig", json={"name": "fork"}).status_code == 200
+    [copy] = api().get("/build/list", ownername="alice", projectname="fork").get_json()["items"]
+    assert copy["state"] == "forked"
+    action = session.query(Action).filter_by(action_type=7).one()
+    action_id = action.id
+    session.remove()
+    monkeypatch.setitem(frontend.app.config, "BACKEND_PASSWORD", "pw")
+    done = frontend.app.test_client().post(
+        "/backend/update/", json={"actions": [{"id": action_id, "result": 1}]},
+        headers={"Authorization": "Basic " + base64.b64encode(b"user:pw").decode()})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert api().get(f"/build/{copy['id']}").get_json()["state"] == "forked"
+    chroots = api().get("/build-chroot/list", build_id=copy["id"]).get_json()["items"]
+    assert [c["state"] for c in chroots] == ["forked"]
