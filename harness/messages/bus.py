@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 import pika
 
 from harness import wait
+from harness.errors import InfraError
 from harness.podman.engine import Engine
 
 # What copr-backend 2.11's build worker announces for each chroot of a build (srpm-builds
@@ -93,11 +94,15 @@ def broker_password(engine: Engine, container: str) -> str:
     result = engine.exec(container, ["bash", "-c", "set -a; . /etc/copr-harness/stack.env; "
                                                    'printf %s "${BROKER_PASSWORD:-}"'])
     if not result.ok or not result.output:
-        raise RuntimeError(f"{container}: no BROKER_PASSWORD in its stack.env: {result.output}")
+        raise InfraError(f"{container}: no BROKER_PASSWORD in its stack.env: {result.output}")
     return result.output
 
 
-def connect(engine: Engine, container: str) -> "Collector":
+def connect(engine: Engine, container: str) -> Collector:
     """A collector on the broker container's published AMQP port (loopback)."""
     port = engine.published_port(container, AMQP_PORT)
-    return Collector("127.0.0.1", port, broker_password(engine, container))
+    try:
+        return Collector("127.0.0.1", port, broker_password(engine, container))
+    except (pika.exceptions.AMQPError, OSError) as error:
+        raise InfraError(f"{container}: no consumer on its AMQP port 127.0.0.1:{port} "
+                         f"(is the broker running? 'copr-harness status'): {error!r}") from error
