@@ -16,7 +16,7 @@ from harness.reports import build_times
 def build(number: int, state: str = "succeeded") -> SimpleNamespace:
     return SimpleNamespace(id=number, state=state, submitted_on=100 + number, started_on=101 + number,
                            ended_on=105 + number if state == "succeeded" else None,
-                           ownername="alice", projectname="demo")
+                           ownername="alice", projectname="demo", source_package={"name": "hello"})
 
 
 def test_a_deleted_projects_builds_are_recorded_before_the_delete(tmp_path, monkeypatch):
@@ -29,14 +29,17 @@ def test_a_deleted_projects_builds_are_recorded_before_the_delete(tmp_path, monk
     delete = build_recorder._recording(
         lambda self, owner, project: calls.append(("delete", owner, project)) or "deleted",
         build_recorder._project_builds)
+    # An ended build's chroot states are kept too (the message check reads them).
+    monkeypatch.setattr(build_recorder.BuildChrootProxy, "get_list", lambda self, number: [
+        SimpleNamespace(name="fedora-44-x86_64", state="succeeded")])
     proxy = SimpleNamespace(config={"copr_url": "http://frontend"})
     assert delete(proxy, "alice", "demo") == "deleted"
     assert calls == [("list", "alice", "demo"), ("delete", "alice", "demo")]
     assert build_times.deleted(tmp_path) == [
         {"id": 1, "project": "alice/demo", "state": "succeeded", "submitted": 101, "started": 102,
-         "ended": 106},
+         "ended": 106, "package": "hello", "chroot_states": {"fedora-44-x86_64": "succeeded"}},
         {"id": 2, "project": "alice/demo", "state": "running", "submitted": 102, "started": 103,
-         "ended": None}]
+         "ended": None, "package": "hello"}]
 
 
 def test_recording_never_stops_the_delete(tmp_path, monkeypatch):
@@ -102,9 +105,16 @@ def test_deleting_single_builds_records_them_too(tmp_path, monkeypatch):
     log = tmp_path / build_times.DELETED_LOG
     monkeypatch.setenv(build_recorder.VARIABLE, str(log))
     monkeypatch.setattr(build_recorder.BuildProxy, "get", lambda self, number: build(number))
+
+    def unreadable(self, number):
+        raise ConnectionError("refused")
+
+    # Chroot states that cannot be read leave the record without them, not unwritten.
+    monkeypatch.setattr(build_recorder.BuildChrootProxy, "get_list", unreadable)
     delete = build_recorder._recording(lambda self, ids: {"builds": ids}, build_recorder._builds)
     assert delete(SimpleNamespace(config={"copr_url": "http://frontend"}), [7, 8]) == {"builds": [7, 8]}
     assert [b["id"] for b in build_times.deleted(tmp_path)] == [7, 8]
+    assert all("chroot_states" not in b for b in build_times.deleted(tmp_path))
 
 
 def test_every_python_process_of_a_suite_records_deletes_copr_cli_too(tmp_path):
