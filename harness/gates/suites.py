@@ -94,6 +94,8 @@ def run(engine: Engine, info: stack.RunInfo, suite: str, pytest_args: list[str])
         except BaseException:
             if process is not None:
                 stop_group(process)
+            if collector is not None:
+                collector.close()
             raise
     progress.say(f"{suite} suite exit code {code}; JUnit XML: {junit}")
     if collector is not None:
