@@ -34,7 +34,7 @@ sanity: deps
 ## a time: they share stacks). Both run whatever the other's outcome; the target fails if either did.
 test: deps
 	$(BIN)/pytest tests/unit -n 2 $(PYTEST_ARGS); unit=$$?; \
-	$(BIN)/pytest tests/integration $(PYTEST_ARGS); integration=$$?; \
+	$(BIN)/pytest tests/integration -m "not slow" $(PYTEST_ARGS); integration=$$?; \
 	exit $$(( unit || integration ))
 
 unit: deps
@@ -46,9 +46,10 @@ integration: deps
 images: deps
 	$(BIN)/copr-harness images
 
-## The performance figures of docs/architecture.md beside their targets (build/bench/<time>.json, kept per run, and latest.json); BENCH_ARGS="--only up".
+## The performance figures of docs/architecture.md beside their targets (build/bench/<time>.json, kept per run, and latest.json); BENCH_ARGS="--only up". Then the integration tests marked slow (they wait out upstream timers of minutes).
 bench: deps
 	$(BIN)/copr-harness bench $(BENCH_ARGS)
+	$(BIN)/pytest tests/integration -m slow $(PYTEST_ARGS)
 
 ## Remove the harness's runs, the virtualenv and build output (images stay cached).
 clean:

@@ -194,6 +194,8 @@ class Upgrade(BaseModel):
     order: list[str] = PRODUCTION_ORDER
     budget_seconds: float = Field(600, gt=0, le=86400, allow_inf_nan=False)
     queued_builds: int = Field(2, ge=0, le=20)
+    # How long the queued builds may take after the window before builds-completed fails.
+    queued_builds_seconds: float = Field(90, gt=0, le=86400, allow_inf_nan=False)
 
     @field_validator("order")
     @classmethod

@@ -38,10 +38,10 @@ from harness.upgrade import plan as planning
 from harness.upgrade.rules import Rule, evaluate
 from harness.upgrade.window import Runner, Window
 
-# Seconds the production data's builds may take before the window; and the builds queued as
-# the window opened, after it (not met: they count as not completed, a verdict, not an error).
+# Seconds the production data's builds may take before the window. (The builds queued as the
+# window opened have the scenario's queued_builds_seconds after it; not met, they count as not
+# completed: a verdict, not an error.)
 SEED_BUILDS_TIMEOUT = 180
-QUEUED_BUILDS_TIMEOUT = 90
 
 
 @dataclass
@@ -214,7 +214,7 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
     progress.say(f"window: {window.ended - window.started:.1f}s"
                  + (f", stopped at step {window.failed_step.component}" if window.failed_step else ""))
     try:
-        queued_states = _wait_builds(client, queued, timeout=QUEUED_BUILDS_TIMEOUT) if queued else {}
+        queued_states = _wait_builds(client, queued, timeout=scenario.upgrade.queued_builds_seconds) if queued else {}
     except wait.WaitTimeout:
         queued_states = {i: client.build_proxy.get(i).state for i in queued}
     judged_log = backend_log.collect(engine, run.first("backend").name)

@@ -32,7 +32,8 @@ def test_sanity_report_draws_the_runs_bring_up_and_every_build(engine, cli, repo
 
     events = json.loads((folder / "bringup.json").read_text())["events"]
     ready = {e["lane"] for e in events if e["phase"] == "ready" and e["ok"]}
-    assert ready == {"database", "frontend", "backend", "distgit", "keygen", "builder-1", "builder-2"}
+    assert ready == {"database", "frontend", "backend", "distgit", "keygen", "builder-1", "builder-2",
+                     "broker"}
     assert {"images", "packages", "users"} <= {e["phase"] for e in events if e["lane"] == "harness"}
 
     # Two builds: the one copr-cli deleted and the failed one; both recorded before they went.

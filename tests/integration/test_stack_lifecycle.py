@@ -28,7 +28,7 @@ def frontend_url(cli, rid: str) -> str:
 def test_up_status_exec_down_leaves_nothing(engine, cli, run_id):
     up = cli("up", "--run-id", run_id)
     assert up.returncode == 0, up.stderr
-    for component in ("database", "frontend", "backend", "distgit", "keygen", "builder"):
+    for component in ("database", "frontend", "backend", "distgit", "keygen", "builder", "broker"):
         assert f"{component} ready" in up.stderr
 
     status = cli("status", "--run-id", run_id)
@@ -50,7 +50,7 @@ def test_up_status_exec_down_leaves_nothing(engine, cli, run_id):
 
     resources = leftovers(engine, run_id)
     assert sorted(resources.containers) == [
-        f"{run_id}-{name}" for name in ("backend", "builder-1", "builder-2", "database",
+        f"{run_id}-{name}" for name in ("backend", "broker", "builder-1", "builder-2", "database",
                                         "distgit", "frontend", "keygen")]
     assert resources.networks == [f"{run_id}-net"]
     assert users.configs(run_id)
