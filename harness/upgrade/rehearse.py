@@ -187,17 +187,23 @@ def rehearse(engine: Engine, scenario: Scenario, run_id: str, keep: bool = False
         progress.say(f"plan predicts [{problem.rule}] at {problem.step}: {problem.message}")
     started = time.time()
     with stack.running(engine, scenario, run_id, package_set="production", keep=keep) as info:
-        return _rehearse(engine, scenario, info, plan, started)
+        # A stack with a broker: one consumer from before the first build to after the window
+        # (closed here too when the rehearsal stops early).
+        collector = (bus.connect(engine, info.run.first("broker").name)
+                     if "broker" in info.components else None)
+        try:
+            return _rehearse(engine, scenario, info, plan, started, collector)
+        finally:
+            if collector is not None:
+                collector.close()
 
 
 def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: planning.Plan,
-              started: float) -> Verdict:
+              started: float, collector: bus.Collector | None) -> Verdict:
     run = info.run
     client = _client(run.id)
     owner = users.DEFAULT_USER
     backend_url = stack.url(engine, run.id, all_components()["backend"])
-    # A stack with a broker: one consumer from before the first build to after the window.
-    collector = bus.connect(engine, run.first("broker").name) if "broker" in info.components else None
     with tempfile.TemporaryDirectory() as tmp, progress.step("putting production data in"):
         manifest = seed(client, owner, backend_url, Path(tmp))
         (run.state_dir / "data-manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -214,7 +220,8 @@ def _rehearse(engine: Engine, scenario: Scenario, info: stack.RunInfo, plan: pla
     progress.say(f"window: {window.ended - window.started:.1f}s"
                  + (f", stopped at step {window.failed_step.component}" if window.failed_step else ""))
     try:
-        queued_states = _wait_builds(client, queued, timeout=scenario.upgrade.queued_builds_seconds) if queued else {}
+        queued_states = (_wait_builds(client, queued, timeout=scenario.upgrade.queued_builds_seconds)
+                         if queued else {})
     except wait.WaitTimeout:
         queued_states = {i: client.build_proxy.get(i).state for i in queued}
     judged_log = backend_log.collect(engine, run.first("backend").name)
